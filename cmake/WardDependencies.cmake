@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: Apache-2.0
+# Every dependency comes from Debian 12 packages (scripts/setup-debian.sh installs them).
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+find_package(OpenSSL 3 REQUIRED)
+find_package(Protobuf REQUIRED)
+
+# Poco's DataPostgreSQL config names PostgreSQL::client, which nothing defines.
+find_package(PostgreSQL REQUIRED)
+if(NOT TARGET PostgreSQL::client)
+  add_library(PostgreSQL::client ALIAS PostgreSQL::PostgreSQL)
+endif()
+find_package(Poco REQUIRED COMPONENTS Foundation Util Net NetSSL Crypto JSON Data DataSQLite
+                                      DataPostgreSQL)
+
+# sqlcipher.pc carries the SQLite version: 3.46 is SQLCipher 4.6 (bookworm-backports); the
+# 3.15 of bookworm's SQLCipher 3.4.1 is refused here.
+pkg_check_modules(SQLCIPHER REQUIRED IMPORTED_TARGET sqlcipher>=3.40)
+pkg_check_modules(LIBUSB REQUIRED IMPORTED_TARGET libusb-1.0)
+pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+pkg_check_modules(LIBUDEV REQUIRED IMPORTED_TARGET libudev)
+
+if(WARD_BUILD_TRAY)
+  find_package(Qt6 REQUIRED COMPONENTS Core Gui Widgets Network Test LinguistTools)
+endif()
+
+if(WARD_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  pkg_check_modules(UMOCKDEV IMPORTED_TARGET umockdev-1.0)
+endif()
+if(WARD_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+  find_package(SQLite3 REQUIRED) # plain SQLite, only for the store-vs-SQLite benchmark binary
+endif()

@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: Apache-2.0
+# ward_add_library(<name> SOURCES ... [DEPS ...] [PUBLIC_DEPS ...])
+#   One library per folder: target ward_<name>, alias ward::<name>, public headers in include/.
+function(ward_add_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PUBLIC_DEPS" ${ARGN})
+  add_library(ward_${name} STATIC ${ARG_SOURCES})
+  add_library(ward::${name} ALIAS ward_${name})
+  if(EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/include")
+    target_include_directories(ward_${name} PUBLIC "${CMAKE_CURRENT_SOURCE_DIR}/include")
+  endif()
+  target_link_libraries(ward_${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ward_warnings ${ARG_DEPS})
+endfunction()
+
+# ward_add_test(<name> SOURCES ... [DEPS ...] [LABELS ...])
+#   One executable per module, registered test by test with gtest_discover_tests.
+function(ward_add_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ward_warnings ward::test_support GTest::gtest GTest::gmock
+                                        GTest::gtest_main ${ARG_DEPS})
+  target_compile_definitions(${name} PRIVATE
+    WARD_TESTDATA_DIR="${PROJECT_SOURCE_DIR}/tests/testdata"
+    WARD_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  # A GTEST_SKIP()ped test shows as skipped in ctest, not as passed.
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+                       PROPERTIES LABELS "${ARG_LABELS}" SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
+endfunction()
+
+# ward_add_fuzzer(<name> SOURCES ... [DEPS ...] CORPUS <dir>)
+#   A libFuzzer target plus a ctest (label fuzz_smoke) that runs it briefly on its seed corpus.
+function(ward_add_fuzzer name)
+  cmake_parse_arguments(ARG "" "CORPUS" "SOURCES;DEPS" ${ARGN})
+  if(NOT WARD_BUILD_FUZZERS)
+    return()
+  endif()
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ward_warnings ${ARG_DEPS})
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  set(seconds $ENV{WARD_FUZZ_SECONDS})
+  if(NOT seconds)
+    set(seconds 60)
+  endif()
+  set(work "${CMAKE_CURRENT_BINARY_DIR}/${name}_corpus")
+  # New inputs go to a scratch corpus in the build tree; the committed seeds are read-only.
+  add_test(NAME ${name}_smoke
+           COMMAND sh -c "mkdir -p '${work}' && exec \"$0\" -max_total_time=${seconds} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 '${work}' '${ARG_CORPUS}'"
+                   $<TARGET_FILE:${name}>)
+  set_tests_properties(${name}_smoke PROPERTIES LABELS fuzz_smoke TIMEOUT 600)
+endfunction()

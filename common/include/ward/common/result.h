@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <expected>
+#include <utility>
+
+#include "ward/common/error.h"
+
+namespace ward {
+
+// Result<T> is std::expected<T, Error>; Status is Result<void>. Mark functions returning them
+// [[nodiscard]] so an ignored error is a compile warning.
+template <typename T>
+using Result = std::expected<T, Error>;
+using Status = Result<void>;
+
+inline Status OkStatus() { return {}; }
+
+}  // namespace ward
+
+#define WARD_INTERNAL_CONCAT_(a, b) a##b
+#define WARD_INTERNAL_CONCAT(a, b) WARD_INTERNAL_CONCAT_(a, b)
+
+// Returns the error of `expr` (a Result or Status) from the enclosing function.
+#define WARD_RETURN_IF_ERROR(expr)                             \
+  do {                                                         \
+    auto&& ward_status_ = (expr);                              \
+    if (!ward_status_.has_value()) [[unlikely]] {              \
+      return std::unexpected(std::move(ward_status_).error()); \
+    }                                                          \
+  } while (false)
+
+// `WARD_ASSIGN_OR_RETURN(auto x, Foo());` declares x from Foo()'s value or returns its error.
+#define WARD_ASSIGN_OR_RETURN(lhs, expr) \
+  WARD_INTERNAL_ASSIGN_OR_RETURN(WARD_INTERNAL_CONCAT(ward_result_, __LINE__), lhs, expr)
+#define WARD_INTERNAL_ASSIGN_OR_RETURN(tmp, lhs, expr) \
+  auto tmp = (expr);                                   \
+  if (!tmp.has_value()) [[unlikely]] {                 \
+    return std::unexpected(std::move(tmp).error());    \
+  }                                                    \
+  lhs = std::move(*tmp)
