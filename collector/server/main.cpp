@@ -20,6 +20,7 @@
 #include "ward/common/clock.h"
 #include "ward/common/hex.h"
 #include "ward/common/log.h"
+#include "ward/policy/signing.h"
 
 namespace ward::collector {
 namespace {
@@ -30,7 +31,8 @@ constexpr std::string_view kUsage =
 usage:
   ward-collector [serve] [--config FILE] [--data-dir DIR] [--key value ...]
   ward-collector init --data-dir DIR [--host NAME_OR_IP[,NAME...]] [--listen ADDR:PORT]
-  ward-collector add-group --name GROUP --pubkey HEX   (the group's Ed25519 policy key)
+  ward-collector add-group --name GROUP --pubkey-file PUB.pem | --pubkey HEX
+                                                       (the group's Ed25519 policy key)
   ward-collector enrolment-secret --group GROUP        (prints a new secret for agents)
   ward-collector token create --role it|dsl|viewer --name "NAME"   (prints a staff token)
 
@@ -148,9 +150,18 @@ int Init(const ConfigValues& v) {
 
 int AddGroup(const ConfigValues& v) {
   const std::string name = v.Get("name");
-  const std::string key = v.Get("pubkey");
+  std::string key = v.Get("pubkey");
+  if (const std::string file = v.Get("pubkey_file"); !file.empty()) {
+    // The PEM that `wardctl keygen` writes.
+    auto pem = policy::PublicKey::ReadFile(file);
+    if (!pem) {
+      return Fail(pem.error());
+    }
+    key = HexEncode(pem->raw());
+  }
   if (name.empty() || key.empty()) {
-    return Fail(Error(ErrorCode::kInvalidArgument, "add-group needs --name and --pubkey"));
+    return Fail(Error(ErrorCode::kInvalidArgument,
+                      "add-group needs --name and --pubkey HEX (or --pubkey-file PEM)"));
   }
   auto raw = HexDecode(key);
   if (!raw || raw->size() != 32) {

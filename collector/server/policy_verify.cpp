@@ -1,48 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "internal/policy_verify.h"
 
-#include <openssl/evp.h>
-
-#include <memory>
+#include <array>
 
 #include "ward/common/hex.h"
-#include "ward/v1/policy.pb.h"
+#include "ward/policy/signing.h"
 
 namespace ward::collector::internal {
 
 Result<VerifiedPolicy> VerifySignedPolicy(std::string_view signed_policy,
                                           std::string_view public_key_hex) {
-  ward::v1::SignedPolicy sp;
-  if (!sp.ParseFromArray(signed_policy.data(), static_cast<int>(signed_policy.size()))) {
-    return InvalidArgumentError("the body is not a ward.v1.SignedPolicy");
+  auto raw = HexDecode(public_key_hex);
+  if (!raw.has_value() || raw->size() != policy::kEd25519PublicKeyBytes) {
+    return InternalError("the group's stored public key is not 32 bytes of hex");
   }
-  auto key = HexDecode(public_key_hex);
-  if (!key.has_value() || key->size() != 32) {
-    return InvalidArgumentError("the group's public key is not 32 bytes of hex");
+  std::array<std::uint8_t, policy::kEd25519PublicKeyBytes> key{};
+  std::copy(raw->begin(), raw->end(), key.begin());
+  WARD_ASSIGN_OR_RETURN(policy::PublicKey public_key, policy::PublicKey::FromRaw(key));
+  // Version 0 here: the store refuses versions that are not newer, atomically with the insert.
+  auto verified = policy::VerifySignedPolicyBytes(signed_policy, public_key, 0);
+  if (!verified.has_value()) {
+    // A bad signature is bad input from the pusher, not a failed login: 400, with the reason.
+    return InvalidArgumentError("policy refused: " + verified.error().message());
   }
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(
-      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, key->data(), key->size()),
-      &EVP_PKEY_free);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  if (!pkey || !ctx ||
-      EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
-    return InternalError("cannot set up Ed25519 verification");
-  }
-  const auto* sig = reinterpret_cast<const unsigned char*>(sp.signature().data());
-  const auto* msg = reinterpret_cast<const unsigned char*>(sp.policy().data());
-  if (EVP_DigestVerify(ctx.get(), sig, sp.signature().size(), msg, sp.policy().size()) != 1) {
-    return InvalidArgumentError(
-        "the policy's signature does not verify with this group's public key (signed with "
-        "another key, or changed after signing)");
-  }
-  ward::v1::Policy policy;
-  if (!policy.ParseFromString(sp.policy())) {
-    return InvalidArgumentError("the signed bytes are not a ward.v1.Policy");
-  }
-  if (policy.version() == 0) {
-    return InvalidArgumentError("the policy has no version");
-  }
-  return VerifiedPolicy{policy.version(), policy.name()};
+  return VerifiedPolicy{verified->version(), verified->name()};
 }
 
 }  // namespace ward::collector::internal

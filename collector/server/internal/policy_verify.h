@@ -14,10 +14,9 @@ struct VerifiedPolicy {
   std::string name;
 };
 
-// Checks a serialised ward.v1.SignedPolicy before it may reach the fleet: it parses, its
-// Ed25519 signature over the policy bytes verifies with the group's public key (hex of the raw
-// 32 bytes), and the policy inside parses and has a version. kInvalidArgument otherwise.
-// TODO(collector, #4): use policy/signing.h once the policy-tools branch lands.
+// Checks a serialised ward.v1.SignedPolicy before it may reach the fleet, with policy/signing.h:
+// key id and Ed25519 signature match the group's public key (hex of the raw 32 bytes), and the
+// policy inside is valid. kInvalidArgument (with the verifier's reason) otherwise.
 Result<VerifiedPolicy> VerifySignedPolicy(std::string_view signed_policy,
                                           std::string_view public_key_hex);
 

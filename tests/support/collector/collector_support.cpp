@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ward/testing/collector_support.h"
 
-#include <openssl/evp.h>
-
 #include <array>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 #include "ward/collector/server/tls.h"
 #include "ward/common/hex.h"
+#include "ward/policy/loader.h"
+#include "ward/policy/signing.h"
 #include "ward/v1/policy.pb.h"
 
 namespace ward::testing {
@@ -23,46 +25,32 @@ Result<TestPki> CreateTestPki(const std::filesystem::path& dir) {
   return pki;
 }
 
+struct PolicySigner::State {
+  policy::SigningKey key;
+  ward::v1::Policy sample;
+};
+
 Result<std::unique_ptr<PolicySigner>> PolicySigner::Generate() {
+  std::ifstream in(std::filesystem::path(WARD_TESTDATA_DIR) / "policy" / "sample-under18.json");
+  std::stringstream json;
+  json << in.rdbuf();
+  WARD_ASSIGN_OR_RETURN(ward::v1::Policy sample, policy::LoadPolicyJson(json.str()));
+  WARD_ASSIGN_OR_RETURN(policy::SigningKey key, policy::SigningKey::Generate());
   std::unique_ptr<PolicySigner> s(new PolicySigner());
-  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
-  if (key == nullptr) {
-    return InternalError("Ed25519 key generation failed");
-  }
-  s->key_ = key;
-  std::array<std::uint8_t, 32> pub{};
-  std::size_t len = pub.size();
-  EVP_PKEY_get_raw_public_key(key, pub.data(), &len);
-  s->public_key_hex_ = HexEncode(pub);
+  s->public_key_hex_ = HexEncode(key.public_key().raw());
+  s->state_ = std::make_unique<State>(State{std::move(key), std::move(sample)});
   return s;
 }
 
-PolicySigner::~PolicySigner() { EVP_PKEY_free(static_cast<EVP_PKEY*>(key_)); }
+PolicySigner::~PolicySigner() = default;
 
 Result<std::string> PolicySigner::SignedPolicyBytes(std::uint64_t version,
                                                     const std::string& name) {
-  ward::v1::Policy policy;
+  ward::v1::Policy policy = state_->sample;
   policy.set_version(version);
   policy.set_name(name);
-  policy.set_mode(ward::v1::MODE_MONITOR);
-  policy.set_audience(ward::v1::AUDIENCE_UNDER_18);
-  policy.mutable_issued_at()->set_seconds(1'700'000'000);
-  const std::string bytes = policy.SerializeAsString();
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  std::array<unsigned char, 64> sig{};
-  std::size_t sig_len = sig.size();
-  const bool ok =
-      EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, static_cast<EVP_PKEY*>(key_)) == 1 &&
-      EVP_DigestSign(ctx, sig.data(), &sig_len,
-                     reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()) == 1;
-  EVP_MD_CTX_free(ctx);
-  if (!ok) {
-    return InternalError("Ed25519 signing failed");
-  }
-  ward::v1::SignedPolicy signed_policy;
-  signed_policy.set_policy(bytes);
-  signed_policy.set_signature(reinterpret_cast<const char*>(sig.data()), sig_len);
-  signed_policy.set_key_id(public_key_hex_.substr(0, 16));
+  WARD_ASSIGN_OR_RETURN(ward::v1::SignedPolicy signed_policy,
+                        policy::SignPolicy(policy, state_->key));
   return signed_policy.SerializeAsString();
 }
 

@@ -18,19 +18,21 @@ struct TestPki {
 };
 Result<TestPki> CreateTestPki(const std::filesystem::path& dir);
 
-// An Ed25519 policy-signing key pair, as IT holds it. Thread-compatible.
+// An Ed25519 policy-signing key (policy/signing.h), as IT holds it, and the sample policy
+// tests/testdata/policy/sample-under18.json to sign. Thread-compatible.
 class PolicySigner {
  public:
   static Result<std::unique_ptr<PolicySigner>> Generate();
   ~PolicySigner();
   // Hex of the raw 32-byte public key (what `ward-collector add-group --pubkey` takes).
   const std::string& public_key_hex() const { return public_key_hex_; }
-  // A serialised ward.v1.SignedPolicy holding a minimal valid Policy with this version.
+  // A serialised ward.v1.SignedPolicy: the sample policy with this version and name, signed.
   Result<std::string> SignedPolicyBytes(std::uint64_t version, const std::string& name = "test");
 
  private:
+  struct State;
   PolicySigner() = default;
-  void* key_ = nullptr;  // EVP_PKEY*
+  std::unique_ptr<State> state_;
   std::string public_key_hex_;
 };
 
