@@ -3,6 +3,8 @@
 // handlers run on a worker pool and hand their result back through a queue and an eventfd.
 #include "internal/http_server.h"
 
+#include "ward/collector/server/http_parse.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -35,23 +37,6 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr std::uint64_t kListenTag = 0;
 constexpr std::uint64_t kWakeTag = 1;
 constexpr std::uint64_t kFirstConnId = 2;
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 std::string Serialize(const HttpResponse& r, bool keep_alive) {
   std::string out =
@@ -110,12 +95,6 @@ struct Published {
 };
 
 }  // namespace
-
-const std::string& HttpRequest::Header(const std::string& name) const {
-  static const std::string kEmpty;
-  auto it = headers.find(name);
-  return it == headers.end() ? kEmpty : it->second;
-}
 
 std::string_view HttpReason(int status) {
   switch (status) {
@@ -414,83 +393,22 @@ class HttpServer::Impl {
   }
 
   void TryParse(Conn& c) {
-    const std::size_t header_end = c.in.find("\r\n\r\n");
-    if (header_end == std::string::npos) {
-      if (c.in.size() > options_.max_header_bytes) {
-        Respond(c, PlainError(431, "request headers are too large"), false);
-      }
+    HttpParse p = ParseHttpRequest(c.in, options_.max_header_bytes, options_.max_body_bytes);
+    if (p.outcome == HttpParse::Outcome::kIncomplete) {
       return;
     }
-    if (header_end > options_.max_header_bytes) {
-      Respond(c, PlainError(431, "request headers are too large"), false);
+    if (p.outcome == HttpParse::Outcome::kError) {
+      // 413 is answered before the body arrives; nothing more from this client is read.
+      Respond(c, PlainError(p.error_status, p.error_message), false);
       return;
     }
-    HttpRequest req;
-    req.peer = c.peer;
-    std::string_view head(c.in.data(), header_end);
-    const std::size_t line_end = head.find("\r\n");
-    std::string_view line = head.substr(0, line_end);
-    const std::size_t s1 = line.find(' ');
-    const std::size_t s2 = line.rfind(' ');
-    if (s1 == std::string_view::npos || s2 == s1 || !line.substr(s2 + 1).starts_with("HTTP/1.")) {
-      Respond(c, PlainError(400, "malformed request line"), false);
-      return;
-    }
-    req.method = std::string(line.substr(0, s1));
-    std::string_view target = line.substr(s1 + 1, s2 - s1 - 1);
-    const std::size_t q = target.find('?');
-    req.path = std::string(target.substr(0, q));
-    if (q != std::string_view::npos) {
-      req.query = std::string(target.substr(q + 1));
-    }
-    const bool http10 = line.substr(s2 + 1) == "HTTP/1.0";
-    std::size_t pos = line_end == std::string_view::npos ? head.size() : line_end + 2;
-    while (pos < head.size()) {
-      std::size_t end = head.find("\r\n", pos);
-      if (end == std::string_view::npos) {
-        end = head.size();
-      }
-      std::string_view h = head.substr(pos, end - pos);
-      const std::size_t colon = h.find(':');
-      if (colon == std::string_view::npos) {
-        Respond(c, PlainError(400, "malformed header line"), false);
-        return;
-      }
-      req.headers[ToLower(Trim(h.substr(0, colon)))] = std::string(Trim(h.substr(colon + 1)));
-      pos = end + 2;
-    }
-    const std::string connection = ToLower(req.Header("connection"));
-    const bool keep_alive = http10 ? connection == "keep-alive" : connection != "close";
-    if (!req.Header("transfer-encoding").empty()) {
-      Respond(c, PlainError(411, "send the body with Content-Length, not chunked"), false);
-      return;
-    }
-    std::size_t length = 0;
-    if (const std::string& cl = req.Header("content-length"); !cl.empty()) {
-      auto [p, ec] = std::from_chars(cl.data(), cl.data() + cl.size(), length);
-      if (ec != std::errc() || p != cl.data() + cl.size()) {
-        Respond(c, PlainError(400, "Content-Length is not a number"), false);
-        return;
-      }
-    }
-    if (length > options_.max_body_bytes) {
-      // Answer before the body arrives, then close: nothing more from this client is read.
-      Respond(c,
-              PlainError(413, "request body is larger than " +
-                                  std::to_string(options_.max_body_bytes) + " bytes"),
-              false);
-      return;
-    }
-    if (c.in.size() < header_end + 4 + length) {
-      return;  // wait for the rest of the body
-    }
-    req.body = c.in.substr(header_end + 4, length);
-    c.in.erase(0, header_end + 4 + length);
+    c.in.erase(0, p.consumed);
+    p.request.peer = c.peer;
     c.state = ConnState::kProcessing;
-    c.keep_alive = keep_alive;
+    c.keep_alive = p.keep_alive;
     {
       std::scoped_lock lock(jobs_mu_);
-      jobs_.push_back(Job{c.id, std::move(req), keep_alive});
+      jobs_.push_back(Job{c.id, std::move(p.request), p.keep_alive});
     }
     jobs_cv_.notify_one();
   }

@@ -11,23 +11,14 @@
 #include <variant>
 #include <vector>
 
+#include "ward/collector/server/http_parse.h"
 #include "ward/common/result.h"
 
 struct ssl_ctx_st;
 
 namespace ward::collector::internal {
 
-struct HttpRequest {
-  std::string method;
-  std::string path;                            // without the query string
-  std::string query;                           // after '?', undecoded
-  std::map<std::string, std::string> headers;  // names lower-cased
-  std::string body;
-  std::string peer;  // "127.0.0.1:51234"
-
-  // The header's value, or "" when absent. `name` must be lower case.
-  const std::string& Header(const std::string& name) const;
-};
+using collector::HttpRequest;
 
 struct HttpResponse {
   int status = 200;
