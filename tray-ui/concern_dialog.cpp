@@ -148,6 +148,7 @@ ConcernDialog::ConcernDialog(AgentConnection& agent, QWidget* parent)
   auto* done = new QWidget(pages_);
   auto* done_layout = new QVBoxLayout(done);
   result_ = WrappedLabel(QString(), done);
+  result_->setTextInteractionFlags(Qt::TextSelectableByMouse);  // no caret after sending
   result_->setAccessibleName(tr("Your reference"));
   done_layout->addWidget(result_);
   received_ = WrappedLabel(tr("Waiting for the safeguarding team to receive it..."), done);
@@ -155,6 +156,7 @@ ConcernDialog::ConcernDialog(AgentConnection& agent, QWidget* parent)
   done_layout->addWidget(received_);
   done_layout->addStretch(1);
   auto* done_buttons = new QDialogButtonBox(QDialogButtonBox::Close, done);
+  done_close_ = done_buttons->button(QDialogButtonBox::Close);
   done_layout->addWidget(done_buttons);
   pages_->addWidget(done);
 
@@ -173,6 +175,7 @@ ConcernDialog::ConcernDialog(AgentConnection& agent, QWidget* parent)
   connect(&agent_, &AgentConnection::concernFailed, this, &ConcernDialog::onFailed);
   connect(&agent_, &AgentConnection::noticeReceived, this, &ConcernDialog::onNotice);
 
+  setMinimumWidth(420);
   resize(460, 520);
   updateSendButton();
 }
@@ -291,7 +294,7 @@ void ConcernDialog::onSent(const QString& reference) {
                        .arg(reference.toHtmlEscaped()));
   received_->setText(tr("Waiting for the safeguarding team to receive it..."));
   pages_->setCurrentIndex(1);
-  result_->setFocus();
+  done_close_->setFocus();
 }
 
 void ConcernDialog::onFailed(const QString& message, quint32 /*retry_after_seconds*/) {

@@ -51,6 +51,7 @@ PolicyDialog::PolicyDialog(AgentConnection& agent, Page page, QWidget* parent)
   connect(&agent_, &AgentConnection::policyFailed, this, [this](const QString& message) {
     body_->setHtml(QStringLiteral("<p>") + message.toHtmlEscaped() + QStringLiteral("</p>"));
   });
+  setMinimumSize(400, 360);
   resize(440, 420);
 }
 
@@ -132,6 +133,7 @@ AupDialog::AupDialog(AgentConnection& agent, QWidget* parent) : QDialog(parent),
     status_->setText(message);
     agree_->setEnabled(true);
   });
+  setMinimumSize(400, 360);
   resize(460, 460);
 }
 

@@ -96,6 +96,9 @@ void TrayController::buildWindow() {
   notice_label_ = new QLabel(window_);
   notice_label_->setWordWrap(true);
   notice_label_->setAccessibleName(tr("Latest message"));
+  notice_label_->setStyleSheet(
+      QStringLiteral("QLabel { background: #eef3fb; border: 1px solid #8aa4cc; border-radius: 4px; "
+                     "padding: 6px; }"));
   notice_label_->setVisible(false);
   layout->addWidget(notice_label_);
   for (QAction* action : menu_->actions()) {
@@ -107,7 +110,8 @@ void TrayController::buildWindow() {
     connect(button, &QPushButton::clicked, action, &QAction::trigger);
     layout->addWidget(button);
   }
-  window_->resize(320, 260);
+  window_->setMinimumWidth(340);
+  window_->resize(340, 260);
   window_->show();
 }
 
@@ -160,6 +164,7 @@ void TrayController::onNotice(const v1::Notice& notice) {
         QStringLiteral("<b>") + text.title.toHtmlEscaped() + QStringLiteral("</b><br>") +
         text.body.toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>")));
     notice_label_->setVisible(true);
+    window_->adjustSize();
     window_->show();
     window_->raise();
   }

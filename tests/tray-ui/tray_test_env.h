@@ -18,7 +18,7 @@
 
 namespace ward::tray::testing {
 
-// One QApplication for the whole test binary, created on first use (ctest sets
+// One QApplication for the whole test binary, created on first use and left to the OS at exit (ctest sets
 // QT_QPA_PLATFORM=offscreen; a hand-run binary falls back to it too).
 inline QApplication& App() {
   if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
@@ -27,8 +27,9 @@ inline QApplication& App() {
   static int argc = 1;
   static char name[] = "ward_tray_ui_tests";
   static char* argv[] = {name, nullptr};
-  static QApplication app(argc, argv);
-  return app;
+  // Never destroyed: tearing Qt down during static destruction crashes at exit.
+  static QApplication* app = new QApplication(argc, argv);
+  return *app;
 }
 
 // Runs the event loop until `done` holds or ten seconds pass; returns `done()`.

@@ -77,6 +77,7 @@ class ConcernDialog final : public QDialog {
   QPushButton* send_;
   QLabel* result_;
   QLabel* received_;
+  QPushButton* done_close_;
   QByteArray screenshot_png_;
   QString reference_;
   bool sending_ = false;
