@@ -11,7 +11,7 @@ function(ward_add_library name)
   target_link_libraries(ward_${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ward_warnings ${ARG_DEPS})
 endfunction()
 
-# ward_add_test(<name> SOURCES ... [DEPS ...] [LABELS ...] [ENVIRONMENT VAR=value ...])
+# ward_add_test(<name> SOURCES ... [DEPS ...] [LABELS ...] [ENVIRONMENT VAR=value])
 #   One executable per module, registered test by test with gtest_discover_tests.
 function(ward_add_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS;ENVIRONMENT" ${ARGN})
@@ -25,6 +25,8 @@ function(ward_add_test name)
     WARD_TESTDATA_DIR="${PROJECT_SOURCE_DIR}/tests/testdata"
     WARD_BINARY_DIR="${PROJECT_BINARY_DIR}")
   # A GTEST_SKIP()ped test shows as skipped in ctest, not as passed.
+  # One variable only: CMake 3.25's gtest_discover_tests splits list-valued properties (the same
+  # is true of LABELS, so give each test executable a single label).
   set(env_property "")
   if(ARG_ENVIRONMENT)
     set(env_property ENVIRONMENT "${ARG_ENVIRONMENT}")
