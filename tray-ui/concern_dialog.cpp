@@ -88,7 +88,7 @@ ConcernDialog::ConcernDialog(AgentConnection& agent, QWidget* parent)
   form_layout->addWidget(category_label);
   form_layout->addWidget(category_);
 
-  auto* text_label = new QLabel(tr("Tell us in your own &words"), form);
+  auto* text_label = new QLabel(tr("&Tell us in your own words"), form);
   text_ = new QPlainTextEdit(form);
   text_->setAccessibleName(tr("What happened, in your own words"));
   text_->setPlaceholderText(tr("What happened, when, and who was involved, if you know."));
@@ -126,7 +126,7 @@ ConcernDialog::ConcernDialog(AgentConnection& agent, QWidget* parent)
   anonymous_note->setVisible(false);
   form_layout->addWidget(anonymous_note);
 
-  danger_ = new QCheckBox(tr("I'm in &danger now"), form);
+  danger_ = new QCheckBox(tr("&I'm in danger now"), form);
   danger_->setAccessibleName(tr("I'm in danger now"));
   form_layout->addWidget(danger_);
 

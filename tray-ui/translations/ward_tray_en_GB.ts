@@ -196,8 +196,8 @@
         <translation>Something else</translation>
     </message>
     <message>
-        <source>Tell us in your own &amp;words</source>
-        <translation>Tell us in your own &amp;words</translation>
+        <source>&amp;Tell us in your own words</source>
+        <translation>&amp;Tell us in your own words</translation>
     </message>
     <message>
         <source>What happened, in your own words</source>
@@ -244,8 +244,8 @@
         <translation>Staff will still see which laptop it came from and when, so they may still be able to work out who you are.</translation>
     </message>
     <message>
-        <source>I&apos;m in &amp;danger now</source>
-        <translation>I&apos;m in &amp;danger now</translation>
+        <source>&amp;I&apos;m in danger now</source>
+        <translation>&amp;I&apos;m in danger now</translation>
     </message>
     <message>
         <source>I&apos;m in danger now</source>
