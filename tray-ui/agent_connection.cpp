@@ -45,7 +45,7 @@ class AgentWorker final : public QObject, public agent::ipc::NoticeSink {
   }
 
   // Called on this thread by IpcClient while it reads.
-  void Publish(const v1::Notice& notice) override {
+  void Notify(v1::Notice notice) override {
     Post([notice](AgentConnection* f) { emit f->noticeReceived(notice); });
   }
 

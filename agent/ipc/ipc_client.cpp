@@ -129,7 +129,7 @@ Status IpcClient::DispatchReady(std::uint64_t want_id, v1::IpcResponse* out, boo
     }
     if (message.has_notice()) {
       if (sink_ != nullptr) {
-        sink_->Publish(message.notice());
+        sink_->Notify(message.notice());
       }
       continue;
     }

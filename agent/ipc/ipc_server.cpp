@@ -17,6 +17,7 @@
 #include <exception>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -132,7 +133,8 @@ class IpcServer::Impl {
 
   Status Start();
   void Stop();
-  void Publish(const v1::Notice& notice);
+  // `only_uid`: deliver only to that user's subscribed connections.
+  void Notify(v1::Notice notice, std::optional<uid_t> only_uid);
   std::size_t connection_count() const { return connection_count_.load(); }
 
  private:
@@ -162,7 +164,11 @@ class IpcServer::Impl {
   std::atomic<std::size_t> connection_count_{0};
 
   std::mutex notices_mu_;
-  std::vector<v1::Notice> pending_notices_;  // guarded by notices_mu_
+  struct PendingNotice {
+    v1::Notice notice;
+    std::optional<uid_t> only_uid;
+  };
+  std::vector<PendingNotice> pending_notices_;  // guarded by notices_mu_
 
   // Loop thread only.
   std::map<int, std::unique_ptr<Connection>> connections_;
@@ -231,10 +237,10 @@ void IpcServer::Impl::Stop() {
   ::unlink(options_.socket_path.c_str());
 }
 
-void IpcServer::Impl::Publish(const v1::Notice& notice) {
+void IpcServer::Impl::Notify(v1::Notice notice, std::optional<uid_t> only_uid) {
   {
     std::scoped_lock lock(notices_mu_);
-    pending_notices_.push_back(notice);
+    pending_notices_.push_back({std::move(notice), only_uid});
   }
   if (wake_fd_.valid()) {
     const std::uint64_t one = 1;
@@ -545,7 +551,7 @@ v1::IpcResponse IpcServer::Impl::Dispatch(Connection& c, const v1::IpcRequest& r
 }
 
 void IpcServer::Impl::DeliverNotices(SteadyTime now) {
-  std::vector<v1::Notice> notices;
+  std::vector<PendingNotice> notices;
   {
     std::scoped_lock lock(notices_mu_);
     notices.swap(pending_notices_);
@@ -553,11 +559,12 @@ void IpcServer::Impl::DeliverNotices(SteadyTime now) {
   if (notices.empty()) {
     return;
   }
-  for (const auto& notice : notices) {
+  for (auto& pending : notices) {
     v1::IpcServerMessage message;
-    *message.mutable_notice() = notice;
+    *message.mutable_notice() = std::move(pending.notice);
     for (auto& [fd, c] : connections_) {
-      if (c->subscribed && !c->closing) {
+      if (c->subscribed && !c->closing &&
+          (!pending.only_uid.has_value() || *pending.only_uid == c->uid)) {
         Send(*c, message, now);
       }
     }
@@ -625,7 +632,8 @@ IpcServer::IpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 IpcServer::~IpcServer() = default;
 Status IpcServer::Start() { return impl_->Start(); }
 void IpcServer::Stop() { impl_->Stop(); }
-void IpcServer::Publish(const v1::Notice& notice) { impl_->Publish(notice); }
+void IpcServer::Notify(v1::Notice notice) { impl_->Notify(std::move(notice), std::nullopt); }
+void IpcServer::NotifyUser(uid_t uid, v1::Notice notice) { impl_->Notify(std::move(notice), uid); }
 std::size_t IpcServer::ConnectionCountForTesting() const { return impl_->connection_count(); }
 
 }  // namespace ward::agent::ipc

@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
   ok = WaitFor([&] { return !concern.reference().isEmpty(); }) && ok;
   ward::v1::Notice received;
   received.mutable_concern_received()->set_reference(concern.reference().toStdString());
-  (*server)->Publish(received);
+  (*server)->Notify(received);
   ok = WaitFor([&] {
          return concern.receivedLabel()->text().startsWith(QStringLiteral("Received"));
        }) &&
@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
     usb.mutable_usb_blocked()->set_device_name("SanDisk Cruzer");
     usb.mutable_usb_blocked()->set_message(
         "Memory sticks are blocked. Save your work to OneDrive.");
-    (*server)->Publish(usb);
+    (*server)->Notify(usb);
     ok = WaitFor([&] { return tray.lastNoticeLabel()->isVisible(); }) &&
          Save(window, out, QStringLiteral("fallback-window.png")) && ok;
   }

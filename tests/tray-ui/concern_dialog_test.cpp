@@ -140,10 +140,10 @@ TEST_F(ConcernDialogTest, ShowsReferenceThenReceivedWhenTheTeamHasIt) {
 
   v1::Notice other;
   other.mutable_concern_received()->set_reference("ZZZZ-0000");
-  server_->Publish(other);
+  server_->Notify(other);
   v1::Notice mine;
   mine.mutable_concern_received()->set_reference("K7QF-2M91");
-  server_->Publish(mine);
+  server_->Notify(mine);
   ASSERT_TRUE(WaitFor([&] {
     return dialog_->receivedLabel()->text().contains(
         QStringLiteral("Received by the safeguarding team"));

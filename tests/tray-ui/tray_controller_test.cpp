@@ -97,7 +97,7 @@ TEST_F(TrayControllerTest, ShowsBlockedDeviceNoticeWithPolicyMessageAndWhoToAsk)
   v1::Notice notice;
   notice.mutable_usb_blocked()->set_device_name("SanDisk Cruzer");
   notice.mutable_usb_blocked()->set_message("Memory sticks are blocked. Use OneDrive instead.");
-  server_->Publish(notice);
+  server_->Notify(notice);
   ASSERT_TRUE(WaitFor([&] { return controller_->lastNoticeLabel()->isVisible(); }));
   const QString text = controller_->lastNoticeLabel()->text();
   EXPECT_TRUE(text.contains(QStringLiteral("SanDisk Cruzer was blocked")));

@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 
 class CollectingSink final : public NoticeSink {
  public:
-  void Publish(const v1::Notice& notice) override {
+  void Notify(v1::Notice notice) override {
     std::scoped_lock lock(mu_);
     notices_.push_back(notice);
   }

@@ -210,7 +210,7 @@ TEST_F(IpcServerTest, ClosesIdleConnectionButNotSubscriber) {
   // The subscriber is still there and still gets notices.
   v1::Notice notice;
   notice.mutable_policy_changed()->set_policy_version(8);
-  server_->Publish(notice);
+  server_->Notify(notice);
   for (int i = 0; i < 100 && sink.notices().empty(); ++i) {
     ASSERT_TRUE(subscriber->PumpNotices(100ms).has_value());
   }
@@ -277,8 +277,8 @@ TEST_F(IpcServerTest, DeliversNoticesToSubscribersOnly) {
   usb.mutable_usb_blocked()->set_message("USB memory sticks are blocked on this laptop.");
   v1::Notice received;
   received.mutable_concern_received()->set_reference("K7QF-2M9X");
-  server_->Publish(usb);
-  server_->Publish(received);
+  server_->Notify(usb);
+  server_->Notify(received);
 
   for (int i = 0; i < 100 && subscribed_sink.notices().size() < 2; ++i) {
     ASSERT_TRUE(subscriber->PumpNotices(100ms).has_value());
@@ -291,6 +291,27 @@ TEST_F(IpcServerTest, DeliversNoticesToSubscribersOnly) {
   ASSERT_TRUE(other->Status().has_value());
   ASSERT_TRUE(other->PumpNotices(0ms).has_value());
   EXPECT_TRUE(other_sink.notices().empty());
+}
+
+TEST_F(IpcServerTest, NotifyUserReachesOnlyThatUser) {
+  StartServer();
+  CollectingSink sink;
+  auto subscriber = Client(&sink);
+  ASSERT_NE(subscriber, nullptr);
+  ASSERT_TRUE(subscriber->Subscribe().has_value());
+  v1::Notice elsewhere;
+  elsewhere.mutable_concern_received()->set_reference("NOT-MINE");
+  server_->NotifyUser(::geteuid() + 1, elsewhere);
+  v1::Notice mine;
+  mine.mutable_concern_received()->set_reference("K7QF-2M9X");
+  server_->NotifyUser(::geteuid(), mine);
+  for (int i = 0; i < 100 && sink.notices().empty(); ++i) {
+    ASSERT_TRUE(subscriber->PumpNotices(100ms).has_value());
+  }
+  // Notices keep their order, so the first one delivered would have been NOT-MINE.
+  const auto notices = sink.notices();
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_EQ(notices[0].concern_received().reference(), "K7QF-2M9X");
 }
 
 TEST_F(IpcServerTest, ClientSeesAgentGoAway) {

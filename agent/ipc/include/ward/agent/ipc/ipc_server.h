@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -35,9 +37,10 @@ struct IpcServerOptions {
 
 // The agent's side of the local socket. One thread runs a poll() loop over every connection
 // (no thread per client); each request is checked (frame size, shape, per-user rate), stamped
-// with the caller from SO_PEERCRED and forwarded to `control` on that thread. Publish() may be
-// called from any thread: notices are queued and the loop sends them to every subscriber.
-// Start/Stop are not thread-safe with each other; Publish is thread-safe.
+// with the caller from SO_PEERCRED and forwarded to `control` on that thread (a slow
+// AgentControl call, such as a durable concern write, delays the other clients by that long).
+// Notify() and NotifyUser() may be called from any thread and never block: notices are queued
+// and the loop sends them to subscribers. Start/Stop are not thread-safe with each other.
 class IpcServer final : public NoticeSink {
  public:
   // `control` and `clock` must outlive the server.
@@ -53,7 +56,11 @@ class IpcServer final : public NoticeSink {
   // Stops the loop, closes every connection and removes the socket. Idempotent.
   void Stop();
 
-  void Publish(const v1::Notice& notice) override;
+  // To every subscribed connection (device or program blocked, policy changed).
+  void Notify(v1::Notice notice) override;
+  // Only to `uid`'s subscribed connections (e.g. "your concern was received": another user of
+  // the same laptop must not learn of it).
+  void NotifyUser(uid_t uid, v1::Notice notice);
 
   // Connections open right now (for status and tests).
   std::size_t ConnectionCountForTesting() const;
