@@ -127,7 +127,9 @@ class IpcServer::Impl {
       : options_(std::move(options)),
         control_(control),
         concern_limiter_(clock, options_.concern_limit),
-        aup_limiter_(clock, options_.aup_limit) {}
+        aup_limiter_(clock, options_.aup_limit),
+        // Lives as long as the server, so Notify() from another thread never sees it change.
+        wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
   ~Impl() { Stop(); }
 
@@ -157,8 +159,8 @@ class IpcServer::Impl {
   AgentControl& control_;
   RateLimiter concern_limiter_;
   RateLimiter aup_limiter_;
-  UniqueFd listen_fd_;
   UniqueFd wake_fd_;
+  UniqueFd listen_fd_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<std::size_t> connection_count_{0};
@@ -210,12 +212,10 @@ Status IpcServer::Impl::Start() {
   if (::listen(fd.get(), 64) != 0) {
     return std::unexpected(ErrnoError("listening on " + path.string(), errno));
   }
-  UniqueFd wake(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-  if (!wake.valid()) {
-    return std::unexpected(ErrnoError("creating the IPC wake-up eventfd", errno));
+  if (!wake_fd_.valid()) {
+    return InternalError("the IPC wake-up eventfd could not be created");
   }
   listen_fd_ = std::move(fd);
-  wake_fd_ = std::move(wake);
   stop_ = false;
   thread_ = std::thread([this] { Loop(); });
   log::Info("ipc server listening", {{"socket", path.string()}});
@@ -233,7 +233,6 @@ void IpcServer::Impl::Stop() {
   connections_.clear();
   connection_count_ = 0;
   listen_fd_.Reset();
-  wake_fd_.Reset();
   ::unlink(options_.socket_path.c_str());
 }
 
