@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ward/agent/ipc/ipc_client.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -46,7 +45,9 @@ Result<std::unique_ptr<IpcClient>> IpcClient::Connect(IpcClientOptions options, 
     return InvalidArgumentError("socket path " + path + " is too long");
   }
   std::copy(path.begin(), path.end(), addr.sun_path);
-  internal::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  // Non-blocking from the start: a Unix-socket connect() would otherwise wait for as long as the
+  // agent's listen backlog is full (it fails with EAGAIN instead).
+  internal::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) {
     return std::unexpected(ErrnoError("creating a socket", errno));
   }
@@ -56,12 +57,9 @@ Result<std::unique_ptr<IpcClient>> IpcClient::Connect(IpcClientOptions options, 
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) {
     const int err = errno;
+    const std::string why = err == EAGAIN ? " failed: the agent is busy" : " failed";
     return std::unexpected(
-        Error(ErrorCode::kUnavailable, "connecting to the Ward agent at " + path + " failed", err));
-  }
-  const int flags = ::fcntl(fd.get(), F_GETFL);
-  if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
-    return std::unexpected(ErrnoError("making the agent socket non-blocking", errno));
+        Error(ErrorCode::kUnavailable, "connecting to the Ward agent at " + path + why, err));
   }
   return std::unique_ptr<IpcClient>(new IpcClient(std::move(options), sink, fd.Release()));
 }
