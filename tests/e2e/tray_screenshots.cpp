@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// Renders the tray's menu and dialogs to PNG files (QWidget::grab on Qt's offscreen platform),
+// Renders the tray's dialogs to PNG files (QWidget::grab on Qt's offscreen platform),
 // against a real IpcServer backed by the test AgentControl. Used by tray_screenshots.sh.
 //   ward_tray_screenshots <output-dir>
+//   ward_tray_screenshots --real-tray   (under X with a tray host: opens the menu on the real
+//                                        tray icon, prints READY, holds it for a capture)
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
@@ -9,14 +11,15 @@
 #include <QElapsedTimer>
 #include <QLabel>
 #include <QMenu>
-#include <QPainter>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSystemTrayIcon>
 #include <QTest>
 #include <QTextBrowser>
 
 #include <cstdio>
 #include <functional>
+#include <string_view>
 
 #include "../agent/ipc/ipc_test_util.h"
 #include "../agent/ipc/test_agent_control.h"
@@ -25,7 +28,6 @@
 #include "ward/tray/concern_dialog.h"
 #include "ward/tray/info_dialogs.h"
 #include "ward/tray/tray_controller.h"
-#include "ward/tray/tray_state.h"
 
 namespace {
 
@@ -49,22 +51,6 @@ bool Save(QWidget* widget, const QDir& dir, const QString& name) {
   return true;
 }
 
-// The tray menu as the learner sees it, under the state icon.
-bool SaveMenu(QMenu* menu, const QDir& dir) {
-  menu->adjustSize();
-  const QPixmap items = menu->grab();
-  const QIcon icon = ward::tray::StateIcon(ward::tray::TrayState::kProtected);
-  QPixmap canvas(items.width() + 16, items.height() + 48);
-  canvas.fill(QColor(0x30, 0x30, 0x30));
-  QPainter p(&canvas);
-  p.drawPixmap(canvas.width() - 36, 6, icon.pixmap(24, 24));
-  p.drawPixmap(8, 40, items);
-  p.end();
-  const QString path = dir.filePath(QStringLiteral("tray-menu.png"));
-  std::printf("wrote %s\n", qPrintable(path));
-  return canvas.save(path);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -73,11 +59,12 @@ int main(int argc, char** argv) {
   }
   QApplication app(argc, argv);
   if (argc != 2) {
-    std::fprintf(stderr, "usage: ward_tray_screenshots <output-dir>\n");
+    std::fprintf(stderr, "usage: ward_tray_screenshots <output-dir> | --real-tray\n");
     return 2;
   }
+  const bool real_tray = std::string_view(argv[1]) == "--real-tray";
   QDir out(QString::fromLocal8Bit(argv[1]));
-  if (!out.mkpath(QStringLiteral("."))) {
+  if (!real_tray && !out.mkpath(QStringLiteral("."))) {
     std::fprintf(stderr, "cannot create %s\n", argv[1]);
     return 1;
   }
@@ -88,12 +75,32 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "could not start the IPC server\n");
     return 1;
   }
+  if (real_tray) {
+    // Agreement already accepted: the icon shows the everyday "protected" state.
+    ward::v1::AcceptAupRequest accept;
+    accept.set_aup_version(3);
+    (void)control.AcceptAup({}, accept);
+  }
   ward::tray::TrayController tray(QString::fromStdString(dir.socket().string()));
   if (!WaitFor([&] { return tray.agent().isConnected(); })) {
     std::fprintf(stderr, "the tray did not connect\n");
     return 1;
   }
-  bool ok = SaveMenu(tray.menu(), out);
+  if (real_tray) {
+    if (!tray.usesTray()) {
+      std::fprintf(stderr, "no system tray on this display\n");
+      return 1;
+    }
+    QTest::qWait(1500);  // the tray host embeds the icon
+    const QRect icon = tray.trayIcon()->geometry();
+    tray.menu()->popup(icon.bottomLeft() + QPoint(-160, 4));
+    QTest::qWait(500);
+    std::printf("READY\n");
+    std::fflush(stdout);
+    QTest::qWait(4000);
+    return 0;
+  }
+  bool ok = true;
 
   ward::tray::PolicyDialog policy(tray.agent(), ward::tray::PolicyDialog::Page::kPolicy);
   policy.resize(460, 440);

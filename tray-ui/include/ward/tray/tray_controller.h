@@ -37,6 +37,7 @@ class TrayController final : public QObject {
 
   TrayState state() const { return state_; }
   bool usesTray() const { return tray_ != nullptr; }
+  QSystemTrayIcon* trayIcon() const { return tray_; }
   QMenu* menu() const { return menu_; }
   QWidget* fallbackWindow() const { return window_; }
   QLabel* lastNoticeLabel() const { return notice_label_; }
