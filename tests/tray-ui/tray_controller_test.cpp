@@ -125,6 +125,28 @@ TEST_F(TrayControllerTest, RecordsViewListsWhatWardKeeps) {
   }));
 }
 
+TEST_F(TrayTest, AgreementShowsTheAdultTextToAdults) {
+  AupDialog dialog(Connect());
+  v1::PolicySummaryResponse policy;
+  policy.set_audience(v1::AUDIENCE_ADULT);
+  policy.mutable_aup()->set_version(4);
+  policy.mutable_aup()->set_title("Using your laptop");
+  policy.mutable_aup()->set_text_under_18("Be kind online.");
+  policy.mutable_aup()->set_text_adult(
+      "Use the laptop for your course.\n\nKeep your password private.");
+  dialog.showAgreement(policy, /*pending=*/true);
+  dialog.show();
+  const QString text = dialog.body()->toPlainText();
+  EXPECT_TRUE(text.contains(QStringLiteral("Use the laptop for your course.")));
+  EXPECT_TRUE(text.contains(QStringLiteral("Keep your password private.")));
+  EXPECT_FALSE(text.contains(QStringLiteral("Be kind online.")));
+  EXPECT_TRUE(dialog.agreeButton()->isVisible());
+  QTest::mouseClick(dialog.agreeButton(), Qt::LeftButton);
+  // The test agent is on version 3, so version 4 is refused and the learner is told why.
+  ASSERT_TRUE(WaitFor([&] { return dialog.agreeButton()->isEnabled(); }));
+  EXPECT_EQ(control_.aup_acceptances(), 0);
+}
+
 TEST(FormatNoticeTest, ProgramBlockedSaysWhoToAsk) {
   v1::Notice notice;
   notice.mutable_program_blocked()->set_program("steam");
