@@ -18,8 +18,8 @@
 
 namespace ward::tray::testing {
 
-// One QApplication for the whole test binary, created on first use and left to the OS at exit (ctest sets
-// QT_QPA_PLATFORM=offscreen; a hand-run binary falls back to it too).
+// One QApplication for the whole test binary, created on first use and left to the OS at exit
+// (ctest sets QT_QPA_PLATFORM=offscreen; a hand-run binary falls back to it too).
 inline QApplication& App() {
   if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
     qputenv("QT_QPA_PLATFORM", "offscreen");
