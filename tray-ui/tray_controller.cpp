@@ -58,6 +58,8 @@ TrayController::TrayController(QString socket_path, bool force_window, QObject* 
   connect(agent_, &AgentConnection::statusReceived, this, &TrayController::onStatus);
   connect(agent_, &AgentConnection::policyReceived, this, &TrayController::onPolicy);
   connect(agent_, &AgentConnection::noticeReceived, this, &TrayController::onNotice);
+  // The icon leaves "needs attention" as soon as the agreement is recorded.
+  connect(agent_, &AgentConnection::aupAccepted, agent_, &AgentConnection::requestStatus);
   status_timer_ = new QTimer(this);
   status_timer_->setInterval(60'000);
   connect(status_timer_, &QTimer::timeout, agent_, &AgentConnection::requestStatus);

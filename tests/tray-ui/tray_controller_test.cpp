@@ -81,7 +81,6 @@ TEST_F(TrayControllerTest, OffersTheAgreementOnceAndRecordsAcceptance) {
   QTest::mouseClick(aup->agreeButton(), Qt::LeftButton);
   ASSERT_TRUE(WaitFor([&] { return control_.aup_acceptances() == 1; }));
   ASSERT_TRUE(WaitFor([&] { return !aup->agreeButton()->isVisible(); }));
-  controller_->agent().requestStatus();
   ASSERT_TRUE(WaitFor([&] { return controller_->state() == TrayState::kProtected; }));
   // Opening it again shows it as agreed, with nothing to press.
   aup->hide();
