@@ -4,6 +4,7 @@
 #include <QLabel>
 #include <QMenu>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QSystemTrayIcon>
 #include <QTextBrowser>
 
@@ -91,8 +92,11 @@ TEST_F(TrayControllerTest, OffersTheAgreementOnceAndRecordsAcceptance) {
 }
 
 TEST_F(TrayControllerTest, ShowsBlockedDeviceNoticeWithPolicyMessageAndWhoToAsk) {
-  // Contacts arrive with the policy summary the tray asks for on connecting.
-  QTest::qWait(200);
+  // Contacts arrive with a policy summary; answers come in order, and the controller hears each
+  // one before this spy does.
+  QSignalSpy policy(&controller_->agent(), &AgentConnection::policyReceived);
+  controller_->agent().requestPolicy();
+  ASSERT_TRUE(WaitFor([&] { return policy.count() >= 1; }));
   v1::Notice notice;
   notice.mutable_usb_blocked()->set_device_name("SanDisk Cruzer");
   notice.mutable_usb_blocked()->set_message("Memory sticks are blocked. Use OneDrive instead.");
