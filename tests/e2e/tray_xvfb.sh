@@ -18,7 +18,6 @@ if [[ -z "$bin" ]]; then
   bin=./build/ci/tests/e2e/ward_tray_screenshots
 fi
 
-display=:$((90 + RANDOM % 9))
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -27,9 +26,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-Xvfb "$display" -screen 0 800x480x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+# -displayfd: Xvfb picks a free display itself and writes its number when it is ready, so this
+# never lands on someone else's display.
+Xvfb -displayfd 3 -screen 0 800x480x24 -nolisten tcp 3>"$work/display" >"$work/xvfb.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 50); do [[ -e /tmp/.X11-unix/X${display#:} ]] && break; sleep 0.1; done
+for _ in $(seq 100); do [[ -s "$work/display" ]] && break; sleep 0.1; done
+if [[ ! -s "$work/display" ]]; then
+  echo "tray_xvfb: Xvfb did not start" >&2
+  cat "$work/xvfb.log" >&2
+  exit 1
+fi
+display=:$(tr -d '[:space:]' <"$work/display")
 DISPLAY=$display trayer --edge top --align right --widthtype request --height 28 \
   --transparent false --tint 0x303030 --SetDockType true >"$work/trayer.log" 2>&1 &
 pids+=($!)
