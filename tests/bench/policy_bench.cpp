@@ -108,7 +108,24 @@ void BM_LoadPolicyJson(benchmark::State& state) {
   }
   state.counters["json_bytes"] = static_cast<double>(json.size());
 }
-BENCHMARK(BM_LoadPolicyJson)->Arg(10'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LoadPolicyJson)->Arg(5'000)->Arg(10'000)->Unit(benchmark::kMillisecond);
+
+// What an agent does with pushed bytes once the signature checks out: parse the binary
+// Policy and validate it.
+void BM_ParseBinaryAndValidate(benchmark::State& state) {
+  const std::string bytes = PolicyWith(static_cast<int>(state.range(0))).SerializeAsString();
+  for (auto _ : state) {
+    ward::v1::Policy policy;
+    if (!policy.ParseFromString(bytes)) {
+      state.SkipWithError("parse failed");
+      break;
+    }
+    auto issues = ward::policy::ValidatePolicy(policy);
+    benchmark::DoNotOptimize(issues);
+  }
+  state.counters["binary_bytes"] = static_cast<double>(bytes.size());
+}
+BENCHMARK(BM_ParseBinaryAndValidate)->Arg(5'000)->Arg(10'000)->Unit(benchmark::kMillisecond);
 
 void BM_ValidatePolicy(benchmark::State& state) {
   const auto& policy = PolicyWith(static_cast<int>(state.range(0)));
@@ -117,7 +134,7 @@ void BM_ValidatePolicy(benchmark::State& state) {
     benchmark::DoNotOptimize(issues);
   }
 }
-BENCHMARK(BM_ValidatePolicy)->Arg(10'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ValidatePolicy)->Arg(5'000)->Arg(10'000)->Unit(benchmark::kMillisecond);
 
 void BM_CompileEvaluators(benchmark::State& state) {
   const auto& policy = PolicyWith(static_cast<int>(state.range(0)));
@@ -128,7 +145,7 @@ void BM_CompileEvaluators(benchmark::State& state) {
     benchmark::DoNotOptimize(apps);
   }
 }
-BENCHMARK(BM_CompileEvaluators)->Arg(10'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CompileEvaluators)->Arg(5'000)->Arg(10'000)->Unit(benchmark::kMillisecond);
 
 // Devices cycling through: exact-rule matches, vendor-wide matches and unmatched devices.
 std::vector<ward::policy::UsbDeviceInfo> Devices(int rules) {
