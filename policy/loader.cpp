@@ -523,7 +523,9 @@ std::string TranslateProtobufError(std::string_view message) {
   constexpr std::string_view kInvalid = "): invalid value ";
   const auto close = message.find(kInvalid);
   if (!message.starts_with('(') || close == std::string_view::npos) {
-    return Format("policy: the JSON does not fit the policy format: {}", message);
+    // Keep one line: protobuf may append an excerpt of the input and a caret.
+    return Format("policy: the JSON does not fit the policy format: {}",
+                  message.substr(0, message.find('\n')));
   }
   const std::string_view path = message.substr(1, close - 1);
   std::string_view rest = message.substr(close + kInvalid.size());

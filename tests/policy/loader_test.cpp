@@ -81,6 +81,25 @@ TEST(LoadPolicyJsonTest, ReportsSyntaxErrorWithLineAndColumn) {
             "line 1, column 16: invalid JSON: unexpected text after the end of the policy object");
 }
 
+TEST(LoadPolicyJsonTest, RejectsInvalidUtf8AndLoneSurrogates) {
+  EXPECT_EQ(LoadError("{\"name\": \"ab\xff\"}"),
+            "line 1, column 13: invalid JSON: a string is not valid UTF-8 (save the file as "
+            "UTF-8)");
+  EXPECT_EQ(LoadError("{\"name\": \"\xed\xa0\x80\"}"),  // an encoded surrogate
+            "line 1, column 11: invalid JSON: a string is not valid UTF-8 (save the file as "
+            "UTF-8)");
+  EXPECT_EQ(LoadError(R"({"name": "\ud800"})"),
+            "line 1, column 17: invalid JSON: \\u escape of a high surrogate must be followed by "
+            "a low one");
+  EXPECT_EQ(LoadError(R"({"name": "\udc00"})"),
+            "line 1, column 17: invalid JSON: \\u escape of a lone low surrogate "
+            "(\\uDC00-\\uDFFF)");
+  // Well-formed text, escaped or not, is fine.
+  const auto policy =
+      MustLoad(MinimalPolicyJson(", \"name\": \"caf\\u00e9 \\ud83d\\ude00 \xc3\xa9\""));
+  EXPECT_EQ(policy.name(), "caf\xc3\xa9 \xf0\x9f\x98\x80 \xc3\xa9");
+}
+
 TEST(LoadPolicyJsonTest, RejectsEmptyTextAndNonObjects) {
   EXPECT_EQ(LoadError("  "), "policy: the text is empty: expected a JSON object {...}");
   EXPECT_EQ(LoadError("[1]"), "policy: must be a JSON object {...} (line 1, column 1)");
