@@ -105,9 +105,8 @@ class UsbEvaluator {
   // keyboard or mouse away.
   static bool NamesDeviceExplicitly(const ward::v1::UsbRule& rule);
 
-  struct Compiled;
-
  private:
+  struct Compiled;
   explicit UsbEvaluator(std::unique_ptr<Compiled> compiled);
   std::unique_ptr<Compiled> compiled_;
 };
