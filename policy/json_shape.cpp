@@ -496,8 +496,9 @@ class ShapeChecker {
         }
         if (kind != Kind::kNumber || !integer) {
           ShapeIssue(path,
-                     Format("must be a whole number, not {}",
-                            kind == Kind::kNumber ? "a fraction" : KindName(kind)),
+                     kind == Kind::kNumber
+                         ? std::string("must be a whole number (no decimal point or exponent)")
+                         : Format("must be a whole number, not {}", KindName(kind)),
                      start);
         } else if (is_unsigned && negative) {
           ShapeIssue(path, "must not be negative", start);
@@ -533,7 +534,13 @@ class ShapeChecker {
       return true;
     }
     for (std::size_t index = 0;; ++index) {
-      if (!ParseValue(field, true, Format("{}[{}]", path, index), depth)) {
+      const std::string item = Format("{}[{}]", path, index);
+      SkipSpace();
+      if (field != nullptr && text_.substr(pos_, 4) == "null") {
+        // protobuf would drop the item silently, and a rule or value would vanish
+        ShapeIssue(item, "a list item may not be null", pos_);
+      }
+      if (!ParseValue(field, true, item, depth)) {
         return false;
       }
       SkipSpace();
@@ -584,7 +591,9 @@ class ShapeChecker {
           if (!seen_fields.insert(field->number()).second) {
             ShapeIssue(child, "is given twice", key_start);
           }
-          if (const auto* oneof = field->containing_oneof(); oneof != nullptr) {
+          SkipSpace();
+          const bool is_null = text_.substr(pos_, 4) == "null";  // null leaves a oneof unset
+          if (const auto* oneof = field->containing_oneof(); oneof != nullptr && !is_null) {
             const FieldDescriptor*& first = oneof_members[static_cast<std::size_t>(oneof->index())];
             if (first != nullptr && first != field) {
               ShapeIssue(Join(path, field->name()),

@@ -541,8 +541,15 @@ std::string TranslateProtobufError(std::string_view message) {
     return Format("{}: {} is out of range (0 to {})", path, value,
                   std::numeric_limits<std::uint64_t>::max());
   }
-  if (type == "TYPE_INT32" || type == "TYPE_INT64") {
-    return Format("{}: {} is out of range", path, value);
+  if (type == "TYPE_INT32") {
+    return Format("{}: {} is out of range ({} to {})", path, value,
+                  std::numeric_limits<std::int32_t>::min(),
+                  std::numeric_limits<std::int32_t>::max());
+  }
+  if (type == "TYPE_INT64") {
+    return Format("{}: {} is out of range ({} to {})", path, value,
+                  std::numeric_limits<std::int64_t>::min(),
+                  std::numeric_limits<std::int64_t>::max());
   }
   if (type.ends_with("google.protobuf.Timestamp")) {
     constexpr std::string_view kFormat = "Invalid time format: ";
