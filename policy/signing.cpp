@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "ward/policy/signing.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <utility>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+
+#include "ward/common/hex.h"
+
+namespace ward::policy {
+
+void internal::PkeyFree::operator()(evp_pkey_st* key) const { EVP_PKEY_free(key); }
+
+namespace {
+
+struct BioFree {
+  void operator()(BIO* bio) const { BIO_free(bio); }
+};
+struct PkeyCtxFree {
+  void operator()(EVP_PKEY_CTX* ctx) const { EVP_PKEY_CTX_free(ctx); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+using UniqueBio = std::unique_ptr<BIO, BioFree>;
+using UniquePkeyCtx = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
+using UniqueMdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+
+// Closes a POSIX file descriptor when it goes out of scope.
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+  int get() const { return fd_; }
+  // Closes now, reporting the error close() gives (data may be lost on some filesystems).
+  int Close() {
+    const int rc = ::close(fd_);
+    fd_ = -1;
+    return rc;
+  }
+
+ private:
+  int fd_;
+};
+
+// Drains OpenSSL's thread-local error queue into one readable line.
+std::string OpenSslErrors() {
+  std::string out;
+  while (const unsigned long code = ERR_get_error()) {
+    char buffer[256];
+    ERR_error_string_n(code, buffer, sizeof(buffer));
+    if (!out.empty()) {
+      out.append("; ");
+    }
+    out.append(buffer);
+  }
+  return out.empty() ? std::string("no detail from OpenSSL") : out;
+}
+
+std::unexpected<Error> OpenSslError(std::string_view what) {
+  std::string message(what);
+  message.append(" (");
+  message.append(OpenSslErrors());
+  message.append(")");
+  return InternalError(std::move(message));
+}
+
+// Wipes a secret held in a string before the memory is released.
+void Cleanse(std::string& secret) {
+  if (!secret.empty()) {
+    OPENSSL_cleanse(secret.data(), secret.size());
+  }
+  secret.clear();
+}
+
+Result<std::array<std::uint8_t, kEd25519PublicKeyBytes>> RawPublicKey(const EVP_PKEY* pkey) {
+  std::array<std::uint8_t, kEd25519PublicKeyBytes> raw{};
+  std::size_t length = raw.size();
+  if (EVP_PKEY_get_raw_public_key(pkey, raw.data(), &length) != 1 || length != raw.size()) {
+    return OpenSslError("reading the raw Ed25519 public key");
+  }
+  return raw;
+}
+
+Result<std::string> ReadSmallFile(const std::filesystem::path& path, std::size_t max_bytes,
+                                  struct stat* info) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (fd.get() < 0) {
+    return std::unexpected(ErrnoError("opening " + path.string(), errno));
+  }
+  if (::fstat(fd.get(), info) != 0) {
+    return std::unexpected(ErrnoError("reading " + path.string(), errno));
+  }
+  if (!S_ISREG(info->st_mode)) {
+    return InvalidArgumentError(path.string() + " is not a regular file");
+  }
+  if (static_cast<std::uint64_t>(info->st_size) > max_bytes) {
+    return InvalidArgumentError(path.string() + " is " + std::to_string(info->st_size) +
+                                " bytes; a key file is at most " + std::to_string(max_bytes));
+  }
+  std::string content(static_cast<std::size_t>(info->st_size), '\0');
+  std::size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::read(fd.get(), content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return std::unexpected(ErrnoError("reading " + path.string(), errno));
+    }
+    if (n == 0) {
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  content.resize(done);
+  return content;
+}
+
+// Creates `path` (it must not exist) with exactly `mode`, writes `content` and syncs it. On any
+// failure the half-written file is removed.
+Status WriteNewFile(const std::filesystem::path& path, std::string_view content, mode_t mode) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, mode));
+  if (fd.get() < 0) {
+    if (errno == EEXIST) {
+      return AlreadyExistsError(path.string() + " exists already; not overwriting it");
+    }
+    return std::unexpected(ErrnoError("creating " + path.string(), errno));
+  }
+  const auto fail = [&](std::string_view what) {
+    Error error = ErrnoError(std::string(what) + " " + path.string(), errno);
+    ::unlink(path.c_str());
+    return std::unexpected(std::move(error));
+  };
+  // The umask may have removed bits; set the mode we mean.
+  if (::fchmod(fd.get(), mode) != 0) {
+    return fail("setting the mode of");
+  }
+  std::size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return fail("writing");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd.get()) != 0) {
+    return fail("syncing");
+  }
+  if (fd.Close() != 0) {
+    return fail("closing");
+  }
+  return OkStatus();
+}
+
+Result<UniqueBio> MemoryBio(std::string_view data) {
+  if (data.size() > static_cast<std::size_t>(INT_MAX)) {
+    return InvalidArgumentError("key data is too large");
+  }
+  UniqueBio bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+  if (!bio) {
+    return OpenSslError("allocating a memory BIO");
+  }
+  return bio;
+}
+
+Result<std::string> BioContents(BIO* bio) {
+  char* data = nullptr;
+  const long length = BIO_get_mem_data(bio, &data);
+  if (length < 0 || (length > 0 && data == nullptr)) {
+    return OpenSslError("reading PEM output");
+  }
+  return std::string(data, static_cast<std::size_t>(length));
+}
+
+// OpenSSL's default PEM callback would prompt on the terminal for a pass phrase; never do that.
+int NoPassphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*userdata*/) { return -1; }
+
+enum class PemKind : std::uint8_t { kPublic, kPrivate };
+
+// Parses an Ed25519 key from PEM: SubjectPublicKeyInfo or unencrypted PKCS#8.
+Result<internal::UniquePkey> ReadPemKey(std::string_view pem, PemKind kind) {
+  const bool is_public = kind == PemKind::kPublic;
+  const std::string what = is_public ? "public key PEM" : "private key PEM";
+  if (pem.size() > kMaxKeyFileBytes) {
+    return InvalidArgumentError("a " + what + " is at most " + std::to_string(kMaxKeyFileBytes) +
+                                " bytes");
+  }
+  WARD_ASSIGN_OR_RETURN(UniqueBio bio, MemoryBio(pem));
+  ERR_clear_error();
+  internal::UniquePkey pkey(
+      is_public ? PEM_read_bio_PUBKEY(bio.get(), nullptr, NoPassphrase, nullptr)
+                : PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
+  ERR_clear_error();
+  if (!pkey) {
+    return InvalidArgumentError("not a " + what + " (expected '-----BEGIN " +
+                                (is_public ? "PUBLIC" : "PRIVATE") +
+                                " KEY-----' with an Ed25519 key)");
+  }
+  if (EVP_PKEY_get_id(pkey.get()) != EVP_PKEY_ED25519) {
+    return InvalidArgumentError("the " + what + " holds a key that is not Ed25519");
+  }
+  return pkey;
+}
+
+}  // namespace
+
+std::string KeyIdOf(const std::array<std::uint8_t, kEd25519PublicKeyBytes>& raw_public_key) {
+  std::array<std::uint8_t, SHA256_DIGEST_LENGTH> digest{};
+  SHA256(raw_public_key.data(), raw_public_key.size(), digest.data());
+  return HexEncode(std::span<const std::uint8_t>(digest.data(), 8));
+}
+
+// ---------------------------------------------------------------------------------------------
+// PublicKey
+
+PublicKey::PublicKey(std::shared_ptr<evp_pkey_st> pkey, std::array<std::uint8_t, 32> raw)
+    : pkey_(std::move(pkey)), raw_(raw), key_id_(KeyIdOf(raw_)) {}
+
+Result<PublicKey> PublicKey::FromPem(std::string_view pem) {
+  WARD_ASSIGN_OR_RETURN(internal::UniquePkey pkey, ReadPemKey(pem, PemKind::kPublic));
+  WARD_ASSIGN_OR_RETURN(auto raw, RawPublicKey(pkey.get()));
+  return PublicKey(std::shared_ptr<evp_pkey_st>(pkey.release(), internal::PkeyFree{}), raw);
+}
+
+Result<PublicKey> PublicKey::FromRaw(const std::array<std::uint8_t, kEd25519PublicKeyBytes>& raw) {
+  internal::UniquePkey pkey(
+      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, raw.data(), raw.size()));
+  if (!pkey) {
+    return OpenSslError("making an Ed25519 public key");
+  }
+  return PublicKey(std::shared_ptr<evp_pkey_st>(pkey.release(), internal::PkeyFree{}), raw);
+}
+
+Result<PublicKey> PublicKey::ReadFile(const std::filesystem::path& path) {
+  struct stat info{};
+  WARD_ASSIGN_OR_RETURN(std::string pem, ReadSmallFile(path, kMaxKeyFileBytes, &info));
+  auto key = FromPem(pem);
+  if (!key) {
+    return std::unexpected(std::move(key).error().WithContext(path.string()));
+  }
+  return key;
+}
+
+std::string PublicKey::ToPem() const {
+  UniqueBio bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PUBKEY(bio.get(), pkey_.get()) != 1) {
+    // Only allocation can fail here; there is nothing sensible to return but an empty PEM,
+    // which every reader rejects.
+    ERR_clear_error();
+    return {};
+  }
+  auto pem = BioContents(bio.get());
+  return pem ? std::move(*pem) : std::string();
+}
+
+Status PublicKey::WriteFile(const std::filesystem::path& path) const {
+  const std::string pem = ToPem();
+  if (pem.empty()) {
+    return OpenSslError("encoding the public key as PEM");
+  }
+  return WriteNewFile(path, pem, 0644);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SigningKey
+
+SigningKey::SigningKey(internal::UniquePkey pkey, PublicKey public_key)
+    : pkey_(std::move(pkey)), public_key_(std::move(public_key)) {}
+
+Result<SigningKey> SigningKey::FromPkey(internal::UniquePkey pkey) {
+  WARD_ASSIGN_OR_RETURN(auto raw, RawPublicKey(pkey.get()));
+  WARD_ASSIGN_OR_RETURN(PublicKey public_key, PublicKey::FromRaw(raw));
+  return SigningKey(std::move(pkey), std::move(public_key));
+}
+
+Result<SigningKey> SigningKey::Generate() {
+  ERR_clear_error();
+  UniquePkeyCtx ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr));
+  if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1) {
+    return OpenSslError("preparing Ed25519 key generation");
+  }
+  EVP_PKEY* raw_pkey = nullptr;
+  if (EVP_PKEY_keygen(ctx.get(), &raw_pkey) != 1) {
+    return OpenSslError("generating an Ed25519 key");
+  }
+  return FromPkey(internal::UniquePkey(raw_pkey));
+}
+
+Result<SigningKey> SigningKey::FromPem(std::string_view pem) {
+  if (pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") != std::string_view::npos) {
+    return UnsupportedError(
+        "encrypted private keys are not supported; keep the key file on an "
+        "encrypted disk with mode 0600 instead");
+  }
+  WARD_ASSIGN_OR_RETURN(internal::UniquePkey pkey, ReadPemKey(pem, PemKind::kPrivate));
+  return FromPkey(std::move(pkey));
+}
+
+Result<SigningKey> SigningKey::ReadFile(const std::filesystem::path& path) {
+  struct stat info{};
+  WARD_ASSIGN_OR_RETURN(std::string pem, ReadSmallFile(path, kMaxKeyFileBytes, &info));
+  if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    Cleanse(pem);
+    const unsigned mode = info.st_mode & 0777u;
+    std::string octal = "0";
+    octal.push_back(static_cast<char>('0' + ((mode >> 6) & 7u)));
+    octal.push_back(static_cast<char>('0' + ((mode >> 3) & 7u)));
+    octal.push_back(static_cast<char>('0' + (mode & 7u)));
+    return PermissionDeniedError("the private key " + path.string() +
+                                 " can be used by other users (mode " + octal +
+                                 "); run: chmod 600 " + path.string());
+  }
+  auto key = FromPem(pem);
+  Cleanse(pem);
+  if (!key) {
+    return std::unexpected(std::move(key).error().WithContext(path.string()));
+  }
+  return key;
+}
+
+Result<std::string> SigningKey::ToPem() const {
+  UniqueBio bio(BIO_new(BIO_s_mem()));
+  if (!bio) {
+    return OpenSslError("allocating a memory BIO");
+  }
+  if (PEM_write_bio_PKCS8PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr,
+                                    nullptr) != 1) {
+    return OpenSslError("encoding the private key as PKCS#8 PEM");
+  }
+  return BioContents(bio.get());
+}
+
+Status SigningKey::WriteFile(const std::filesystem::path& path) const {
+  WARD_ASSIGN_OR_RETURN(std::string pem, ToPem());
+  Status written = WriteNewFile(path, pem, 0600);
+  Cleanse(pem);
+  return written;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing and verification
+
+Result<std::string> SerializePolicyForSigning(const v1::Policy& policy) {
+  const std::size_t size = policy.ByteSizeLong();
+  if (size > static_cast<std::size_t>(INT_MAX)) {
+    return InvalidArgumentError("the policy is too large to serialise (" + std::to_string(size) +
+                                " bytes)");
+  }
+  std::string bytes;
+  bytes.reserve(size);
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    if (!policy.SerializeToCodedStream(&coded)) {
+      return InternalError("serialising the policy failed");
+    }
+  }
+  return bytes;
+}
+
+Result<v1::SignedPolicy> SignPolicy(const v1::Policy& policy, const SigningKey& key) {
+  // TODO(policy-tools, #2): refuse policies that fail ValidatePolicy once policy-engine's
+  // loader is merged.
+  WARD_ASSIGN_OR_RETURN(std::string bytes, SerializePolicyForSigning(policy));
+  ERR_clear_error();
+  UniqueMdCtx ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.pkey()) != 1) {
+    return OpenSslError("preparing to sign");
+  }
+  std::string signature(kEd25519SignatureBytes, '\0');
+  std::size_t length = signature.size();
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
+                     reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()) != 1 ||
+      length != kEd25519SignatureBytes) {
+    return OpenSslError("signing the policy");
+  }
+  v1::SignedPolicy signed_policy;
+  signed_policy.set_policy(std::move(bytes));
+  signed_policy.set_signature(std::move(signature));
+  signed_policy.set_key_id(key.key_id());
+  return signed_policy;
+}
+
+Result<v1::Policy> VerifySignedPolicy(const v1::SignedPolicy& signed_policy, const PublicKey& key,
+                                      std::uint64_t version_in_force) {
+  if (signed_policy.key_id() != key.key_id()) {
+    std::string shown = signed_policy.key_id().substr(0, 64);
+    return UnauthenticatedError("the policy was signed with key '" + shown +
+                                "', but the trusted key is '" + key.key_id() + "'");
+  }
+  if (signed_policy.signature().size() != kEd25519SignatureBytes) {
+    return UnauthenticatedError("the signature is " +
+                                std::to_string(signed_policy.signature().size()) +
+                                " bytes; an Ed25519 signature is 64");
+  }
+  ERR_clear_error();
+  UniqueMdCtx ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.pkey()) != 1) {
+    return OpenSslError("preparing to verify");
+  }
+  const std::string& bytes = signed_policy.policy();
+  const int verified = EVP_DigestVerify(
+      ctx.get(), reinterpret_cast<const unsigned char*>(signed_policy.signature().data()),
+      signed_policy.signature().size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+      bytes.size());
+  ERR_clear_error();
+  if (verified != 1) {
+    return UnauthenticatedError(
+        "the signature does not match the policy: it was changed after signing, or signed with "
+        "another key");
+  }
+  v1::Policy policy;
+  if (!policy.ParseFromString(bytes)) {
+    return InvalidArgumentError("the signed bytes are not a ward.v1.Policy");
+  }
+  if (policy.version() <= version_in_force) {
+    return FailedPreconditionError("rollback: policy version " + std::to_string(policy.version()) +
+                                   " is not newer than version " +
+                                   std::to_string(version_in_force) + " in force");
+  }
+  // TODO(policy-tools, #2): reject policies failing ValidatePolicy once policy-engine's loader
+  // is merged.
+  return policy;
+}
+
+Result<v1::Policy> VerifySignedPolicyBytes(std::string_view bundle, const PublicKey& key,
+                                           std::uint64_t version_in_force) {
+  if (bundle.size() > kMaxBundleBytes) {
+    return InvalidArgumentError("the policy bundle is " + std::to_string(bundle.size()) +
+                                " bytes; at most " + std::to_string(kMaxBundleBytes) +
+                                " are accepted");
+  }
+  v1::SignedPolicy signed_policy;
+  if (!signed_policy.ParseFromArray(bundle.data(), static_cast<int>(bundle.size()))) {
+    return InvalidArgumentError("not a signed policy bundle (ward.v1.SignedPolicy)");
+  }
+  return VerifySignedPolicy(signed_policy, key, version_in_force);
+}
+
+}  // namespace ward::policy
