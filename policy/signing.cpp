@@ -19,6 +19,7 @@
 #include <openssl/sha.h>
 
 #include "ward/common/hex.h"
+#include "ward/policy/loader.h"
 
 namespace ward::policy {
 
@@ -225,6 +226,18 @@ Result<internal::UniquePkey> ReadPemKey(std::string_view pem, PemKind kind) {
   return pkey;
 }
 
+// Every issue on one line, for a one-line error: "<path>: <why>; <path>: <why>".
+std::string JoinIssues(const std::vector<PolicyIssue>& issues) {
+  std::string out;
+  for (const PolicyIssue& issue : issues) {
+    if (!out.empty()) {
+      out.append("; ");
+    }
+    out.append(issue.ToString());
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string KeyIdOf(const std::array<std::uint8_t, kEd25519PublicKeyBytes>& raw_public_key) {
@@ -383,8 +396,10 @@ Result<std::string> SerializePolicyForSigning(const v1::Policy& policy) {
 }
 
 Result<v1::SignedPolicy> SignPolicy(const v1::Policy& policy, const SigningKey& key) {
-  // TODO(policy-tools, #2): refuse policies that fail ValidatePolicy once policy-engine's
-  // loader is merged.
+  if (const auto issues = ValidatePolicy(policy); !issues.empty()) {
+    return InvalidArgumentError("not signing a policy that agents would reject: " +
+                                JoinIssues(issues));
+  }
   WARD_ASSIGN_OR_RETURN(std::string bytes, SerializePolicyForSigning(policy));
   ERR_clear_error();
   UniqueMdCtx ctx(EVP_MD_CTX_new());
@@ -442,8 +457,9 @@ Result<v1::Policy> VerifySignedPolicy(const v1::SignedPolicy& signed_policy, con
                                    " is not newer than version " +
                                    std::to_string(version_in_force) + " in force");
   }
-  // TODO(policy-tools, #2): reject policies failing ValidatePolicy once policy-engine's loader
-  // is merged.
+  if (const auto issues = ValidatePolicy(policy); !issues.empty()) {
+    return InvalidArgumentError("the signed policy is not valid: " + JoinIssues(issues));
+  }
   return policy;
 }
 

@@ -482,7 +482,8 @@ std::string FormatClock(int minutes) {
 
 // Label text as an id: lower-case letters and digits, runs of anything else as one '-'.
 std::string Slug(std::string_view label) {
-  static constexpr std::size_t kMaxIdLength = 64;
+  // Ward ids are at most 64 characters; leave room for a "-line-N" suffix.
+  static constexpr std::size_t kMaxIdLength = 40;
   std::string out;
   for (char c : label) {
     const char l = ToLower(c);
@@ -626,6 +627,12 @@ class Parser {
       }
       seen[index] = true;
       WARD_RETURN_IF_ERROR(ParseAttribute(kAttributes[index], rule));
+    }
+    // generate-policy writes `with-connect-type ""` for devices whose port reports no connect
+    // type (root hubs). Ward names only real connect types; the rule stays pinned by its other
+    // attributes (hash, id, serial), so the empty constraint is dropped.
+    if (rule.with_connect_type().values_size() == 1 && rule.with_connect_type().values(0).empty()) {
+      rule.clear_with_connect_type();
     }
     return rule;
   }

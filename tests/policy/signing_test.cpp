@@ -75,6 +75,9 @@ v1::Policy SamplePolicy(std::uint64_t version) {
   app.set_action(v1::APP_ACTION_BLOCK);
   app.set_package("steam");
   policy.mutable_contacts()->set_dsl_name("Ms Patel");
+  policy.mutable_aup()->set_version(1);
+  policy.mutable_aup()->set_title("Using your college laptop");
+  policy.mutable_aup()->set_text_under_18("This laptop is for your studies. Please look after it.");
   return policy;
 }
 
@@ -379,6 +382,34 @@ TEST(SigningTest, RejectsBundlesThatAreNotSignedPolicies) {
   // An empty bundle parses as an empty SignedPolicy: no key id.
   EXPECT_EQ(VerifySignedPolicyBytes("", key.public_key(), 0).error().code(),
             ErrorCode::kUnauthenticated);
+}
+
+TEST(SigningTest, RefusesToSignAPolicyThatFailsValidation) {
+  const SigningKey key = NewKey();
+  v1::Policy policy = SamplePolicy(4);
+  policy.set_mode(v1::MODE_UNSPECIFIED);
+  policy.mutable_usb()->mutable_rules(0)->mutable_device_id()->set_values(0, "12G4:0001");
+  auto signed_policy = SignPolicy(policy, key);
+  ASSERT_FALSE(signed_policy.has_value());
+  EXPECT_EQ(signed_policy.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(signed_policy.error().message(),
+              StartsWith("not signing a policy that agents would reject: mode: "));
+  EXPECT_THAT(signed_policy.error().message(),
+              HasSubstr("; usb.rules[0].device_id: \"12G4:0001\" is not vvvv:pppp"));
+  EXPECT_EQ(signed_policy.error().message().find('\n'), std::string::npos);
+}
+
+TEST(SigningTest, RejectsAProperlySignedPolicyThatFailsValidation) {
+  const SigningKey key = NewKey();
+  v1::Policy policy = SamplePolicy(4);
+  policy.mutable_usb()->mutable_rules(0)->set_id("");  // every rule needs an id
+  const v1::SignedPolicy signed_policy = SignRawBytes(*SerializePolicyForSigning(policy), key);
+  auto verified = VerifySignedPolicy(signed_policy, key.public_key(), 0);
+  ASSERT_FALSE(verified.has_value());
+  EXPECT_EQ(verified.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(verified.error().message(),
+            "the signed policy is not valid: usb.rules[0].id: missing: every rule needs an id, "
+            "unique in the policy");
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "ward/policy/loader.h"
+
 namespace ward::policy {
 namespace {
 
@@ -62,8 +64,9 @@ TEST(UsbGuardImportTest, ImportsWhatGeneratePolicyEmits) {
   EXPECT_THAT(Values(hub.hash()), ElementsAre("v1nWpFZPn0mWTvN385jjXH2iQT6deSyX39u8lofOirw="));
   EXPECT_EQ(hub.parent_hash().values_size(), 1);
   EXPECT_THAT(Values(hub.with_interface()), ElementsAre("09:00:00"));
-  // generate-policy writes an empty connect type for root hubs; kept as it is.
-  EXPECT_THAT(Values(hub.with_connect_type()), ElementsAre(""));
+  // generate-policy writes an empty connect type for root hubs; Ward has no such value, and the
+  // hash still pins the device, so the constraint is dropped.
+  EXPECT_FALSE(hub.has_with_connect_type());
   EXPECT_EQ(hub.via_port().values_size(), 0);
 
   const v1::UsbRule& bluetooth = rules[2];
@@ -90,6 +93,25 @@ TEST(UsbGuardImportTest, ImportsTheCommittedCollegeRules) {
   EXPECT_EQ(rules[2].action(), v1::USB_ACTION_REJECT);
   EXPECT_EQ(rules[4].id(), "usbguard-line-12");
   EXPECT_EQ(rules[4].action(), v1::USB_ACTION_BLOCK);
+}
+
+// What the importer produces is a policy Ward accepts: the sample policy with its USB rules
+// replaced by imported ones passes validation.
+TEST(UsbGuardImportTest, ImportedRulesPassPolicyValidation) {
+  std::ifstream in(std::string(WARD_TESTDATA_DIR) + "/policy/sample-under18.json");
+  std::stringstream json;
+  json << in.rdbuf();
+  auto policy = LoadPolicyJson(json.str());
+  ASSERT_TRUE(policy.has_value()) << policy.error().ToString();
+  for (const char* file : {"generate-policy.conf", "college-rules.conf"}) {
+    const auto rules = ImportOk(ReadTestdata(file));
+    ASSERT_FALSE(rules.empty()) << file;
+    policy->mutable_usb()->clear_rules();
+    for (const auto& rule : rules) {
+      *policy->mutable_usb()->add_rules() = rule;
+    }
+    EXPECT_EQ(FormatIssues(ValidatePolicy(*policy)), "") << file;
+  }
 }
 
 TEST(UsbGuardImportTest, MapsTheThreeTargets) {

@@ -102,7 +102,8 @@ class SigningKey {
 Result<std::string> SerializePolicyForSigning(const v1::Policy& policy);
 
 // Serialises the policy deterministically and signs the bytes. Refuses (kInvalidArgument,
-// listing every issue) a policy that fails validation: agents would reject it anyway.
+// listing every issue of ValidatePolicy on one line) a policy that fails validation: agents
+// would reject it anyway.
 Result<v1::SignedPolicy> SignPolicy(const v1::Policy& policy, const SigningKey& key);
 
 // Checks a signed policy and returns the policy it carries. In this order:
@@ -110,7 +111,7 @@ Result<v1::SignedPolicy> SignPolicy(const v1::Policy& policy, const SigningKey& 
 //   signature is not valid for the bytes under `key` (any changed byte) -> kUnauthenticated
 //   bytes are not a Policy                -> kInvalidArgument
 //   version <= version_in_force           -> kFailedPrecondition ("rollback: ...")
-//   the policy fails validation           -> kInvalidArgument, listing every issue
+//   the policy fails ValidatePolicy       -> kInvalidArgument, every issue on one line
 // Pass version_in_force 0 when no policy is in force yet (version 0 is never valid).
 Result<v1::Policy> VerifySignedPolicy(const v1::SignedPolicy& signed_policy, const PublicKey& key,
                                       std::uint64_t version_in_force);

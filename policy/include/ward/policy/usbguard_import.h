@@ -29,7 +29,9 @@ struct UsbGuardImportLimits {
 // equals-ordered, match-all; quoted strings with USBGuard's escapes (\" \\ \xHH); `#` comments;
 // the condition `if localtime(HH:MM-HH:MM)` (mapped to UsbRule.when). A missing set operator is
 // written out as SET_OPERATOR_EQUALS, which is what USBGuard means by it (also for one value).
-// Hex in device ids and interface types is lower-cased. Each rule gets the id
+// Hex in device ids and interface types is lower-cased. `with-connect-type ""` (what
+// generate-policy writes for root hubs, whose port reports no connect type) is dropped: Ward
+// accepts only named connect types. Each rule gets the id
 // `usbguard-line-N`, or one made from its label (lower-case letters, digits and '-').
 //
 // Errors: kInvalidArgument for malformed input and kUnsupported for valid USBGuard that Ward
