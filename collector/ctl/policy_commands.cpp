@@ -13,6 +13,7 @@
 #include "ward/ctl/files.h"
 #include "ward/policy/loader.h"
 #include "ward/policy/signing.h"
+#include "ward/policy/summary.h"
 #include "ward/policy/usbguard_import.h"
 
 namespace ward::ctl {
@@ -225,7 +226,11 @@ int RunShow(const Args& args, Io& io) {
          << "  mode:     " << ModeText(policy->mode()) << "\n"
          << "  audience: " << AudienceText(policy->audience()) << "\n"
          << "  rules:    " << policy->usb().rules_size() << " USB, " << policy->apps().rules_size()
-         << " applications, " << policy->settings().settings_size() << " settings\n";
+         << " applications, " << policy->settings().settings_size() << " settings\n"
+         << "\nWhat learners are told (the tray's \"My policy\"):\n";
+  for (const std::string& sentence : policy::SummarizeForLearner(*policy)) {
+    io.out << "  " << sentence << "\n";
+  }
   return kExitOk;
 }
 
@@ -290,8 +295,9 @@ Command PolicyCommands() {
       .summary = "verify a signed bundle and describe it",
       .description =
           "Verifies a signed bundle exactly as a laptop would (key id, signature, policy\n"
-          "validity, and with --in-force, that it is newer than that version) and describes\n"
-          "it. Exit status 1 if the bundle would be refused.",
+          "validity, and with --in-force, that it is newer than that version), then prints\n"
+          "its key facts and the plain-English summary learners see. Exit status 1 if the\n"
+          "bundle would be refused.",
       .positionals = {{.name = "BUNDLE", .help = "the signed bundle from 'wardctl policy sign'"}},
       .options =
           {

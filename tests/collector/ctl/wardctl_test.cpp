@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "ward/policy/loader.h"
+#include "ward/policy/summary.h"
 #include "ward/policy/usbguard_import.h"
 
 extern char** environ;
@@ -201,6 +202,18 @@ TEST_F(WardctlTest, KeygenSignShowRoundTrip) {
   EXPECT_THAT(show.out, HasSubstr("name:     Learners under 18 - 2026/27\n"));
   EXPECT_THAT(show.out, HasSubstr("version:  1, issued 2026-09-01T08:00:00Z\n"));
   EXPECT_THAT(show.out, HasSubstr("audience: learners under 18\n"));
+  // Then the learner summary, one indented sentence per line, exactly as the library words it.
+  const std::size_t summary_at = show.out.find("What learners are told");
+  ASSERT_NE(summary_at, std::string::npos) << show.out;
+  v1::Policy policy;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(ReadFile(kSamplePolicy), &policy).ok());
+  const auto sentences = policy::SummarizeForLearner(policy);
+  ASSERT_FALSE(sentences.empty());
+  std::string expected;
+  for (const auto& sentence : sentences) {
+    expected += "  " + sentence + "\n";
+  }
+  EXPECT_THAT(show.out.substr(summary_at), EndsWith(expected));
 }
 
 TEST_F(WardctlTest, TamperedBundleIsRejected) {
