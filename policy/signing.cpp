@@ -277,23 +277,16 @@ Result<PublicKey> PublicKey::ReadFile(const std::filesystem::path& path) {
   return key;
 }
 
-std::string PublicKey::ToPem() const {
+Result<std::string> PublicKey::ToPem() const {
   UniqueBio bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_PUBKEY(bio.get(), pkey_.get()) != 1) {
-    // Only allocation can fail here; there is nothing sensible to return but an empty PEM,
-    // which every reader rejects.
-    ERR_clear_error();
-    return {};
+    return OpenSslError("encoding the public key as PEM");
   }
-  auto pem = BioContents(bio.get());
-  return pem ? std::move(*pem) : std::string();
+  return BioContents(bio.get());
 }
 
 Status PublicKey::WriteFile(const std::filesystem::path& path) const {
-  const std::string pem = ToPem();
-  if (pem.empty()) {
-    return OpenSslError("encoding the public key as PEM");
-  }
+  WARD_ASSIGN_OR_RETURN(const std::string pem, ToPem());
   return WriteNewFile(path, pem, 0644);
 }
 
@@ -423,9 +416,13 @@ Result<v1::SignedPolicy> SignPolicy(const v1::Policy& policy, const SigningKey& 
 Result<v1::Policy> VerifySignedPolicy(const v1::SignedPolicy& signed_policy, const PublicKey& key,
                                       std::uint64_t version_in_force) {
   if (signed_policy.key_id() != key.key_id()) {
-    std::string shown = signed_policy.key_id().substr(0, 64);
-    return UnauthenticatedError("the policy was signed with key '" + shown +
-                                "', but the trusted key is '" + key.key_id() + "'");
+    // The id comes from the bundle: quote it only if it looks like one, so hostile bytes never
+    // reach a log line or a terminal.
+    const std::string& id = signed_policy.key_id();
+    const bool printable = !id.empty() && id.size() <= 64 && HexDecode(id).has_value();
+    return UnauthenticatedError((printable ? "the policy was signed with key '" + id + "'"
+                                           : std::string("the policy carries a malformed key id")) +
+                                ", but the trusted key is '" + key.key_id() + "'");
   }
   if (signed_policy.signature().size() != kEd25519SignatureBytes) {
     return UnauthenticatedError("the signature is " +

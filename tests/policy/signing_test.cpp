@@ -167,9 +167,10 @@ TEST(SigningTest, PemRoundTripsKeepTheKey) {
   ASSERT_TRUE(again.has_value()) << again.error().ToString();
   EXPECT_EQ(again->key_id(), key.key_id());
 
-  const std::string public_pem = key.public_key().ToPem();
-  EXPECT_THAT(public_pem, StartsWith("-----BEGIN PUBLIC KEY-----\n"));
-  auto public_again = PublicKey::FromPem(public_pem);
+  auto public_pem = key.public_key().ToPem();
+  ASSERT_TRUE(public_pem.has_value());
+  EXPECT_THAT(*public_pem, StartsWith("-----BEGIN PUBLIC KEY-----\n"));
+  auto public_again = PublicKey::FromPem(*public_pem);
   ASSERT_TRUE(public_again.has_value());
   EXPECT_EQ(public_again->raw(), key.public_key().raw());
 }
@@ -294,6 +295,20 @@ TEST(SigningTest, RejectsAWrongKeyId) {
   EXPECT_EQ(verified.error().code(), ErrorCode::kUnauthenticated);
   EXPECT_EQ(verified.error().message(), "the policy was signed with key '" + signer.key_id() +
                                             "', but the trusted key is '" + trusted.key_id() + "'");
+}
+
+TEST(SigningTest, NeverEchoesAMalformedKeyId) {
+  const SigningKey key = NewKey();
+  auto signed_policy = SignPolicy(SamplePolicy(2), key);
+  ASSERT_TRUE(signed_policy.has_value());
+  signed_policy->set_key_id("\x1b[2Jevil\nline");
+  auto verified = VerifySignedPolicy(*signed_policy, key.public_key(), 0);
+  ASSERT_FALSE(verified.has_value());
+  EXPECT_EQ(verified.error().code(), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(verified.error().message(),
+            "the policy carries a malformed key id, but the trusted "
+            "key is '" +
+                key.key_id() + "'");
 }
 
 TEST(SigningTest, RejectsASignatureFromAnotherKeyUnderTheTrustedKeyId) {

@@ -44,7 +44,7 @@ class PublicKey {
   // Reads FromPem's format from a file (at most kMaxKeyFileBytes).
   static Result<PublicKey> ReadFile(const std::filesystem::path& path);
 
-  std::string ToPem() const;
+  Result<std::string> ToPem() const;
   // Writes ToPem() to a new file with mode 0644; kAlreadyExists if it exists.
   Status WriteFile(const std::filesystem::path& path) const;
 
