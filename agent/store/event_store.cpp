@@ -252,6 +252,7 @@ class EventStore::Impl {
   Result<std::future<Status>> Enqueue(Pending p, bool want_receipt) {
     bool critical = p.priority == v1::PRIORITY_CRITICAL;
     std::future<Status> future;
+    bool wake = false;
     {
       std::scoped_lock lock(q_mu_);
       if (stop_) {
@@ -276,13 +277,20 @@ class EventStore::Impl {
         p.done.emplace();
         future = p.done->get_future();
       }
-      if (queue_.empty()) {
+      bool was_empty = queue_.empty();
+      if (was_empty) {
         first_queued_ = std::chrono::steady_clock::now();
       }
+      bool now_urgent = !urgent_ && (critical || p.marker);
       urgent_ = urgent_ || critical || p.marker;
       queue_.push_back(std::move(p));
+      // The writer sleeps without a deadline only on an empty queue; otherwise it wakes at the
+      // batch deadline by itself. Wake it only when that is too late (saves a futex per event).
+      wake = was_empty || now_urgent || queue_.size() == options_.batch_max_events;
     }
-    q_cv_.notify_one();
+    if (wake) {
+      q_cv_.notify_one();
+    }
     return future;
   }
 
@@ -358,9 +366,22 @@ class EventStore::Impl {
         if (queue_.empty() && stop_ && !retry) {
           return;
         }
-        batch.swap(queue_);
-        urgent_ = false;
-        queued_telemetry_ = 0;
+        // One transaction takes at most batch_max_events; the rest go in the next one at once.
+        std::size_t take =
+            std::min(queue_.size(), std::max<std::size_t>(options_.batch_max_events, 1));
+        for (std::size_t i = 0; i < take; ++i) {
+          Pending& p = queue_.front();
+          if (p.priority != v1::PRIORITY_CRITICAL && !p.marker) {
+            --queued_telemetry_;
+          }
+          batch.push_back(std::move(p));
+          queue_.pop_front();
+        }
+        if (queue_.empty()) {
+          urgent_ = false;
+        } else {
+          first_queued_ = std::chrono::steady_clock::now() - options_.batch_interval;
+        }
       }
       CommitBatch(batch);
       batch.clear();
@@ -929,7 +950,7 @@ class EventStore::Impl {
 
   mutable std::mutex q_mu_;  // guards the queue state below
   std::condition_variable q_cv_;
-  std::vector<Pending> queue_;
+  std::deque<Pending> queue_;
   std::size_t queued_telemetry_ = 0;
   std::chrono::steady_clock::time_point first_queued_;
   bool urgent_ = false;
@@ -1069,11 +1090,19 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   std::unique_ptr<EventStore> store(new EventStore(std::move(impl)));
   if (rep.quarantined) {
     std::string detail = rep.reason + "; the old store was kept as " + rep.quarantined_to.string();
-    WARD_RETURN_IF_ERROR(
-        store->Append(store->impl_->MakeAgentEvent(v1::AgentEvent::KIND_STORE_RESET, detail)));
+    // A failure here (disk full) keeps the events in memory; the fresh store still opens, so
+    // the next start does not quarantine again.
+    if (auto s =
+            store->Append(store->impl_->MakeAgentEvent(v1::AgentEvent::KIND_STORE_RESET, detail));
+        !s) {
+      log::Warning("store reset event not yet written", {{"error", s.error().ToString()}});
+    }
     if (tamper) {
-      WARD_RETURN_IF_ERROR(
-          store->Append(store->impl_->MakeAgentEvent(v1::AgentEvent::KIND_TAMPER, rep.reason)));
+      if (auto s =
+              store->Append(store->impl_->MakeAgentEvent(v1::AgentEvent::KIND_TAMPER, rep.reason));
+          !s) {
+        log::Warning("tamper event not yet written", {{"error", s.error().ToString()}});
+      }
     }
   }
   return store;

@@ -41,6 +41,7 @@ int Run(int argc, char** argv) {
   agent::store::StoreOptions options;
   options.path = dir / "events.db";
   options.limits.set_max_bytes(8ull << 30);  // measure appends, not eviction
+  options.max_queued_events = events + 1;    // measure commits, not queue back-pressure
 
   std::vector<v1::Event> batch;
   batch.reserve(events);
