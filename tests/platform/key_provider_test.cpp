@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <functional>
 #include <iterator>
 
 #include <gtest/gtest.h>
@@ -213,6 +214,50 @@ TEST(FakeKeyProviderTest, CreatesOnceThenReportsALostKey) {
   EXPECT_FALSE(keys.GetOrCreateStoreKey());
   EXPECT_EQ(keys.calls(), 4);
 }
+
+}  // namespace
+}  // namespace ward::platform
+
+namespace ward::platform {
+namespace {
+
+// The contract every KeyProvider keeps, run against the fake and the native implementation so
+// the two cannot drift apart.
+struct ProviderUnderTest {
+  const char* name;
+  std::function<std::unique_ptr<KeyProvider>(const std::filesystem::path&)> make;
+};
+
+class KeyProviderContractTest : public ::testing::TestWithParam<ProviderUnderTest> {};
+
+TEST_P(KeyProviderContractTest, CreatesOnceThenReturnsTheSameKey) {
+  testing::ScratchDir root;
+  auto provider = GetParam().make(root.path());
+  auto first = provider->GetOrCreateStoreKey();
+  auto second = provider->GetOrCreateStoreKey();
+  ASSERT_TRUE(first && second);
+  EXPECT_TRUE(first->newly_created);
+  EXPECT_FALSE(first->previous_key_missing);
+  EXPECT_FALSE(second->newly_created);
+  EXPECT_EQ(first->bytes, second->bytes);
+  EXPECT_FALSE(first->source.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(FakeAndNative, KeyProviderContractTest,
+                         ::testing::Values(
+                             ProviderUnderTest{
+                                 "Fake",
+                                 [](const std::filesystem::path&) -> std::unique_ptr<KeyProvider> {
+                                   return std::make_unique<FakeKeyProvider>();
+                                 }},
+                             ProviderUnderTest{"Native",
+                                               [](const std::filesystem::path& root) {
+                                                 KeyProviderOptions options;
+                                                 options.state_dir = root / "state";
+                                                 options.credentials_directory = root / "none";
+                                                 return CreateKeyProvider(options);
+                                               }}),
+                         [](const auto& param_info) { return std::string(param_info.param.name); });
 
 }  // namespace
 }  // namespace ward::platform

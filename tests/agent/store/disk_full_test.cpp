@@ -50,6 +50,7 @@ void RunDiskFullScenario() {
     platform::FakeKeyProvider keys(FixedKey());
     StoreOptions options = testing::OptionsIn(dir.path());
     options.retry_interval = std::chrono::milliseconds(20);
+    options.max_pending_critical = 1;
     auto opened = EventStore::Open(options, keys);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
@@ -76,6 +77,14 @@ void RunDiskFullScenario() {
     EXPECT_EQ(held.error().code(), ErrorCode::kResourceExhausted);
     EXPECT_NE(held.error().message().find("held in memory"), std::string::npos)
         << held.error().message();
+    EXPECT_EQ(store->PendingCritical(), 1u);
+    // The memory queue is bounded (max_pending_critical = 1 here): a second concern is refused
+    // with a message saying so, rather than growing memory without limit.
+    auto refused = store->Append(MakeEvent(v1::PRIORITY_CRITICAL));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code(), ErrorCode::kResourceExhausted);
+    EXPECT_NE(refused.error().message().find("not kept"), std::string::npos)
+        << refused.error().message();
     EXPECT_EQ(store->PendingCritical(), 1u);
     // The agent keeps running: reads still work.
     EXPECT_TRUE(store->GetStatus());

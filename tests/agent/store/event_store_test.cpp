@@ -119,6 +119,41 @@ TEST(EventStoreTest, SameIdIsStoredOnce) {
   EXPECT_EQ(store->GetStatus()->events_by_priority().at("HIGH"), 1u);
 }
 
+TEST(EventStoreTest, FullQueueRefusesTelemetryAndReportsTheLoss) {
+  TempDir dir;
+  platform::FakeKeyProvider keys(FixedKey());
+  StoreOptions options = OptionsIn(dir.path());
+  options.max_queued_events = 5;
+  options.batch_interval = std::chrono::hours(1);  // nothing commits until Flush()
+  options.batch_max_events = 100;
+  auto store = OpenOrDie(options, keys);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(store->Append(MakeEvent(v1::PRIORITY_LOW)));
+  }
+  auto refused = store->Append(MakeEvent(v1::PRIORITY_LOW));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kResourceExhausted);
+  EXPECT_EQ(store->DroppedEvents(), 1u);
+  // CRITICAL is never refused for a full telemetry queue.
+  ASSERT_TRUE(store->Append(MakeEvent(v1::PRIORITY_CRITICAL)));
+  ASSERT_TRUE(store->Flush());
+  auto status = store->GetStatus();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->events_by_priority().at("LOW"), 5u);
+  EXPECT_EQ(status->evicted_total(), 1u);
+  auto lease = store->Lease(100, 1 << 20);
+  ASSERT_TRUE(lease);
+  int notices = 0;
+  for (const auto& e : lease->events) {
+    if (e.has_agent() && e.agent().kind() == v1::AgentEvent::KIND_EVENTS_EVICTED) {
+      ++notices;
+      EXPECT_EQ(e.agent().count(), 1u);
+      EXPECT_NE(e.agent().detail().find("queue full"), std::string::npos) << e.agent().detail();
+    }
+  }
+  EXPECT_EQ(notices, 1);
+}
+
 TEST(EventStoreLeaseTest, LeasesByPriorityThenAge) {
   TempDir dir;
   platform::FakeKeyProvider keys(FixedKey());
