@@ -73,7 +73,12 @@ Result<Database> OpenEncrypted(const fs::path& path, const platform::StoreKey& k
   WARD_ASSIGN_OR_RETURN(Database db, Database::Open(path, create));
   // SQLCipher would print its own errors to stderr; the store reports them itself, once.
   (void)db.Exec("PRAGMA cipher_log_level = NONE");
-  std::string pragma = "PRAGMA key = \"x'" + HexEncode(key.bytes) + "'\";";
+  // Built in one reserved buffer so no copy of the key is left behind in freed memory.
+  std::string hex = HexEncode(key.bytes);
+  std::string pragma;
+  pragma.reserve(hex.size() + 32);
+  pragma.append("PRAGMA key = \"x'").append(hex).append("'\";");
+  OPENSSL_cleanse(hex.data(), hex.size());
   Status keyed = db.Exec(pragma);
   OPENSSL_cleanse(pragma.data(), pragma.size());
   WARD_RETURN_IF_ERROR(keyed);

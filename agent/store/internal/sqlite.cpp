@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "internal/sqlite.h"
 
+#include <openssl/crypto.h>
 #include <sqlite3.h>
 
 #include <cerrno>
@@ -164,6 +165,8 @@ Status Database::Exec(std::string_view sql) {
   char* err = nullptr;
   int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
   sqlite3_free(err);
+  // The text may be PRAGMA key: leave no copy of it in freed memory.
+  OPENSSL_cleanse(text.data(), text.size());
   if (rc != SQLITE_OK) {
     return std::unexpected(SqliteError(db_, rc, "executing SQL"));
   }
