@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ward/agent/store/event_store.h"
 
+#include <atomic>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -275,6 +278,62 @@ TEST(EventStoreLeaseTest, LeasesDoNotSurviveReopen) {
   store.reset();  // the uploader "crashed" mid-upload
   auto reopened = OpenOrDie(OptionsIn(dir.path()), keys);
   EXPECT_EQ(reopened->Lease(10, 1 << 20)->events.size(), 1u);
+}
+
+TEST(EventStoreLeaseTest, ConcurrentAppendersAndUploaderSeeEveryEventOnce) {
+  TempDir dir;
+  platform::FakeKeyProvider keys(FixedKey());
+  StoreOptions options = OptionsIn(dir.path());
+  options.batch_interval = std::chrono::milliseconds(2);
+  auto store = OpenOrDie(options, keys);
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 1500;
+  std::mutex mu;
+  std::set<std::string> appended;
+  std::vector<std::thread> appenders;
+  for (int t = 0; t < kThreads; ++t) {
+    appenders.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto event = MakeEvent(
+            i % 100 == 0 ? v1::PRIORITY_CRITICAL : static_cast<v1::Priority>(1 + (i + t) % 3), 50);
+        ASSERT_TRUE(store->Append(event));
+        std::scoped_lock lock(mu);
+        appended.insert(event.id());
+      }
+    });
+  }
+  std::multiset<std::string> uploaded;
+  std::atomic<bool> done{false};
+  std::thread uploader([&] {
+    while (true) {
+      bool finished = done.load();
+      auto lease = store->Lease(300, 1 << 20);
+      ASSERT_TRUE(lease);
+      for (const auto& e : lease->events) {
+        uploaded.insert(e.id());
+      }
+      if (!lease->events.empty()) {
+        ASSERT_TRUE(store->Ack(*lease));
+      } else if (finished) {
+        return;
+      }
+    }
+  });
+  for (auto& t : appenders) {
+    t.join();
+  }
+  ASSERT_TRUE(store->Flush());
+  done = true;
+  uploader.join();
+  EXPECT_EQ(appended.size(), static_cast<std::size_t>(kThreads * kPerThread));
+  EXPECT_EQ(uploaded.size(), appended.size());
+  EXPECT_EQ(std::set<std::string>(uploaded.begin(), uploaded.end()), appended);
+  auto status = store->GetStatus();
+  ASSERT_TRUE(status);
+  for (const auto& [priority, count] : status->events_by_priority()) {
+    EXPECT_EQ(count, 0u) << priority;
+  }
+  EXPECT_EQ(status->bytes_used(), 0u);
 }
 
 std::vector<v1::Event> EvictionNotices(EventStore& store) {

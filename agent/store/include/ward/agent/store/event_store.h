@@ -106,6 +106,8 @@ class EventStore {
   static Result<std::unique_ptr<EventStore>> Open(const StoreOptions& options,
                                                   platform::KeyProvider& keys,
                                                   OpenReport* report = nullptr);
+  // Commits what is queued, then closes. CRITICAL events still held in memory for a full disk
+  // are lost (and logged): a shutdown while the disk is full cannot keep them.
   ~EventStore();
   EventStore(const EventStore&) = delete;
   EventStore& operator=(const EventStore&) = delete;
