@@ -2,7 +2,6 @@
 #include "ward/agent/store/event_store.h"
 
 #include <openssl/crypto.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
@@ -43,7 +42,11 @@ std::int64_t ToMillis(std::chrono::system_clock::time_point t) {
 std::string UtcStamp(std::chrono::system_clock::time_point t) {
   std::time_t secs = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
+#ifdef _WIN32
+  gmtime_s(&tm, &secs);
+#else
   gmtime_r(&secs, &tm);
+#endif
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
   return buf;
