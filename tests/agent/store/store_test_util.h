@@ -36,8 +36,8 @@ inline std::string KeyPragma(std::uint8_t seed = 7) {
 
 // An event with a fresh UUIDv7 and a body of about `body_bytes` bytes.
 inline v1::Event MakeEvent(v1::Priority priority, std::size_t body_bytes = 100) {
-  static SeededRandom random(42);
-  static UuidV7Generator ids(SystemClock(), random);
+  // SystemRandom, not SeededRandom: tests call this from several threads.
+  static UuidV7Generator ids(SystemClock(), SystemRandom());
   v1::Event event;
   event.set_id(ids.Next().ToString());
   event.set_priority(priority);
