@@ -151,6 +151,38 @@ TEST(EventStoreFaultTest, LostKeyStartsFreshStoreWithTamperEventOnce) {
   EXPECT_EQ(Quarantined(dir.path()).size(), 1u);
 }
 
+// The same with the real Linux key provider: the key file is deleted between two starts.
+TEST(EventStoreFaultTest, DeletedKeyFileStartsFreshStoreWithTamperEvent) {
+  TempDir dir;
+  platform::KeyProviderOptions key_options;
+  key_options.state_dir = dir.path() / "state";
+  key_options.credentials_directory = dir.path() / "no-credentials";
+  StoreOptions options;
+  options.path = key_options.state_dir / "events.db";
+  key_options.key_expected_if_exists = options.path;
+  {
+    auto keys = platform::CreateKeyProvider(key_options);
+    WriteStore(options, *keys, 3);
+  }
+  fs::remove(key_options.state_dir / "store.key");
+  auto keys = platform::CreateKeyProvider(key_options);
+  OpenReport report;
+  auto store = EventStore::Open(options, *keys, &report);
+  ASSERT_TRUE(store) << store.error().ToString();
+  EXPECT_TRUE(report.quarantined);
+  EXPECT_EQ(report.key_source, "key-file");
+  EXPECT_EQ(AgentKinds(**store),
+            (std::vector<v1::AgentEvent::Kind>{v1::AgentEvent::KIND_STORE_RESET,
+                                               v1::AgentEvent::KIND_TAMPER}));
+  EXPECT_EQ((*store)->GetStatus()->events_by_priority().at("NORMAL"), 0u);
+  store->reset();
+  // The next start reads the new key file and the fresh store: no loop.
+  OpenReport second;
+  auto again = EventStore::Open(options, *platform::CreateKeyProvider(key_options), &second);
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_FALSE(second.quarantined);
+}
+
 TEST(EventStoreFaultTest, KeyProviderErrorIsReturnedAndNothingIsMoved) {
   TempDir dir;
   platform::FakeKeyProvider keys(FixedKey());
