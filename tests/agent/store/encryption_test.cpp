@@ -148,6 +148,10 @@ std::vector<Binary> AgentBinaries() {
 #ifdef WARD_AGENT_BINARY
   out.push_back({fs::path(WARD_AGENT_BINARY), false});
 #endif
+#ifdef WARD_SYNC_AGENT_CHILD_BINARY
+  out.push_back({fs::path(WARD_SYNC_AGENT_CHILD_BINARY), true});
+  out.push_back({fs::path(WARD_SYNC_TESTS_BINARY), true});
+#endif
   return out;
 }
 
