@@ -442,6 +442,9 @@ class SyncEngine::Impl {
     }
     if (reply->status == 429 || reply->status == 503) {
       retry_after = RetryAfter(*reply);
+      if (reply->status == 429) {
+        return Round::kFailed;  // flow control, not a failure worth a log line
+      }
     }
     if (reply->status != 200) {
       RecordError(Error(ErrorCode::kUnavailable, "fetching policy: " + DescribeReply(*reply)));

@@ -33,7 +33,7 @@ class CollectorTransport {
   // `Authorization: Bearer <bearer>` unless `bearer` is empty, waiting at most `timeout` for the
   // answer. Any HTTP status is a successful call. Errors: kUnauthenticated when the server's
   // certificate is not signed by the pinned CA or does not name the host (nothing is sent);
-  // kUnavailable for network and TLS failures; kCancelled-like kUnavailable after Cancel().
+  // kUnavailable for network and TLS failures, and after Cancel().
   virtual Result<CollectorReply> Post(std::string_view path, std::string_view body,
                                       std::string_view bearer, std::chrono::seconds timeout) = 0;
   // Aborts every Post() in progress and makes later ones fail at once with kUnavailable.
