@@ -50,4 +50,7 @@ grep -v '^#' tests/testdata/usbguard/college-rules.conf | grep -v '^$'
 ids=$(grep -o '"id": "[^"]*"' "$work/imported-usb.json" | cut -d'"' -f4 | tr '\n' ' ')
 echo "imported rule ids: $ids"
 
+say "enforcement, safely: a program outside the allowlist, then a new policy"
+bash scripts/demo-enforcement.sh "$bin/agent/app/ward-agent"
+
 say "done"
