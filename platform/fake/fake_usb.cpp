@@ -141,6 +141,20 @@ Status FakeDeviceControl::SetAuthorization(std::string_view device_id,
   return OkStatus();
 }
 
+Status FakeDeviceControl::Remove(std::string_view device_id) {
+  std::scoped_lock lock(mutex_);
+  if (failure_) {
+    return std::unexpected(*failure_);
+  }
+  const auto it = devices_.find(device_id);
+  if (it == devices_.end()) {
+    return NotFoundError("USB device " + std::string(device_id) + " is not present");
+  }
+  writes_.push_back("remove " + std::string(device_id));
+  devices_.erase(it);
+  return OkStatus();
+}
+
 Status FakeDeviceControl::SetInterfaceAuthorization(std::string_view interface_id,
                                                     Authorization authorization) {
   std::scoped_lock lock(mutex_);

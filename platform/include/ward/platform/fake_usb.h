@@ -48,6 +48,7 @@ class FakeDeviceControl final : public DeviceControl {
   Result<std::vector<UsbDevice>> Enumerate() override;
   Result<UsbDevice> Describe(std::string_view device_id) override;
   Status SetAuthorization(std::string_view device_id, Authorization authorization) override;
+  Status Remove(std::string_view device_id) override;
   Status SetInterfaceAuthorization(std::string_view interface_id,
                                    Authorization authorization) override;
   Result<std::size_t> SetDefaultAuthorization(Authorization device_default,
