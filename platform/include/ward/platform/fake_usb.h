@@ -55,10 +55,14 @@ class FakeDeviceControl final : public DeviceControl {
                                               Authorization interface_default) override;
 
  private:
+  using DeviceMap = std::map<std::string, UsbDevice, std::less<>>;
+  // The device, or the configured failure / kNotFound. Requires mutex_.
+  Result<DeviceMap::iterator> FindLocked(std::string_view device_id);
+
   mutable std::mutex mutex_;
-  std::map<std::string, UsbDevice, std::less<>> devices_;  // guarded by mutex_
-  std::vector<std::string> writes_;                        // guarded by mutex_
-  std::optional<Error> failure_;                           // guarded by mutex_
+  DeviceMap devices_;                // guarded by mutex_
+  std::vector<std::string> writes_;  // guarded by mutex_
+  std::optional<Error> failure_;     // guarded by mutex_
   Authorization device_default_ = Authorization::kAllowed;
   Authorization interface_default_ = Authorization::kAllowed;
 };
