@@ -157,6 +157,7 @@ TEST(DeviceControlLinuxNoBusTest, MissingBusIsUnavailable) {
                 .error()
                 .code(),
             ErrorCode::kUnavailable);
+  std::filesystem::remove(empty);
 }
 
 }  // namespace
