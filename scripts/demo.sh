@@ -90,6 +90,7 @@ kill "$collector_pid"
 wait "$collector_pid" || true
 collector_pid=""
 echo "collector stopped"
+
 say "enforcement, safely: a program outside the allowlist, then a new policy"
 bash scripts/demo-enforcement.sh "$bin/agent/app/ward-agent"
 
