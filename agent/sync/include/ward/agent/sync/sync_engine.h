@@ -19,7 +19,8 @@
 
 namespace ward::agent::sync {
 
-// Where a verified policy goes (enforcement). Called from the sync engine's policy thread only.
+// Where a verified policy goes (enforcement). ApplyPolicy is called from the engine's policy
+// thread only; CurrentPolicyVersion from either of its threads, so it must be thread-safe.
 class PolicySink {
  public:
   virtual ~PolicySink() = default;
