@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "ward/policy/loader.h"
+
+namespace ward::policy::testing {
+
+// A small valid policy (adults, ENFORCE) that tests extend; `extra` is spliced in as further
+// top-level fields (",\"usb\": {...}").
+inline std::string MinimalPolicyJson(const std::string& extra = "") {
+  return R"({"version": 1, "mode": "MODE_ENFORCE", "audience": "AUDIENCE_ADULT",
+             "aup": {"version": 1, "text_adult": "Use this laptop for your course."})" +
+         extra + "}";
+}
+
+inline std::string ReadTestdata(const std::string& relative) {
+  std::ifstream in(std::string(WARD_TESTDATA_DIR) + "/" + relative, std::ios::binary);
+  EXPECT_TRUE(in.good()) << relative;
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Loads JSON that must be valid.
+inline ward::v1::Policy MustLoad(const std::string& json) {
+  auto policy = LoadPolicyJson(json);
+  EXPECT_TRUE(policy.has_value()) << (policy ? "" : policy.error().message());
+  return policy ? *policy : ward::v1::Policy{};
+}
+
+// The error message of JSON that must be rejected.
+inline std::string LoadError(const std::string& json) {
+  auto policy = LoadPolicyJson(json);
+  EXPECT_FALSE(policy.has_value());
+  if (policy) {
+    return "";
+  }
+  EXPECT_EQ(policy.error().code(), ErrorCode::kInvalidArgument);
+  return policy.error().message();
+}
+
+}  // namespace ward::policy::testing
