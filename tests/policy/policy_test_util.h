@@ -2,6 +2,7 @@
 #pragma once
 
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -13,8 +14,9 @@ namespace ward::policy::testing {
 
 // A small valid policy (adults, ENFORCE) that tests extend; `extra` is spliced in as further
 // top-level fields (",\"usb\": {...}").
-inline std::string MinimalPolicyJson(const std::string& extra = "") {
-  return R"({"version": 1, "mode": "MODE_ENFORCE", "audience": "AUDIENCE_ADULT",
+inline std::string MinimalPolicyJson(const std::string& extra = "",
+                                     const std::string& mode = "MODE_ENFORCE") {
+  return R"({"version": 1, "mode": ")" + mode + R"(", "audience": "AUDIENCE_ADULT",
              "aup": {"version": 1, "text_adult": "Use this laptop for your course."})" +
          extra + "}";
 }
@@ -43,6 +45,14 @@ inline std::string LoadError(const std::string& json) {
   }
   EXPECT_EQ(policy.error().code(), ErrorCode::kInvalidArgument);
   return policy.error().message();
+}
+
+// Creates an evaluator (UsbEvaluator, AppEvaluator) for a policy that must be valid.
+template <typename Evaluator>
+std::unique_ptr<Evaluator> MustCreate(const std::string& json) {
+  auto evaluator = Evaluator::Create(MustLoad(json));
+  EXPECT_TRUE(evaluator.has_value()) << (evaluator ? "" : evaluator.error().message());
+  return evaluator ? std::move(*evaluator) : nullptr;
 }
 
 }  // namespace ward::policy::testing

@@ -14,15 +14,9 @@ using testing::MustLoad;
 
 constexpr LocalTimeOfDay kNoon{12, 0};
 
-std::unique_ptr<UsbEvaluator> EvaluatorFor(const std::string& usb_json,
+std::unique_ptr<UsbEvaluator> EvaluatorFor(const std::string& section,
                                            const std::string& mode = "MODE_ENFORCE") {
-  auto json = MinimalPolicyJson(", \"usb\": " + usb_json);
-  if (mode != "MODE_ENFORCE") {
-    json.replace(json.find("MODE_ENFORCE"), 12, mode);
-  }
-  auto evaluator = UsbEvaluator::Create(MustLoad(json));
-  EXPECT_TRUE(evaluator.has_value()) << (evaluator ? "" : evaluator.error().message());
-  return evaluator ? std::move(*evaluator) : nullptr;
+  return testing::MustCreate<UsbEvaluator>(MinimalPolicyJson(", \"usb\": " + section, mode));
 }
 
 UsbDeviceInfo Device(std::uint16_t vendor, std::uint16_t product,
