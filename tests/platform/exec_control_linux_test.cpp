@@ -33,6 +33,8 @@ class ExecControlLinuxTest : public ::testing::Test {
     fs::permissions(loader_, fs::perms::owner_all, fs::perm_options::add);
   }
 
+  void TearDown() override { ward::testing::LeavePrivateTmpfs(dir_); }
+
   std::unique_ptr<ExecControl> Create(ExecControlOptions options = {}) {
     options.mounts = {dir_};
     options.loaders = {loader_};

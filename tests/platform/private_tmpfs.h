@@ -40,6 +40,14 @@ inline std::string EnterPrivateTmpfs(std::filesystem::path& dir) {
   return "";
 }
 
+// Unmounts the tmpfs and removes its (host-visible, empty) mount point.
+inline void LeavePrivateTmpfs(const std::filesystem::path& dir) {
+  if (!dir.empty()) {
+    ::umount2(dir.c_str(), MNT_DETACH);
+    ::rmdir(dir.c_str());
+  }
+}
+
 // Forks and execs `argv`; returns the pid. The child exits 126 when execve fails with EPERM
 // (what a refused exec gives) and 127 for any other execve failure.
 inline pid_t Spawn(const std::vector<std::string>& argv) {
