@@ -24,4 +24,7 @@ echo "working in $work"
 say "the wire contract"
 ls "$bin/proto/gen/ward/v1/"
 
+say "enforcement, safely: a program outside the allowlist, then a new policy"
+bash scripts/demo-enforcement.sh "$bin/agent/app/ward-agent"
+
 say "done"

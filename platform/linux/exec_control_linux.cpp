@@ -183,6 +183,7 @@ class FanotifyExecControl final : public ExecControl {
       pending_.clear();
     }
     // Stop new events, then answer those already queued: nothing is left holding an exec.
+    ::fanotify_mark(fan_.get(), FAN_MARK_FLUSH | FAN_MARK_FILESYSTEM, 0, AT_FDCWD, nullptr);
     ::fanotify_mark(fan_.get(), FAN_MARK_FLUSH | FAN_MARK_MOUNT, 0, AT_FDCWD, nullptr);
     ::fanotify_mark(fan_.get(), FAN_MARK_FLUSH, 0, AT_FDCWD, nullptr);
     while (ReadEvents().has_value() && drained_any_) {
@@ -368,9 +369,12 @@ Result<std::unique_ptr<ExecControl>> CreateExecControl(const ExecControlOptions&
     return std::unexpected(ErrnoError("fanotify_init", e));
   }
   for (const auto& mount : options.mounts) {
-    if (::fanotify_mark(fan.get(), FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_EXEC_PERM, AT_FDCWD,
-                        mount.c_str()) != 0) {
-      return std::unexpected(ErrnoError("fanotify_mark mount " + mount.string(), errno));
+    // A filesystem (superblock) mark, not a mount mark: it sees execs through every mount of
+    // that filesystem, bind mounts and other mount namespaces included — the agent itself runs
+    // in systemd's private namespace (ProtectSystem=strict), whose mounts are copies.
+    if (::fanotify_mark(fan.get(), FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_EXEC_PERM,
+                        AT_FDCWD, mount.c_str()) != 0) {
+      return std::unexpected(ErrnoError("fanotify_mark filesystem " + mount.string(), errno));
     }
   }
   std::set<std::pair<std::uint64_t, std::uint64_t>> loaders;

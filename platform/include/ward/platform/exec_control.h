@@ -53,7 +53,8 @@ struct ExecControlStats {
 };
 
 struct ExecControlOptions {
-  // Mount points to watch (FAN_MARK_MOUNT). Never the host's "/" in tests.
+  // Paths whose whole filesystems are watched (FAN_MARK_FILESYSTEM: every mount of them, in
+  // every mount namespace). Tests pass only a private tmpfs; never the host's "/" there.
   std::vector<std::filesystem::path> mounts;
   // Dynamic loaders (e.g. /lib64/ld-linux-x86-64.so.2): watched by inode too, so a direct
   // execution is seen even when the loader is not on a watched mount.
@@ -68,7 +69,8 @@ struct ExecControlOptions {
   ExecVerdict shutdown_verdict = ExecVerdict::kAllow;
 };
 
-// Exec permission checks (fanotify FAN_CLASS_CONTENT + FAN_OPEN_EXEC_PERM on Linux). The kernel
+// Exec permission checks (fanotify FAN_CLASS_CONTENT + FAN_OPEN_EXEC_PERM on Linux, with
+// filesystem marks). The kernel
 // holds each exec until it is answered; this class guarantees an answer: the caller's, or the
 // timeout / overload / shutdown verdict. Next(), Sha256() and Identity() are confined to one
 // reader thread; Respond(), Interrupt(), Shutdown() and Stats() are thread-safe. An internal
