@@ -59,8 +59,11 @@ struct SettingInfo {
   SettingType type = SettingType::kBool;
   // For staff: what the setting means and what its value does.
   std::string_view description = {};
-  // For the learner, when the setting is locked ("You can't change the wallpaper.").
+  // For the learner, when the setting is locked ("You can't change the wallpaper."); for bool
+  // settings, when it is locked to false. Empty: nothing worth saying.
   std::string_view locked_sentence = {};
+  // For bool settings locked to true. Empty: nothing worth saying.
+  std::string_view locked_true_sentence = {};
   StringFormat string_format = StringFormat::kAny;
   std::int64_t min_int = 0;  // inclusive bounds for kInt
   std::int64_t max_int = 0;
