@@ -396,3 +396,35 @@ TEST(SamplePolicyTest, SampleUnder18Loads) {
 
 }  // namespace
 }  // namespace ward::policy
+
+namespace ward::policy {
+namespace {
+
+// Every ```json block of docs/policy.md.
+std::vector<std::string> JsonBlocksOfPolicyDoc() {
+  const std::string doc = testing::ReadTestdata("../../docs/policy.md");
+  std::vector<std::string> blocks;
+  constexpr std::string_view kOpen = "```json\n";
+  for (auto start = doc.find(kOpen); start != std::string::npos; start = doc.find(kOpen, start)) {
+    start += kOpen.size();
+    const auto end = doc.find("```", start);
+    blocks.push_back(doc.substr(start, end - start));
+    start = end;
+  }
+  return blocks;
+}
+
+TEST(DocsPolicyTest, ExamplesInPolicyDocLoadAndMatchTheirFiles) {
+  const auto blocks = JsonBlocksOfPolicyDoc();
+  ASSERT_EQ(blocks.size(), 2u);
+  const char* files[] = {"policy/sample-under18.json", "policy/example-adult.json"};
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    const auto from_doc = testing::MustLoad(blocks[i]);
+    const auto from_file = testing::MustLoad(testing::ReadTestdata(files[i]));
+    EXPECT_EQ(from_doc.SerializeAsString(), from_file.SerializeAsString()) << files[i];
+  }
+  EXPECT_EQ(testing::MustLoad(blocks[1]).audience(), ward::v1::AUDIENCE_ADULT);
+}
+
+}  // namespace
+}  // namespace ward::policy
