@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "internal/format.h"
+#include "internal/validate.h"
 #include "ward/common/hex.h"
 #include "ward/policy/loader.h"
 
@@ -216,7 +217,8 @@ AppEvaluator::AppEvaluator(std::unique_ptr<Compiled> compiled) : compiled_(std::
 AppEvaluator::~AppEvaluator() = default;
 
 ward::Result<std::unique_ptr<AppEvaluator>> AppEvaluator::Create(const ward::v1::Policy& policy) {
-  if (const auto issues = ValidatePolicy(policy); !issues.empty()) {
+  if (const auto issues = internal::ValidateSection(policy, internal::PolicySection::kApps);
+      !issues.empty()) {
     return InvalidArgumentError("policy is not valid: " + FormatIssues(issues));
   }
   auto c = std::make_unique<Compiled>();

@@ -43,14 +43,12 @@ std::size_t EditDistance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-const FieldDescriptor* FindField(const Descriptor& message, std::string_view key) {
-  for (int i = 0; i < message.field_count(); ++i) {
-    const FieldDescriptor* field = message.field(i);
-    if (field->name() == key || field->json_name() == key) {
-      return field;
-    }
+const FieldDescriptor* FindField(const Descriptor& message, const std::string& key) {
+  if (const FieldDescriptor* field = message.FindFieldByName(key)) {
+    return field;
   }
-  return nullptr;
+  const FieldDescriptor* field = message.FindFieldByCamelcaseName(key);
+  return field != nullptr && field->json_name() == key ? field : nullptr;
 }
 
 std::string Suggest(const Descriptor& message, std::string_view key) {
@@ -142,17 +140,20 @@ class ShapeChecker {
   // " (line L, column C)" of the current position; columns count characters, from 1.
   std::string Where() const { return Where(pos_); }
   std::string Where(std::size_t offset) const {
-    std::size_t line = 1;
-    std::size_t column = 1;
-    for (std::size_t i = 0; i < offset && i < text_.size(); ++i) {
+    // Issues come in text order, so counting resumes from the last position asked for.
+    if (offset < where_.offset) {
+      where_ = {};
+    }
+    for (std::size_t i = where_.offset; i < offset && i < text_.size(); ++i) {
       if (text_[i] == '\n') {
-        ++line;
-        column = 1;
+        ++where_.line;
+        where_.column = 1;
       } else if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) {
-        ++column;
+        ++where_.column;
       }
     }
-    return Format(" (line {}, column {})", line, column);
+    where_.offset = offset;
+    return Format(" (line {}, column {})", where_.line, where_.column);
   }
 
   // Syntax errors end the check: nothing after them can be trusted.
@@ -551,8 +552,15 @@ class ShapeChecker {
     return names;
   }
 
+  struct Position {
+    std::size_t offset = 0;
+    std::size_t line = 1;
+    std::size_t column = 1;
+  };
+
   std::string_view text_;
   std::size_t pos_ = 0;
+  mutable Position where_;
   std::vector<PolicyIssue> issues_;
 };
 

@@ -3,7 +3,6 @@
 
 #include <functional>
 #include <limits>
-#include <map>
 #include <string>
 #include <unordered_map>
 
@@ -12,6 +11,7 @@
 #include "internal/format.h"
 #include "internal/json_shape.h"
 #include "internal/syntax.h"
+#include "internal/validate.h"
 #include "ward/policy/settings_catalog.h"
 
 namespace ward::policy {
@@ -37,13 +37,22 @@ class Validator {
  public:
   explicit Validator(const Policy& policy) : policy_(policy) {}
 
-  std::vector<PolicyIssue> Run() {
-    CheckTop();
-    CheckUsb();
-    CheckApps();
-    CheckSettings();
-    CheckAup();
-    CheckContacts();
+  std::vector<PolicyIssue> Run(internal::PolicySection section) {
+    using internal::PolicySection;
+    if (section == PolicySection::kAll) {
+      CheckTop();
+    }
+    if (section == PolicySection::kAll || section == PolicySection::kUsb) {
+      CheckUsb();
+    }
+    if (section == PolicySection::kAll || section == PolicySection::kApps) {
+      CheckApps();
+    }
+    if (section == PolicySection::kAll) {
+      CheckSettings();
+      CheckAup();
+      CheckContacts();
+    }
     return std::move(issues_);
   }
 
@@ -162,7 +171,7 @@ class Validator {
     CheckEnum("usb.default_action", usb.default_action(), ward::v1::UsbAction_descriptor(),
               /*required=*/false);
     CheckLearnerText("usb.default_message", usb.default_message());
-    std::map<std::string, int> matchers;  // serialised matchers -> first rule index
+    std::unordered_map<std::string, int> matchers;  // serialised matchers -> first rule index
     for (int i = 0; i < usb.rules_size(); ++i) {
       const UsbRule& rule = usb.rules(i);
       const std::string path = Format("usb.rules[{}]", i);
@@ -252,7 +261,7 @@ class Validator {
   }
 
   template <typename IdOf, typename ActionOf>
-  void CheckRepeat(std::map<std::string, int>& seen, const std::string& path, int index,
+  void CheckRepeat(std::unordered_map<std::string, int>& seen, const std::string& path, int index,
                    std::string key, int action, IdOf id_of, ActionOf action_of,
                    const google::protobuf::EnumDescriptor* actions, std::string_view list,
                    std::string_view what) {
@@ -361,7 +370,7 @@ class Validator {
     CheckEnum("apps.default_action", apps.default_action(), ward::v1::AppAction_descriptor(),
               /*required=*/false);
     CheckLearnerText("apps.default_message", apps.default_message());
-    std::map<std::string, int> matchers;
+    std::unordered_map<std::string, int> matchers;
     for (int i = 0; i < apps.rules_size(); ++i) {
       const AppRule& rule = apps.rules(i);
       const std::string path = Format("apps.rules[{}]", i);
@@ -378,7 +387,7 @@ class Validator {
             ward::v1::AppAction_descriptor(), "apps.rules", "programs");
       }
     }
-    std::map<std::string, int> interpreters;
+    std::unordered_map<std::string, int> interpreters;
     for (int i = 0; i < apps.restricted_interpreters_size(); ++i) {
       const std::string& entry = apps.restricted_interpreters(i);
       const std::string path = Format("apps.restricted_interpreters[{}]", i);
@@ -439,7 +448,7 @@ class Validator {
   }
 
   void CheckSettings() {
-    std::map<std::string, int> names;
+    std::unordered_map<std::string, int> names;
     const auto& settings = policy_.settings().settings();
     for (int i = 0; i < settings.size(); ++i) {
       const auto& lock = settings[i];
@@ -551,7 +560,15 @@ std::string FormatIssues(const std::vector<PolicyIssue>& issues) {
   return text;
 }
 
-std::vector<PolicyIssue> ValidatePolicy(const Policy& policy) { return Validator(policy).Run(); }
+std::vector<PolicyIssue> ValidatePolicy(const Policy& policy) {
+  return Validator(policy).Run(internal::PolicySection::kAll);
+}
+
+namespace internal {
+std::vector<PolicyIssue> ValidateSection(const Policy& policy, PolicySection section) {
+  return Validator(policy).Run(section);
+}
+}  // namespace internal
 
 ward::Result<Policy> LoadPolicyJson(std::string_view json) {
   std::vector<PolicyIssue> issues = internal::CheckJsonShape(json, *Policy::descriptor());

@@ -8,6 +8,7 @@
 
 #include "internal/set_match.h"
 #include "internal/syntax.h"
+#include "internal/validate.h"
 #include "ward/policy/loader.h"
 
 namespace ward::policy {
@@ -225,7 +226,8 @@ bool UsbEvaluator::NamesDeviceExplicitly(const ward::v1::UsbRule& rule) {
 }
 
 ward::Result<std::unique_ptr<UsbEvaluator>> UsbEvaluator::Create(const ward::v1::Policy& policy) {
-  if (const auto issues = ValidatePolicy(policy); !issues.empty()) {
+  if (const auto issues = internal::ValidateSection(policy, internal::PolicySection::kUsb);
+      !issues.empty()) {
     return InvalidArgumentError("policy is not valid: " + FormatIssues(issues));
   }
   auto compiled = std::make_unique<Compiled>();

@@ -110,6 +110,15 @@ void BM_LoadPolicyJson(benchmark::State& state) {
 }
 BENCHMARK(BM_LoadPolicyJson)->Arg(10'000)->Unit(benchmark::kMillisecond);
 
+void BM_ValidatePolicy(benchmark::State& state) {
+  const auto& policy = PolicyWith(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    auto issues = ward::policy::ValidatePolicy(policy);
+    benchmark::DoNotOptimize(issues);
+  }
+}
+BENCHMARK(BM_ValidatePolicy)->Arg(10'000)->Unit(benchmark::kMillisecond);
+
 void BM_CompileEvaluators(benchmark::State& state) {
   const auto& policy = PolicyWith(static_cast<int>(state.range(0)));
   for (auto _ : state) {

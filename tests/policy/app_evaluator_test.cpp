@@ -215,6 +215,18 @@ TEST(AppEvaluatorTest, RestrictedInterpretersAreBlockedUnlessNamedByHashOrPath) 
   EXPECT_EQ(Decide(*e, pythonista).rule_id, "usr");
 }
 
+TEST(AppEvaluatorTest, CreateRejectsInvalidAppRules) {
+  ward::v1::Policy policy;
+  auto* rule = policy.mutable_apps()->add_rules();
+  rule->set_id("r");
+  rule->set_action(ward::v1::APP_ACTION_BLOCK);
+  rule->set_sha256("abc");
+  const auto evaluator = AppEvaluator::Create(policy);
+  ASSERT_FALSE(evaluator.has_value());
+  EXPECT_EQ(evaluator.error().message(),
+            "policy is not valid: apps.rules[0].sha256: \"abc\" is not 64 lower-case hex digits");
+}
+
 TEST(AppEvaluatorTest, SamplePolicyDecisions) {
   auto e = AppEvaluator::Create(MustLoad(testing::ReadTestdata("policy/sample-under18.json")));
   ASSERT_TRUE(e.has_value());

@@ -93,6 +93,13 @@ TEST(LoadPolicyJsonTest, RejectsUnknownFieldsWithSuggestion) {
                    "usb.rules[0].colour: unknown field", "\"colour\"");
 }
 
+TEST(LoadPolicyJsonTest, ReportsEveryShapeIssueWithItsOwnLocation) {
+  EXPECT_EQ(LoadError("{\"colour\": 1,\n  \"size\": 2,\n\"name\": 3}"),
+            "colour: unknown field (line 1, column 2)\n"
+            "size: unknown field (line 2, column 3)\n"
+            "name: must be a string, not a number (line 3, column 9)");
+}
+
 TEST(LoadPolicyJsonTest, RejectsWrongTypes) {
   ExpectShapeIssue(R"(, "name": 5)", "name: must be a string, not a number", "5}");
   ExpectShapeIssue(R"(, "usb": {"rules": {"id": "a"}})",

@@ -284,10 +284,17 @@ TEST(UsbEvaluatorTest, MonitorModeDoesNotEnforce) {
 }
 
 TEST(UsbEvaluatorTest, CreateRejectsInvalidPolicy) {
-  ward::v1::Policy policy;  // version 0, no mode
+  ward::v1::Policy policy;
+  auto* rule = policy.mutable_usb()->add_rules();
+  rule->set_id("r");
+  rule->set_action(ward::v1::USB_ACTION_ALLOW);
+  rule->mutable_device_id()->add_values("xyz");
   const auto evaluator = UsbEvaluator::Create(policy);
   ASSERT_FALSE(evaluator.has_value());
   EXPECT_EQ(evaluator.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(evaluator.error().message(),
+            "policy is not valid: usb.rules[0].device_id: \"xyz\" is not vvvv:pppp (4 hex "
+            "digits or *)");
 }
 
 TEST(UsbEvaluatorTest, SamplePolicyDecisions) {

@@ -70,7 +70,8 @@ struct AppDecision {
 // thread-safe if the request's callback is.
 class AppEvaluator {
  public:
-  // The policy must pass ValidatePolicy; otherwise kInvalidArgument.
+  // The policy's apps section must pass validation (as in ValidatePolicy); otherwise
+  // kInvalidArgument listing the issues. Only `apps` and `mode` are read.
   static ward::Result<std::unique_ptr<AppEvaluator>> Create(const ward::v1::Policy& policy);
   ~AppEvaluator();
   AppEvaluator(const AppEvaluator&) = delete;

@@ -90,7 +90,8 @@ struct LocalTimeOfDay {
 // Immutable after construction: Evaluate is thread-safe.
 class UsbEvaluator {
  public:
-  // The policy must have passed ValidatePolicy; otherwise kInvalidArgument.
+  // The policy's usb section must pass validation (as in ValidatePolicy); otherwise
+  // kInvalidArgument listing the issues. Only `usb` and `mode` are read.
   static ward::Result<std::unique_ptr<UsbEvaluator>> Create(const ward::v1::Policy& policy);
   ~UsbEvaluator();
   UsbEvaluator(const UsbEvaluator&) = delete;
