@@ -40,6 +40,7 @@ cat >"$dir/agent.conf" <<CONF
 policy_file = $dir/policy.json
 status_file = $dir/agent.status
 usb = off
+settings = off
 exec_mounts = $dir
 exec_loaders =
 CONF

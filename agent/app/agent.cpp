@@ -92,6 +92,7 @@ Result<std::unique_ptr<AgentDeps>> AgentDeps::Create(const AgentConfig& config,
     options.overload_verdict = VerdictFor(core::FailureReason::kExecOverload);
     // Stopping must never leave a program waiting, whatever the policy.
     options.shutdown_verdict = platform::ExecVerdict::kAllow;
+    options.trust_own_children = true;
     auto control = platform::CreateExecControl(options);
     if (control.has_value()) {
       deps->exec_control = *std::move(control);
@@ -101,6 +102,18 @@ Result<std::unique_ptr<AgentDeps>> AgentDeps::Create(const AgentConfig& config,
       deps->degraded.push_back("exec: " + control.error().ToString());
       deps->failures->Handle(core::FailureReason::kExecPlatformUnavailable,
                              control.error().ToString());
+    }
+  }
+  if (config.settings) {
+    auto control = platform::CreateSettingsControl({.root = config.settings_root});
+    if (control.has_value()) {
+      deps->settings_control = *std::move(control);
+      deps->settings = std::make_unique<core::SettingsEnforcer>(
+          *deps->settings_control, *deps->events, *deps->failures, *deps->factory,
+          config.learner_group);
+    } else {
+      deps->degraded.push_back("settings: " + control.error().ToString());
+      deps->failures->Handle(core::FailureReason::kSettingsApplyFailed, control.error().ToString());
     }
   }
   return deps;
@@ -115,6 +128,9 @@ Status Agent::Start() {
   }
   if (deps_->exec != nullptr) {
     deps_->exec->Start(policy_);
+  }
+  if (deps_->settings != nullptr) {
+    deps_->settings->Start(policy_);
   }
   running_ = true;
   RecordAgent(v1::AgentEvent::KIND_STARTED, Summary());
@@ -145,6 +161,9 @@ Status Agent::Reload() {
   if (deps_->exec != nullptr) {
     deps_->exec->SetPolicy(policy_);
   }
+  if (deps_->settings != nullptr) {
+    deps_->settings->SetPolicy(policy_);
+  }
   RecordAgent(v1::AgentEvent::KIND_POLICY_APPLIED, Summary());
   log::Info("policy reloaded", {{"status", Summary()}});
   return WriteStatus("running");
@@ -163,6 +182,9 @@ void Agent::Stop() {
   if (deps_->usb != nullptr) {
     deps_->usb->Stop();
   }
+  if (deps_->settings != nullptr) {
+    deps_->settings->Stop();
+  }
   (void)WriteStatus("stopped");
 }
 
@@ -176,6 +198,9 @@ std::string Agent::Summary() const {
        std::string(deps_->usb != nullptr ? "on" : (deps_->config.usb ? "degraded" : "off"));
   s += "; exec " +
        std::string(deps_->exec != nullptr ? "on" : (deps_->config.exec ? "degraded" : "off"));
+  s += "; settings " + std::string(deps_->settings != nullptr
+                                       ? "on"
+                                       : (deps_->config.settings ? "degraded" : "off"));
   if (deps_->exec != nullptr) {
     const auto stats = deps_->exec->Stats();
     s += " (" + std::to_string(stats.decisions) + " decisions, " + std::to_string(stats.blocked) +

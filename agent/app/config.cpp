@@ -74,6 +74,15 @@ Status Apply(AgentConfig& c, std::string_view key, std::string_view value) {
     WARD_ASSIGN_OR_RETURN(c.exec_loaders, ParsePaths(value));
   } else if (key == "exec_answer_within_ms") {
     WARD_ASSIGN_OR_RETURN(c.exec_answer_within, ParseMillis(value));
+  } else if (key == "settings") {
+    WARD_ASSIGN_OR_RETURN(c.settings, ParseBool(value));
+  } else if (key == "settings_root") {
+    WARD_ASSIGN_OR_RETURN(c.settings_root, ParsePath(value));
+  } else if (key == "learner_group") {
+    if (value.empty() || value.find_first_of(" \t\"'\\") != std::string_view::npos) {
+      return InvalidArgumentError("expected a group name, got '" + std::string(value) + "'");
+    }
+    c.learner_group = std::string(value);
   } else {
     return InvalidArgumentError("unknown key '" + std::string(key) + "'");
   }
@@ -92,6 +101,9 @@ std::string ConfigHelp() {
   exec_mounts = /                            comma-separated mounts whose programs are checked
   exec_loaders = /lib64/ld-linux-x86-64.so.2 dynamic loaders that may not be run directly
   exec_answer_within_ms = 3000               every exec is answered within this time
+  settings = on                              dconf/polkit lock-down, with drift revert
+  settings_root = /                          prefix for /etc/dconf and /etc/polkit-1
+  learner_group = ward-learners              the polkit rules apply to this group
 )";
 }
 

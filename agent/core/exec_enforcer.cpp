@@ -40,28 +40,17 @@ ExecEnforcer::ExecEnforcer(platform::ExecControl& control, EventSink& events, No
 ExecEnforcer::~ExecEnforcer() { Stop(); }
 
 void ExecEnforcer::Start(std::shared_ptr<const ActivePolicy> policy) {
-  {
-    std::scoped_lock lock(mutex_);
-    next_policy_ = std::move(policy);
-  }
-  thread_ = std::thread([this] { Loop(); });
+  thread_.Start(std::move(policy), [this] { Loop(); });
 }
 
 void ExecEnforcer::SetPolicy(std::shared_ptr<const ActivePolicy> policy) {
-  {
-    std::scoped_lock lock(mutex_);
-    next_policy_ = std::move(policy);
-  }
-  control_.Interrupt();
+  thread_.Post(std::move(policy));
 }
 
 void ExecEnforcer::Stop() {
-  if (!thread_.joinable()) {
+  if (!thread_.Stop()) {
     return;
   }
-  stop_ = true;
-  control_.Interrupt();
-  thread_.join();
   // Whatever the loop had not answered yet gets the shutdown verdict now.
   control_.Shutdown();
   ReportPlatformFailures();
@@ -73,14 +62,10 @@ ExecEnforcerStats ExecEnforcer::Stats() const {
 }
 
 void ExecEnforcer::Loop() {
-  while (!stop_) {
-    {
-      std::scoped_lock lock(mutex_);
-      if (next_policy_ != nullptr) {
-        policy_ = std::move(next_policy_);
-        next_policy_.reset();
-        ++generation_;  // cached verdicts belong to the old policy; cached hashes stay valid
-      }
+  while (!thread_.stopping()) {
+    if (auto changed = thread_.TakePolicy(); changed != nullptr) {
+      policy_ = std::move(changed);
+      ++generation_;  // cached verdicts belong to the old policy; cached hashes stay valid
     }
     auto next = control_.Next(kIdleWait);
     if (!next.has_value()) {

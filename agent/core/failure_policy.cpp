@@ -33,6 +33,8 @@ constexpr std::array<FailureRule, static_cast<std::size_t>(kCount)> kTable = {{
     {kPolicyInvalid, kFailClosed, "policy-invalid", "the previous policy stays in force"},
     {kStoreWriteFailed, kFailOpen, "store-write-failed",
      "enforcement goes on; the lost event is counted"},
+    {kSettingsApplyFailed, kFailClosed, "settings-apply-failed",
+     "the files already in place stay; the next change or reload retries"},
 }};
 
 constexpr bool TableInOrder() {

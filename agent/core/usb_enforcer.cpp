@@ -96,33 +96,17 @@ UsbEnforcer::UsbEnforcer(platform::DeviceControl& devices, platform::UeventSourc
 UsbEnforcer::~UsbEnforcer() { Stop(); }
 
 void UsbEnforcer::Start(std::shared_ptr<const ActivePolicy> policy) {
-  {
-    std::scoped_lock lock(mutex_);
-    next_policy_ = std::move(policy);
-  }
-  thread_ = std::thread([this] { Loop(); });
+  thread_.Start(std::move(policy), [this] { Loop(); });
 }
 
 void UsbEnforcer::SetPolicy(std::shared_ptr<const ActivePolicy> policy) {
-  {
-    std::scoped_lock lock(mutex_);
-    next_policy_ = std::move(policy);
-  }
-  wake_.notify_all();
-  uevents_.Interrupt();
+  thread_.Post(std::move(policy));
 }
 
 void UsbEnforcer::Stop() {
-  if (!thread_.joinable()) {
+  if (!thread_.Stop()) {
     return;
   }
-  {
-    std::scoped_lock lock(mutex_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  uevents_.Interrupt();
-  thread_.join();
 }
 
 UsbEnforcerStats UsbEnforcer::Stats() const {
@@ -139,14 +123,8 @@ void UsbEnforcer::Loop() {
                          : FailureReason::kUsbDefaultsNotSet,
                      hubs.error().ToString());
   }
-  while (!stop_) {
-    std::shared_ptr<const ActivePolicy> changed;
-    {
-      std::scoped_lock lock(mutex_);
-      changed = std::move(next_policy_);
-      next_policy_.reset();
-    }
-    if (changed != nullptr) {
+  while (!thread_.stopping()) {
+    if (auto changed = thread_.TakePolicy(); changed != nullptr) {
       policy_ = std::move(changed);
       RescanAll();
     }
@@ -154,9 +132,7 @@ void UsbEnforcer::Loop() {
     if (!next.has_value()) {
       failures_.Handle(FailureReason::kUsbPlatformUnavailable, next.error().ToString());
       // The source is broken (degraded): retry slowly, or sooner on SetPolicy()/Stop().
-      std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, std::chrono::seconds(5),
-                     [&] { return stop_.load() || next_policy_ != nullptr; });
+      thread_.Pause(std::chrono::seconds(5));
       continue;
     }
     if (next->has_value() && policy_ != nullptr) {

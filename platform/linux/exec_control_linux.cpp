@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdio>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -85,6 +87,29 @@ Result<std::string> HashFd(int fd) {
   EVP_DigestFinal_ex(ctx, digest, &length);
   EVP_MD_CTX_free(ctx);
   return HexEncode(std::span<const std::uint8_t>(digest, length));
+}
+
+// The parent of `pid` from /proc/<pid>/stat (the field after the parenthesised name), or -1.
+std::int32_t ParentPid(std::int32_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+  internal::UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return -1;
+  }
+  char buffer[512];
+  const ssize_t n = ::read(fd.get(), buffer, sizeof(buffer) - 1);
+  if (n <= 0) {
+    return -1;
+  }
+  buffer[n] = '\0';
+  const char* close = std::strrchr(buffer, ')');
+  int ppid = -1;
+  char state = 0;
+  if (close == nullptr || std::sscanf(close + 1, " %c %d", &state, &ppid) != 2) {
+    return -1;
+  }
+  return ppid;
 }
 
 bool HasInterpreter(int fd) {
@@ -268,7 +293,8 @@ class FanotifyExecControl final : public ExecControl {
       ++stats_.shutdown_answered;
       return;
     }
-    if (pid == ::getpid()) {
+    // Our own execs, and our children's (dconf update), never wait for ourselves.
+    if (pid == ::getpid() || (options_.trust_own_children && ParentPid(pid) == ::getpid())) {
       (void)Answer(fd, ExecVerdict::kAllow);
       ++stats_.own_process;
       return;
@@ -372,8 +398,8 @@ Result<std::unique_ptr<ExecControl>> CreateExecControl(const ExecControlOptions&
     // A filesystem (superblock) mark, not a mount mark: it sees execs through every mount of
     // that filesystem, bind mounts and other mount namespaces included — the agent itself runs
     // in systemd's private namespace (ProtectSystem=strict), whose mounts are copies.
-    if (::fanotify_mark(fan.get(), FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_EXEC_PERM,
-                        AT_FDCWD, mount.c_str()) != 0) {
+    if (::fanotify_mark(fan.get(), FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_EXEC_PERM, AT_FDCWD,
+                        mount.c_str()) != 0) {
       return std::unexpected(ErrnoError("fanotify_mark filesystem " + mount.string(), errno));
     }
   }

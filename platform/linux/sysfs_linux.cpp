@@ -62,9 +62,13 @@ Status WriteAttribute(const std::filesystem::path& path, std::string_view value)
   if (!fd.valid()) {
     return std::unexpected(ErrnoError("open " + path.string() + " for writing", errno));
   }
+  return WriteAll(fd.get(), value, path);
+}
+
+Status WriteAll(int fd, std::string_view data, const std::filesystem::path& path) {
   std::size_t written = 0;
-  while (written < value.size()) {
-    const ssize_t n = ::write(fd.get(), value.data() + written, value.size() - written);
+  while (written < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + written, data.size() - written);
     if (n < 0) {
       if (errno == EINTR) {
         continue;

@@ -18,6 +18,9 @@ Result<std::string> ReadAttribute(const std::filesystem::path& path);
 // The names in a directory, without throwing. kNotFound/kUnavailable when unreadable.
 Result<std::vector<std::string>> ListNames(const std::filesystem::path& dir);
 
+// Writes all of `data` to `fd`, retrying on EINTR; `path` names it in errors.
+Status WriteAll(int fd, std::string_view data, const std::filesystem::path& path);
+
 // Writes `value` to an existing attribute (never creates one), retrying on EINTR.
 Status WriteAttribute(const std::filesystem::path& path, std::string_view value);
 

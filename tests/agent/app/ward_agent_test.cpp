@@ -79,7 +79,8 @@ class WardAgentRootTest : public ::testing::Test {
     conf_ = dir_ / "agent.conf";
     Write(conf_, "policy_file = " + (dir_ / "policy.json").string() +
                      "\nstatus_file = " + (dir_ / "agent.status").string() +
-                     "\nusb = off\nexec_mounts = " + dir_.string() + "\nexec_loaders =\n");
+                     "\nusb = off\nsettings_root = " + (dir_ / "root").string() +
+                     "\nexec_mounts = " + dir_.string() + "\nexec_loaders =\n");
     Write(dir_ / "policy.json", Policy(1, ""));
     // The agent's own binary lives outside the marked tmpfs: it is not judged.
     agent_ = Spawn({"/bin/sh", "-c", "exec \"$0\" --config \"$1\" 2>\"$2\"", kAgent, conf_.string(),
@@ -151,6 +152,25 @@ TEST_F(WardAgentRootTest, OlderOrBrokenPolicyIsRejectedAndTheOldOneStays) {
   EXPECT_NE(log.find("KIND_POLICY_REJECTED"), std::string::npos);
   EXPECT_NE(log.find("older than the one in force (5)"), std::string::npos) << log;
   EXPECT_NE(Read(dir_ / "agent.status").find("policy 5 (enforce)"), std::string::npos);
+}
+
+TEST_F(WardAgentRootTest, SettingsFilesAreWrittenAndKeptUnderTheRootPrefix) {
+  const fs::path rules = dir_ / "root/etc/polkit-1/rules.d/49-ward.rules";
+  // Written by the settings thread soon after start; dconf update compiled the database.
+  for (int i = 0; i < 1000 && !fs::exists(dir_ / "root/etc/dconf/db/ward"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(fs::exists(dir_ / "root/etc/dconf/db/ward")) << Read(dir_ / "agent.log");
+  const std::string original = Read(rules);
+  Write(rules, "polkit.addRule(function() { return polkit.Result.YES; });\n");
+  for (int i = 0; i < 1000 && Read(rules) != original; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(Read(rules), original);
+  ::kill(agent_, SIGTERM);
+  EXPECT_EQ(WaitExit(agent_), 0);
+  agent_ = -1;
+  EXPECT_NE(Read(dir_ / "agent.log").find("KIND_TAMPER"), std::string::npos);
 }
 
 TEST_F(WardAgentRootTest, KilledAgentLeavesNoExecHanging) {

@@ -65,6 +65,9 @@ struct ExecControlOptions {
   // More than `max_pending` unanswered requests: new ones get `overload_verdict` at once.
   std::size_t max_pending = 512;
   ExecVerdict overload_verdict = ExecVerdict::kAllow;
+  // Let programs this process starts itself (dconf update) run unjudged. The agent sets it;
+  // tests that exec from the listening process itself leave it off.
+  bool trust_own_children = false;
   // What Shutdown() (and destruction) answer for requests still pending.
   ExecVerdict shutdown_verdict = ExecVerdict::kAllow;
 };

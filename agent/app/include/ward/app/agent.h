@@ -11,9 +11,11 @@
 #include "ward/core/event_sink.h"
 #include "ward/core/exec_enforcer.h"
 #include "ward/core/failure_policy.h"
+#include "ward/core/settings_enforcer.h"
 #include "ward/core/usb_enforcer.h"
 #include "ward/platform/device_control.h"
 #include "ward/platform/exec_control.h"
+#include "ward/platform/settings_control.h"
 #include "ward/platform/uevent_source.h"
 
 namespace ward::app {
@@ -40,6 +42,8 @@ struct AgentDeps {
   std::unique_ptr<core::UsbEnforcer> usb;
   std::unique_ptr<platform::ExecControl> exec_control;
   std::unique_ptr<core::ExecEnforcer> exec;
+  std::unique_ptr<platform::SettingsControl> settings_control;
+  std::unique_ptr<core::SettingsEnforcer> settings;
   // Subsystems that could not start ("exec: fanotify_init: Operation not permitted").
   std::vector<std::string> degraded;
 };

@@ -25,6 +25,10 @@ struct AgentConfig {
   std::vector<std::filesystem::path> exec_mounts = {"/"};
   std::vector<std::filesystem::path> exec_loaders = {"/lib64/ld-linux-x86-64.so.2"};
   std::chrono::milliseconds exec_answer_within{3000};
+  // Settings lock-down: dconf and polkit files below `settings_root`, denied to this group.
+  bool settings = true;
+  std::filesystem::path settings_root = "/";
+  std::string learner_group = "ward-learners";
 };
 
 // The keys, their meaning and defaults, for --help.

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "ward/core/active_policy.h"
+#include "ward/core/enforcer_thread.h"
 #include "ward/core/event_sink.h"
 #include "ward/core/failure_policy.h"
 #include "ward/platform/exec_control.h"
@@ -70,10 +71,8 @@ class ExecEnforcer {
   EventFactory& factory_;
 
   mutable std::mutex mutex_;
-  std::shared_ptr<const ActivePolicy> next_policy_;  // guarded by mutex_
-  ExecEnforcerStats stats_;                          // guarded by mutex_
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  ExecEnforcerStats stats_;  // guarded by mutex_
+  EnforcerThread thread_{[this] { control_.Interrupt(); }};
 
   // Loop thread only.
   std::shared_ptr<const ActivePolicy> policy_;

@@ -23,6 +23,7 @@ enum class FailureReason : std::uint8_t {
   kExecHashFailed,           // the program could not be read to hash it
   kPolicyInvalid,            // a new policy did not load; the previous one stays
   kStoreWriteFailed,         // an event could not be stored
+  kSettingsApplyFailed,      // Ward's dconf/polkit files could not be written or compiled
   kCount,
 };
 

@@ -11,6 +11,7 @@
 
 #include "ward/common/clock.h"
 #include "ward/core/active_policy.h"
+#include "ward/core/enforcer_thread.h"
 #include "ward/core/event_sink.h"
 #include "ward/core/failure_policy.h"
 #include "ward/platform/device_control.h"
@@ -67,11 +68,8 @@ class UsbEnforcer {
   const Clock& clock_;
 
   mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  std::shared_ptr<const ActivePolicy> next_policy_;  // guarded by mutex_
-  UsbEnforcerStats stats_;                           // guarded by mutex_
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  UsbEnforcerStats stats_;  // guarded by mutex_
+  EnforcerThread thread_{[this] { uevents_.Interrupt(); }};
 
   // Loop thread only.
   std::shared_ptr<const ActivePolicy> policy_;
