@@ -332,8 +332,14 @@ class FanotifyExecControl final : public ExecControl {
     ++stats_.requests;
     const int raw = fd.get();
     pending_.emplace(request.id, Pending{std::move(fd), pid, request.deadline});
+    // Deadlines only grow (now + a fixed bound), so a sleeping deadline thread with a timer set
+    // wakes early enough by itself; only an idle one (nothing was pending) needs waking. That
+    // keeps a context switch off the per-exec path.
+    const bool wake = deadline_thread_idle_;
     lock.unlock();
-    deadline_changed_.notify_all();
+    if (wake) {
+      deadline_changed_.notify_all();
+    }
     request.path = FdPath(raw);
     request.uid = ProcessUid(pid);
     ready_.push_back(std::move(request));
@@ -347,7 +353,9 @@ class FanotifyExecControl final : public ExecControl {
         earliest = std::min(earliest, pending.deadline);
       }
       if (earliest == Clock::time_point::max()) {
+        deadline_thread_idle_ = true;
         deadline_changed_.wait(lock);
+        deadline_thread_idle_ = false;
       } else {
         deadline_changed_.wait_until(lock, earliest);
       }
@@ -379,6 +387,7 @@ class FanotifyExecControl final : public ExecControl {
   ExecControlStats stats_;                                          // guarded by mutex_
   bool shut_down_ = false;                                          // guarded by mutex_
   bool stop_deadline_thread_ = false;                               // guarded by mutex_
+  bool deadline_thread_idle_ = false;  // guarded by mutex_
   std::thread deadline_thread_;
 };
 
