@@ -249,6 +249,12 @@ TEST(UsbEvaluatorTest, RulesNamingTheDeviceOverrideTheSafetyNet) {
   EXPECT_TRUE(Allowed(*none_of, keyboard));
 }
 
+TEST(UsbEvaluatorTest, NamesOfVerdictsAndReasons) {
+  EXPECT_EQ(UsbVerdictName(UsbVerdict::kReject), "reject");
+  EXPECT_EQ(UsbReasonName(UsbReason::kSafetyNet), "safety-net");
+  EXPECT_EQ(UsbReasonName(UsbReason::kEnrolled), "enrolled");
+}
+
 TEST(UsbEvaluatorTest, NamesDeviceExplicitlyDefinition) {
   ward::v1::UsbRule rule;
   EXPECT_FALSE(UsbEvaluator::NamesDeviceExplicitly(rule));
