@@ -202,6 +202,15 @@ class ShapeChecker {
       if (static_cast<unsigned char>(c) < 0x20) {
         return SyntaxError("control character inside a string (write \\n, \\t ... instead)");
       }
+      if (static_cast<unsigned char>(c) >= 0x80) {
+        const std::size_t length = Utf8SequenceLength(text_.substr(pos_));
+        if (length == 0) {
+          return SyntaxError("a string is not valid UTF-8 (save the file as UTF-8)");
+        }
+        out->append(text_.substr(pos_, length));
+        pos_ += length;
+        continue;
+      }
       if (c != '\\') {
         out->push_back(c);
         ++pos_;
@@ -227,12 +236,27 @@ class ShapeChecker {
           out->push_back(' ');
           break;
         case 'u': {
-          const auto digits = HexDecode(text_.substr(pos_, 4));
-          if (pos_ + 4 > text_.size() || !digits) {
-            return SyntaxError("\\u must be followed by 4 hex digits");
+          const int value = ParseUnicodeEscape();
+          if (value < 0) {
+            return false;
           }
-          pos_ += 4;
-          const int value = (*digits)[0] * 256 + (*digits)[1];
+          if (value >= 0xDC00 && value <= 0xDFFF) {
+            return SyntaxError("\\u escape of a lone low surrogate (\\uDC00-\\uDFFF)");
+          }
+          if (value >= 0xD800 && value <= 0xDBFF) {
+            if (text_.substr(pos_, 2) != "\\u") {
+              return SyntaxError("\\u escape of a high surrogate must be followed by a low one");
+            }
+            pos_ += 2;
+            const int low = ParseUnicodeEscape();
+            if (low < 0) {
+              return false;
+            }
+            if (low < 0xDC00 || low > 0xDFFF) {
+              return SyntaxError("\\u escape of a high surrogate must be followed by a low one");
+            }
+          }
+          // Keys and enum names are ASCII; anything else only needs to be well-formed.
           out->push_back(value < 0x80 ? static_cast<char>(value) : '?');
           break;
         }
@@ -243,6 +267,50 @@ class ShapeChecker {
               "or \\uXXXX)");
       }
     }
+  }
+
+  // Parses the 4 hex digits after "\\u"; -1 (with a syntax error) when they are not there.
+  int ParseUnicodeEscape() {
+    const auto digits = pos_ + 4 <= text_.size() ? HexDecode(text_.substr(pos_, 4))
+                                                 : ward::Result<std::vector<std::uint8_t>>();
+    if (pos_ + 4 > text_.size() || !digits) {
+      SyntaxError("\\u must be followed by 4 hex digits");
+      return -1;
+    }
+    pos_ += 4;
+    return (*digits)[0] * 256 + (*digits)[1];
+  }
+
+  // Length of the well-formed UTF-8 sequence at the start of `text`, or 0 (RFC 3629: no
+  // overlong forms, no surrogates, nothing above U+10FFFF).
+  static std::size_t Utf8SequenceLength(std::string_view text) {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+    const unsigned char lead = byte(0);
+    std::size_t length = 0;
+    unsigned char low = 0x80;
+    unsigned char high = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      low = lead == 0xE0 ? 0xA0 : 0x80;
+      high = lead == 0xED ? 0x9F : 0xBF;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      low = lead == 0xF0 ? 0x90 : 0x80;
+      high = lead == 0xF4 ? 0x8F : 0xBF;
+    } else {
+      return 0;
+    }
+    if (text.size() < length || byte(1) < low || byte(1) > high) {
+      return 0;
+    }
+    for (std::size_t i = 2; i < length; ++i) {
+      if (byte(i) < 0x80 || byte(i) > 0xBF) {
+        return 0;
+      }
+    }
+    return length;
   }
 
   bool ParseDigits() {
@@ -428,8 +496,9 @@ class ShapeChecker {
         }
         if (kind != Kind::kNumber || !integer) {
           ShapeIssue(path,
-                     Format("must be a whole number, not {}",
-                            kind == Kind::kNumber ? "a fraction" : KindName(kind)),
+                     kind == Kind::kNumber
+                         ? std::string("must be a whole number (no decimal point or exponent)")
+                         : Format("must be a whole number, not {}", KindName(kind)),
                      start);
         } else if (is_unsigned && negative) {
           ShapeIssue(path, "must not be negative", start);
@@ -465,7 +534,13 @@ class ShapeChecker {
       return true;
     }
     for (std::size_t index = 0;; ++index) {
-      if (!ParseValue(field, true, Format("{}[{}]", path, index), depth)) {
+      const std::string item = Format("{}[{}]", path, index);
+      SkipSpace();
+      if (field != nullptr && text_.substr(pos_, 4) == "null") {
+        // protobuf would drop the item silently, and a rule or value would vanish
+        ShapeIssue(item, "a list item may not be null", pos_);
+      }
+      if (!ParseValue(field, true, item, depth)) {
         return false;
       }
       SkipSpace();
@@ -516,7 +591,9 @@ class ShapeChecker {
           if (!seen_fields.insert(field->number()).second) {
             ShapeIssue(child, "is given twice", key_start);
           }
-          if (const auto* oneof = field->containing_oneof(); oneof != nullptr) {
+          SkipSpace();
+          const bool is_null = text_.substr(pos_, 4) == "null";  // null leaves a oneof unset
+          if (const auto* oneof = field->containing_oneof(); oneof != nullptr && !is_null) {
             const FieldDescriptor*& first = oneof_members[static_cast<std::size_t>(oneof->index())];
             if (first != nullptr && first != field) {
               ShapeIssue(Join(path, field->name()),

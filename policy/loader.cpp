@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ward/policy/loader.h"
 
-#include <functional>
 #include <limits>
 #include <string>
 #include <unordered_map>
@@ -33,6 +32,15 @@ constexpr std::size_t kMaxIdLength = 64;
 
 std::string Quote(std::string_view text) { return Format("\"{}\"", text); }
 
+// A field path, joined only when an issue needs it ("usb.rules[3]" + "device_id").
+struct Path {
+  std::string_view base;
+  std::string_view field = {};
+  std::string Str() const {
+    return field.empty() ? std::string(base) : Format("{}.{}", base, field);
+  }
+};
+
 class Validator {
  public:
   explicit Validator(const Policy& policy) : policy_(policy) {}
@@ -60,6 +68,7 @@ class Validator {
   void Add(std::string path, std::string message) {
     issues_.push_back({std::move(path), std::move(message)});
   }
+  void Add(const Path& path, std::string message) { Add(path.Str(), std::move(message)); }
 
   void CheckTop() {
     if (policy_.version() == 0) {
@@ -67,15 +76,15 @@ class Validator {
           "must be 1 or more (an agent only accepts a version greater than the one "
           "it runs)");
     }
-    CheckEnum("mode", policy_.mode(), ward::v1::Mode_descriptor());
-    CheckEnum("audience", policy_.audience(), ward::v1::Audience_descriptor());
+    CheckEnum({"mode"}, policy_.mode(), ward::v1::Mode_descriptor());
+    CheckEnum({"audience"}, policy_.audience(), ward::v1::Audience_descriptor());
     if (internal::HasControlCharacter(policy_.name())) {
       Add("name", "has a control character (write it on one line)");
     }
   }
 
   // Required enums: 0 (UNSPECIFIED) is missing; a number with no name is unknown.
-  void CheckEnum(std::string path, int value, const google::protobuf::EnumDescriptor* e,
+  void CheckEnum(Path path, int value, const google::protobuf::EnumDescriptor* e,
                  bool required = true) {
     const auto* known = e->FindValueByNumber(value);
     if (value == 0 && !required) {
@@ -87,12 +96,12 @@ class Validator {
         names += Format("{}{}", names.empty() ? "" : (i + 1 == e->value_count() ? " or " : ", "),
                         e->value(i)->name());
       }
-      Add(std::move(path),
+      Add(path,
           value == 0 ? Format("missing: set {}", names) : Format("{} is not {}", value, names));
     }
   }
 
-  void CheckLearnerText(const std::string& path, const std::string& text) {
+  void CheckLearnerText(Path path, const std::string& text) {
     const std::size_t length = internal::CodePointCount(text);
     if (length > kMaxLearnerText) {
       Add(path, Format("is {} characters long; learner messages may be at most {}", length,
@@ -103,14 +112,14 @@ class Validator {
     }
   }
 
-  void CheckUrl(const std::string& path, const std::string& url) {
+  void CheckUrl(Path path, const std::string& url) {
     if (!url.empty() && !internal::IsHttpsUrl(url)) {
       Add(path, Format("{} is not an https:// URL", Quote(url)));
     }
   }
 
   void CheckId(const std::string& rule_path, const std::string& id) {
-    const std::string path = rule_path + ".id";
+    const Path path{rule_path, "id"};
     if (id.empty()) {
       Add(path, "missing: every rule needs an id, unique in the policy");
       return;
@@ -133,10 +142,11 @@ class Validator {
 
   // ----- USB -------------------------------------------------------------------------------
 
-  void CheckStringSet(const std::string& path, const StringSet& set,
-                      const std::function<std::string(const std::string&)>& check_value) {
+  void CheckStringSet(Path path, const StringSet& set,
+                      std::string (*check_value)(const std::string&)) {
     if (set.op() != 0 && !ward::v1::SetOperator_IsValid(set.op())) {
-      Add(path + ".op", Format("{} is not a set operator", static_cast<int>(set.op())));
+      Add(Format("{}.op", path.Str()),
+          Format("{} is not a set operator", static_cast<int>(set.op())));
     }
     if (set.op() != ward::v1::SET_OPERATOR_UNSPECIFIED && set.values().empty()) {
       Add(path, "has an operator but no values");
@@ -168,26 +178,26 @@ class Validator {
 
   void CheckUsb() {
     const auto& usb = policy_.usb();
-    CheckEnum("usb.default_action", usb.default_action(), ward::v1::UsbAction_descriptor(),
+    CheckEnum({"usb.default_action"}, usb.default_action(), ward::v1::UsbAction_descriptor(),
               /*required=*/false);
-    CheckLearnerText("usb.default_message", usb.default_message());
+    CheckLearnerText({"usb.default_message"}, usb.default_message());
     std::unordered_map<std::string, int> matchers;  // serialised matchers -> first rule index
     for (int i = 0; i < usb.rules_size(); ++i) {
       const UsbRule& rule = usb.rules(i);
       const std::string path = Format("usb.rules[{}]", i);
       CheckId(path, rule.id());
-      CheckEnum(path + ".action", rule.action(), ward::v1::UsbAction_descriptor());
-      CheckEnum(path + ".scope", rule.scope(), ward::v1::UsbRuleScope_descriptor(),
+      CheckEnum({path, "action"}, rule.action(), ward::v1::UsbAction_descriptor());
+      CheckEnum({path, "scope"}, rule.scope(), ward::v1::UsbRuleScope_descriptor(),
                 /*required=*/false);
-      CheckStringSet(path + ".device_id", rule.device_id(), CheckDeviceIdValue);
-      CheckStringSet(path + ".serial", rule.serial(), CheckPlainValue);
-      CheckStringSet(path + ".name", rule.name(), CheckPlainValue);
-      CheckStringSet(path + ".hash", rule.hash(), CheckPlainValue);
-      CheckStringSet(path + ".parent_hash", rule.parent_hash(), CheckPlainValue);
-      CheckStringSet(path + ".via_port", rule.via_port(), CheckPlainValue);
-      CheckStringSet(path + ".with_interface", rule.with_interface(), CheckInterfaceValue);
-      CheckStringSet(path + ".with_connect_type", rule.with_connect_type(), CheckConnectTypeValue);
-      CheckStringSet(path + ".label", rule.label(), CheckPlainValue);
+      CheckStringSet({path, "device_id"}, rule.device_id(), CheckDeviceIdValue);
+      CheckStringSet({path, "serial"}, rule.serial(), CheckPlainValue);
+      CheckStringSet({path, "name"}, rule.name(), CheckPlainValue);
+      CheckStringSet({path, "hash"}, rule.hash(), CheckPlainValue);
+      CheckStringSet({path, "parent_hash"}, rule.parent_hash(), CheckPlainValue);
+      CheckStringSet({path, "via_port"}, rule.via_port(), CheckPlainValue);
+      CheckStringSet({path, "with_interface"}, rule.with_interface(), CheckInterfaceValue);
+      CheckStringSet({path, "with_connect_type"}, rule.with_connect_type(), CheckConnectTypeValue);
+      CheckStringSet({path, "label"}, rule.label(), CheckPlainValue);
       if (rule.scope() == ward::v1::USB_RULE_SCOPE_INTERFACE) {
         CheckInterfaceScope(path, rule);
       }
@@ -201,8 +211,8 @@ class Validator {
                      Quote(window)));
         }
       }
-      CheckLearnerText(path + ".message", rule.message());
-      CheckUrl(path + ".url", rule.url());
+      CheckLearnerText({path, "message"}, rule.message());
+      CheckUrl({path, "url"}, rule.url());
       CheckRepeat(
           matchers, path, i, UsbMatcherKey(rule), rule.action(),
           [&](int j) -> const std::string& { return usb.rules(j).id(); },
@@ -260,9 +270,9 @@ class Validator {
     return copy.SerializeAsString();
   }
 
-  template <typename IdOf, typename ActionOf>
-  void CheckRepeat(std::unordered_map<std::string, int>& seen, const std::string& path, int index,
-                   std::string key, int action, IdOf id_of, ActionOf action_of,
+  template <typename Key, typename IdOf, typename ActionOf>
+  void CheckRepeat(std::unordered_map<Key, int>& seen, const std::string& path, int index, Key key,
+                   int action, IdOf id_of, ActionOf action_of,
                    const google::protobuf::EnumDescriptor* actions, std::string_view list,
                    std::string_view what) {
     const auto [it, inserted] = seen.try_emplace(std::move(key), index);
@@ -298,32 +308,28 @@ class Validator {
     return true;
   }
 
-  // The matcher of an app rule as "<kind>\0<value>", directories without a trailing separator.
-  static std::string AppMatcherKey(const AppRule& rule) {
-    std::string value;
+  // The value of an app rule's matcher; directories without a trailing separator.
+  static std::string_view AppMatcherValue(const AppRule& rule) {
     switch (rule.match_case()) {
       case AppRule::kSha256:
-        value = rule.sha256();
-        break;
+        return rule.sha256();
       case AppRule::kPath:
-        value = rule.path();
-        break;
+        return rule.path();
       case AppRule::kSigner:
-        value = rule.signer();
-        break;
+        return rule.signer();
       case AppRule::kPackage:
-        value = rule.package();
-        break;
-      case AppRule::kDirectory:
-        value = rule.directory();
-        while (value.size() > 1 && (value.back() == '/' || value.back() == '\\')) {
-          value.pop_back();
+        return rule.package();
+      case AppRule::kDirectory: {
+        std::string_view dir = rule.directory();
+        while (dir.size() > 1 && (dir.back() == '/' || dir.back() == '\\')) {
+          dir.remove_suffix(1);
         }
-        break;
+        return dir;
+      }
       case AppRule::MATCH_NOT_SET:
         break;
     }
-    return Format("{}", static_cast<int>(rule.match_case())) + '\0' + value;
+    return {};
   }
 
   void CheckAppMatcher(const std::string& path, const AppRule& rule) {
@@ -367,21 +373,22 @@ class Validator {
 
   void CheckApps() {
     const auto& apps = policy_.apps();
-    CheckEnum("apps.default_action", apps.default_action(), ward::v1::AppAction_descriptor(),
+    CheckEnum({"apps.default_action"}, apps.default_action(), ward::v1::AppAction_descriptor(),
               /*required=*/false);
-    CheckLearnerText("apps.default_message", apps.default_message());
-    std::unordered_map<std::string, int> matchers;
+    CheckLearnerText({"apps.default_message"}, apps.default_message());
+    // Per matcher kind: value (viewing the policy's string) -> first rule index.
+    std::unordered_map<std::string_view, int> matchers[AppRule::kDirectory + 1];
     for (int i = 0; i < apps.rules_size(); ++i) {
       const AppRule& rule = apps.rules(i);
       const std::string path = Format("apps.rules[{}]", i);
       CheckId(path, rule.id());
-      CheckEnum(path + ".action", rule.action(), ward::v1::AppAction_descriptor());
+      CheckEnum({path, "action"}, rule.action(), ward::v1::AppAction_descriptor());
       CheckAppMatcher(path, rule);
-      CheckLearnerText(path + ".message", rule.message());
-      CheckUrl(path + ".url", rule.url());
+      CheckLearnerText({path, "message"}, rule.message());
+      CheckUrl({path, "url"}, rule.url());
       if (rule.match_case() != AppRule::MATCH_NOT_SET) {
         CheckRepeat(
-            matchers, path, i, AppMatcherKey(rule), rule.action(),
+            matchers[rule.match_case()], path, i, AppMatcherValue(rule), rule.action(),
             [&](int j) -> const std::string& { return apps.rules(j).id(); },
             [&](int j) { return static_cast<int>(apps.rules(j).action()); },
             ward::v1::AppAction_descriptor(), "apps.rules", "programs");
@@ -506,7 +513,8 @@ class Validator {
 
   const Policy& policy_;
   std::vector<PolicyIssue> issues_;
-  std::unordered_map<std::string, std::string> rule_ids_;  // id -> path of the rule using it
+  // id (viewing the policy's string) -> path of the rule using it
+  std::unordered_map<std::string_view, std::string> rule_ids_;
 };
 
 // Protobuf's JSON parser reports "(path): invalid value V for type T" for values the shape
@@ -515,7 +523,9 @@ std::string TranslateProtobufError(std::string_view message) {
   constexpr std::string_view kInvalid = "): invalid value ";
   const auto close = message.find(kInvalid);
   if (!message.starts_with('(') || close == std::string_view::npos) {
-    return Format("policy: the JSON does not fit the policy format: {}", message);
+    // Keep one line: protobuf may append an excerpt of the input and a caret.
+    return Format("policy: the JSON does not fit the policy format: {}",
+                  message.substr(0, message.find('\n')));
   }
   const std::string_view path = message.substr(1, close - 1);
   std::string_view rest = message.substr(close + kInvalid.size());
@@ -531,8 +541,15 @@ std::string TranslateProtobufError(std::string_view message) {
     return Format("{}: {} is out of range (0 to {})", path, value,
                   std::numeric_limits<std::uint64_t>::max());
   }
-  if (type == "TYPE_INT32" || type == "TYPE_INT64") {
-    return Format("{}: {} is out of range", path, value);
+  if (type == "TYPE_INT32") {
+    return Format("{}: {} is out of range ({} to {})", path, value,
+                  std::numeric_limits<std::int32_t>::min(),
+                  std::numeric_limits<std::int32_t>::max());
+  }
+  if (type == "TYPE_INT64") {
+    return Format("{}: {} is out of range ({} to {})", path, value,
+                  std::numeric_limits<std::int64_t>::min(),
+                  std::numeric_limits<std::int64_t>::max());
   }
   if (type.ends_with("google.protobuf.Timestamp")) {
     constexpr std::string_view kFormat = "Invalid time format: ";

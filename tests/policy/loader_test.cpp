@@ -81,6 +81,25 @@ TEST(LoadPolicyJsonTest, ReportsSyntaxErrorWithLineAndColumn) {
             "line 1, column 16: invalid JSON: unexpected text after the end of the policy object");
 }
 
+TEST(LoadPolicyJsonTest, RejectsInvalidUtf8AndLoneSurrogates) {
+  EXPECT_EQ(LoadError("{\"name\": \"ab\xff\"}"),
+            "line 1, column 13: invalid JSON: a string is not valid UTF-8 (save the file as "
+            "UTF-8)");
+  EXPECT_EQ(LoadError("{\"name\": \"\xed\xa0\x80\"}"),  // an encoded surrogate
+            "line 1, column 11: invalid JSON: a string is not valid UTF-8 (save the file as "
+            "UTF-8)");
+  EXPECT_EQ(LoadError(R"({"name": "\ud800"})"),
+            "line 1, column 17: invalid JSON: \\u escape of a high surrogate must be followed by "
+            "a low one");
+  EXPECT_EQ(LoadError(R"({"name": "\udc00"})"),
+            "line 1, column 17: invalid JSON: \\u escape of a lone low surrogate "
+            "(\\uDC00-\\uDFFF)");
+  // Well-formed text, escaped or not, is fine.
+  const auto policy =
+      MustLoad(MinimalPolicyJson(", \"name\": \"caf\\u00e9 \\ud83d\\ude00 \xc3\xa9\""));
+  EXPECT_EQ(policy.name(), "caf\xc3\xa9 \xf0\x9f\x98\x80 \xc3\xa9");
+}
+
 TEST(LoadPolicyJsonTest, RejectsEmptyTextAndNonObjects) {
   EXPECT_EQ(LoadError("  "), "policy: the text is empty: expected a JSON object {...}");
   EXPECT_EQ(LoadError("[1]"), "policy: must be a JSON object {...} (line 1, column 1)");
@@ -109,7 +128,9 @@ TEST(LoadPolicyJsonTest, RejectsWrongTypes) {
       R"(, "settings": {"settings": [{"name": "software.install", "bool_value": "no"}]})",
       "settings.settings[0].bool_value: must be true or false, not a string", "\"no\"");
   ExpectShapeIssue(R"(, "store": {"max_bytes": 1.5})",
-                   "store.max_bytes: must be a whole number, not a fraction", "1.5");
+                   "store.max_bytes: must be a whole number (no decimal point or exponent)", "1.5");
+  ExpectShapeIssue(R"(, "store": {"max_bytes": 1e3})",
+                   "store.max_bytes: must be a whole number (no decimal point or exponent)", "1e3");
   ExpectShapeIssue(R"(, "store": {"max_bytes": -1})", "store.max_bytes: must not be negative",
                    "-1");
   ExpectShapeIssue(R"(, "issued_at": 5)",
@@ -138,7 +159,25 @@ TEST(LoadPolicyJsonTest, RejectsDuplicateKeysAndTwoMatchers) {
                 At(two_matchers, "\"path\""));
 }
 
+TEST(LoadPolicyJsonTest, RejectsNullListItemsButAcceptsNullFields) {
+  ExpectShapeIssue(R"(, "usb": {"rules": [null]})", "usb.rules[0]: a list item may not be null",
+                   "null");
+  ExpectShapeIssue(
+      R"(, "usb": {"rules": [{"id": "a", "device_id": {"values": ["0781:*", null]}}]})",
+      "usb.rules[0].device_id.values[1]: a list item may not be null", "null");
+  // A null field is the same as leaving it out, also for one member of a oneof.
+  const auto policy = MustLoad(MinimalPolicyJson(
+      R"(, "name": null, "apps": {"rules": [{"id": "a", "action": "APP_ACTION_ALLOW",
+          "sha256": null, "path": "/usr/bin/ls"}]})"));
+  EXPECT_EQ(policy.apps().rules(0).path(), "/usr/bin/ls");
+}
+
 TEST(LoadPolicyJsonTest, TranslatesProtobufRangeAndTimeErrors) {
+  EXPECT_EQ(
+      LoadError(MinimalPolicyJson(
+          R"(, "settings": {"settings": [{"name": "a", "int_value": "9223372036854775808"}]})")),
+      "settings.settings[0].int_value: \"9223372036854775808\" is out of range "
+      "(-9223372036854775808 to 9223372036854775807)");
   EXPECT_EQ(LoadError(MinimalPolicyJson(R"(, "store": {"max_age_days_low": 99999999999})")),
             "store.max_age_days_low: 99999999999 is out of range (0 to 4294967295)");
   EXPECT_EQ(LoadError(MinimalPolicyJson(R"(, "issued_at": "yesterday")")),

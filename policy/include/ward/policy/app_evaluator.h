@@ -81,9 +81,8 @@ class AppEvaluator {
   // something that is not 64 hex digits. The caller's failure policy decides what happens then.
   ward::Result<AppDecision> Evaluate(const ExecRequest& request) const;
 
-  struct Compiled;
-
  private:
+  struct Compiled;
   explicit AppEvaluator(std::unique_ptr<Compiled> compiled);
   std::unique_ptr<Compiled> compiled_;
 };

@@ -105,13 +105,13 @@ class UsbEvaluator {
   // keyboard or mouse away.
   static bool NamesDeviceExplicitly(const ward::v1::UsbRule& rule);
 
-  struct Compiled;
-
  private:
+  struct Compiled;
   explicit UsbEvaluator(std::unique_ptr<Compiled> compiled);
   std::unique_ptr<Compiled> compiled_;
 };
 
 std::string_view UsbVerdictName(UsbVerdict verdict);  // "allow", "block", "reject"
+std::string_view UsbReasonName(UsbReason reason);     // "rule", "default", "safety-net", "enrolled"
 
 }  // namespace ward::policy
