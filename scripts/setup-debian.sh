@@ -21,6 +21,7 @@ MAIN_PKGS=(
   libsqlite3-dev sqlite3 libpq-dev postgresql
   umockdev libumockdev-dev dconf-cli util-linux iproute2
   qemu-system-x86 busybox-static kmod xz-utils perl
+  liblmdb0 libmagic1 libcap-ng0 libseccomp2
   xvfb trayer x11-apps imagemagick
 )
 # Packages that must come from bookworm-backports (SQLCipher 4.x; bookworm itself has 3.4.1).
