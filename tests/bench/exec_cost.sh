@@ -27,7 +27,9 @@ fap_pid=
 stop_fapolicyd() {
   [[ -n "$fap_pid" ]] || return 0
   kill "$fap_pid" 2>/dev/null || true
-  for _ in $(seq 100); do [[ -d /proc/$fap_pid ]] || break; sleep 0.05; done
+  # It takes a few seconds to stop; a second instance must not start before it is gone.
+  for _ in $(seq 600); do [[ -d /proc/$fap_pid ]] || break; sleep 0.05; done
+  if [[ -d /proc/$fap_pid ]]; then kill -KILL "$fap_pid" 2>/dev/null || true; sleep 0.5; fi
   fap_pid=
 }
 finish() {
@@ -124,48 +126,53 @@ fi
 start_fapolicyd() {
   rm -f /run/fapolicyd.pid
   "$fap/root/usr/sbin/fapolicyd" --permissive 2>/dev/null
-  for _ in $(seq 200); do [[ -s /run/fapolicyd.pid ]] && break; sleep 0.05; done
+  for _ in $(seq 600); do [[ -s /run/fapolicyd.pid ]] && break; sleep 0.05; done
   fap_pid=$(cat /run/fapolicyd.pid)
-  for _ in $(seq 200); do marked "$fap_pid" && break; sleep 0.05; done
-  marked "$fap_pid" || { echo "fapolicyd did not mark $dir" >&2; exit 1; }
+  for _ in $(seq 600); do marked "$fap_pid" && break; sleep 0.05; done
+  if ! marked "$fap_pid"; then
+    echo "fapolicyd ($fap_pid, $( [[ -d /proc/$fap_pid ]] && echo running || echo gone)) did not mark $dir;" \
+      "mounted: $(awk -v d="$dir" '$2 == d {print $3}' /proc/mounts)" >&2
+    exit 1
+  fi
 }
 
 # CPU time (ns) every thread of PID has run: a cost figure that scheduling delays on a loaded
 # machine do not inflate, unlike the wall-clock per exec.
 cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{s += $1} END {printf "%d", s}'; }
-without=(); with=(); with_fap=(); cpu=(); cpu_fap=()
+# round_under START STOP PID-VAR TIMES-ARRAY CPU-ARRAY RSS-VAR: one round of execs under a daemon.
+round_under() {
+  local -n daemon=$3 times=$4 cpus=$5 mem=$6
+  "$1"
+  local c0
+  c0=$(cpu_ns "$daemon")
+  times+=("$("$loop" "$dir/true" "$n")")
+  cpus+=("$(awk -v a="$c0" -v b="$(cpu_ns "$daemon")" -v n="$n" 'BEGIN {printf "%.2f", (b - a) / n / 1000}')")
+  [[ -n "$mem" ]] || mem=$(awk '/VmRSS/ {print $2}' "/proc/$daemon/status")
+  "$2"
+}
+without=(); with=(); with_fap=(); cpu=(); cpu_fap=(); rss=; fap_rss=
 for r in $(seq "$rounds"); do
   without+=("$("$loop" "$dir/true" "$n")")
-  start_ward
-  c0=$(cpu_ns "$pid")
-  with+=("$("$loop" "$dir/true" "$n")")
-  cpu+=("$(awk -v a="$c0" -v b="$(cpu_ns "$pid")" -v n="$n" 'BEGIN {printf "%.2f", (b - a) / n / 1000}')")
-  [[ $r == 1 ]] && rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
-  stop_ward
-  if [[ -z "$fap_reason" ]]; then
-    start_fapolicyd
-    c0=$(cpu_ns "$fap_pid")
-    with_fap+=("$("$loop" "$dir/true" "$n")")
-    cpu_fap+=("$(awk -v a="$c0" -v b="$(cpu_ns "$fap_pid")" -v n="$n" 'BEGIN {printf "%.2f", (b - a) / n / 1000}')")
-    [[ $r == 1 ]] && fap_rss=$(awk '/VmRSS/ {print $2}' "/proc/$fap_pid/status")
-    stop_fapolicyd
-  fi
+  round_under start_ward stop_ward pid with cpu rss
+  [[ -n "$fap_reason" ]] || round_under start_fapolicyd stop_fapolicyd fap_pid with_fap cpu_fap fap_rss
 done
 rm -f "$loop"
 # Idle wake-ups: context switches of every agent thread over 10 s with nothing happening.
-start_ward
-sleep 1
+# idle_under START STOP PID-VAR SWITCHES-VAR THREADS-VAR: context switches of every thread of an
+# idle daemon in 10 s, and its thread count.
 switches() { cat /proc/"$1"/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
-before=$(switches "$pid"); sleep 10; after=$(switches "$pid")
-threads=$(ls /proc/"$pid"/task | wc -l)
-stop_ward
-if [[ -z "$fap_reason" ]]; then
-  start_fapolicyd
+idle_under() {
+  local -n daemon=$3 count=$4 nthreads=$5
+  "$1"
   sleep 1
-  fap_before=$(switches "$fap_pid"); sleep 10; fap_after=$(switches "$fap_pid")
-  fap_threads=$(ls /proc/"$fap_pid"/task | wc -l)
-  stop_fapolicyd
-fi
+  local before
+  before=$(switches "$daemon"); sleep 10
+  count=$(($(switches "$daemon") - before))
+  nthreads=$(ls /proc/"$daemon"/task | wc -l)
+  "$2"
+}
+idle_under start_ward stop_ward pid idle threads
+[[ -n "$fap_reason" ]] || idle_under start_fapolicyd stop_fapolicyd fap_pid fap_idle fap_threads
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 mw=$(median "${without[@]}"); mi=$(median "${with[@]}")
 echo "execs per round: $n, rounds: $rounds (median of rounds, microseconds per fork+exec+wait)"
@@ -183,8 +190,8 @@ echo "rounds (no agent / ward / fapolicyd): ${without[*]} / ${with[*]} / ${with_
 echo "agent CPU per exec (median of rounds, all threads, schedstat): ward-agent $(median "${cpu[@]}") us, fapolicyd $( [[ -z "$fap_reason" ]] && median "${cpu_fap[@]}" || echo -) us"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "ward-agent RSS after $n execs: ${rss} kB"
-echo "ward-agent idle: $((after - before)) context switches in 10 s across $threads threads"
+echo "ward-agent idle: $idle context switches in 10 s across $threads threads"
 if [[ -z "$fap_reason" ]]; then
   echo "fapolicyd RSS after $n execs: ${fap_rss} kB"
-  echo "fapolicyd idle: $((fap_after - fap_before)) context switches in 10 s across $fap_threads threads"
+  echo "fapolicyd idle: $fap_idle context switches in 10 s across $fap_threads threads"
 fi
