@@ -39,6 +39,7 @@ policy 1 ""
 cat >"$dir/agent.conf" <<CONF
 policy_file = $dir/policy.json
 status_file = $dir/agent.status
+store = off
 usb = off
 settings = off
 exec_mounts = $dir

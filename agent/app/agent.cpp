@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -27,6 +28,26 @@ class LogEventSink final : public core::EventSink {
     }
     log::Info("event", {{"event", json}});
   }
+};
+
+// Events into the encrypted store. A refused append (disk full, queue full) is counted and
+// logged (the first, then every 1000th); the store itself reports drops as EVENTS_EVICTED.
+class StoreEventSink final : public core::EventSink {
+ public:
+  explicit StoreEventSink(agent::store::EventStore& store) : store_(store) {}
+  void Record(v1::Event event) override {
+    auto appended = store_.Append(event);
+    if (!appended.has_value()) {
+      const std::uint64_t n = ++failed_;
+      if (n == 1 || n % 1000 == 0) {
+        log::Warning("event not stored", {{"error", appended.error().ToString()}, {"count", n}});
+      }
+    }
+  }
+
+ private:
+  agent::store::EventStore& store_;
+  std::atomic<std::uint64_t> failed_{0};
 };
 
 // Until the tray IPC server is wired in: notices are logged at debug level.
@@ -64,10 +85,31 @@ Result<std::unique_ptr<AgentDeps>> AgentDeps::Create(const AgentConfig& config,
                                                      std::unique_ptr<core::NoticeSink> notices) {
   auto deps = std::make_unique<AgentDeps>();
   deps->config = config;
+  std::string store_error;
+  if (events == nullptr && config.store) {
+    platform::KeyProviderOptions key_options;
+    key_options.state_dir = config.state_dir;
+    key_options.key_expected_if_exists = config.state_dir / "events.db";
+    deps->keys = platform::CreateKeyProvider(key_options);
+    agent::store::StoreOptions options;
+    options.path = config.state_dir / "events.db";
+    agent::store::OpenReport report;
+    auto store = agent::store::EventStore::Open(options, *deps->keys, &report);
+    if (store.has_value()) {
+      deps->store = *std::move(store);
+      events = std::make_unique<StoreEventSink>(*deps->store);
+    } else {
+      store_error = store.error().ToString();
+    }
+  }
   deps->events = events != nullptr ? std::move(events) : std::make_unique<LogEventSink>();
   deps->notices = notices != nullptr ? std::move(notices) : std::make_unique<LogNoticeSink>();
   deps->factory = std::make_unique<core::EventFactory>(SystemClock(), SystemRandom());
   deps->failures = std::make_unique<core::FailurePolicy>(*deps->events, *deps->factory);
+  if (!store_error.empty()) {
+    deps->degraded.push_back("store: " + store_error);
+    deps->failures->Handle(core::FailureReason::kStoreWriteFailed, store_error);
+  }
 
   if (config.usb) {
     deps->devices = platform::CreateDeviceControl({.sysfs_root = config.sysfs_root});
@@ -185,6 +227,9 @@ void Agent::Stop() {
   if (deps_->settings != nullptr) {
     deps_->settings->Stop();
   }
+  if (deps_->store != nullptr) {
+    (void)deps_->store->Flush();
+  }
   (void)WriteStatus("stopped");
 }
 
@@ -198,6 +243,8 @@ std::string Agent::Summary() const {
        std::string(deps_->usb != nullptr ? "on" : (deps_->config.usb ? "degraded" : "off"));
   s += "; exec " +
        std::string(deps_->exec != nullptr ? "on" : (deps_->config.exec ? "degraded" : "off"));
+  s += "; store " +
+       std::string(deps_->store != nullptr ? "on" : (deps_->config.store ? "degraded" : "off"));
   s += "; settings " + std::string(deps_->settings != nullptr
                                        ? "on"
                                        : (deps_->config.settings ? "degraded" : "off"));

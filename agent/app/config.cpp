@@ -62,6 +62,10 @@ Status Apply(AgentConfig& c, std::string_view key, std::string_view value) {
     WARD_ASSIGN_OR_RETURN(c.policy_file, ParsePath(value));
   } else if (key == "status_file") {
     WARD_ASSIGN_OR_RETURN(c.status_file, ParsePath(value));
+  } else if (key == "store") {
+    WARD_ASSIGN_OR_RETURN(c.store, ParseBool(value));
+  } else if (key == "state_dir") {
+    WARD_ASSIGN_OR_RETURN(c.state_dir, ParsePath(value));
   } else if (key == "usb") {
     WARD_ASSIGN_OR_RETURN(c.usb, ParseBool(value));
   } else if (key == "sysfs_root") {
@@ -95,6 +99,8 @@ std::string ConfigHelp() {
   return R"(Configuration keys (key = value, # starts a comment):
   policy_file = /var/lib/ward/policy.json    policy in force (reloaded on SIGHUP)
   status_file = /run/ward/agent.status       written by the agent, read by `ward-agent status`
+  store = on                                 encrypted event store (off: events to the journal)
+  state_dir = /var/lib/ward                  the store (events.db) and its key (store.key)
   usb = on                                   USB enforcement
   sysfs_root = /sys                          where sysfs is mounted
   exec = on                                  application allowlist (fanotify)

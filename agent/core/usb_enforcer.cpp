@@ -238,7 +238,15 @@ void UsbEnforcer::Judge(const platform::UsbDevice& device, bool arrived) {
                          previous->second.AnyBlocked() == decision.AnyBlocked();
   decisions_.insert_or_assign(device.id, decision);
 
-  if (device_allowed != device.authorized) {
+  if (enforce && decision.verdict == UsbVerdict::kReject) {
+    // Rejected: blocked first (in case removal fails), then logically disconnected.
+    if (device.authorized) {
+      (void)devices_.SetAuthorization(device.id, Authorization::kBlocked);
+    }
+    if (auto removed = devices_.Remove(device.id); !removed.has_value()) {
+      failures_.Handle(FailureReason::kUsbApplyFailed, removed.error().ToString());
+    }
+  } else if (device_allowed != device.authorized) {
     auto status = devices_.SetAuthorization(
         device.id, device_allowed ? Authorization::kAllowed : Authorization::kBlocked);
     if (!status.has_value()) {

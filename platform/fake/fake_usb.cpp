@@ -98,8 +98,8 @@ Result<std::vector<UsbDevice>> FakeDeviceControl::Enumerate() {
   return out;
 }
 
-Result<UsbDevice> FakeDeviceControl::Describe(std::string_view device_id) {
-  std::scoped_lock lock(mutex_);
+Result<FakeDeviceControl::DeviceMap::iterator> FakeDeviceControl::FindLocked(
+    std::string_view device_id) {
   if (failure_) {
     return std::unexpected(*failure_);
   }
@@ -107,19 +107,19 @@ Result<UsbDevice> FakeDeviceControl::Describe(std::string_view device_id) {
   if (it == devices_.end()) {
     return NotFoundError("USB device " + std::string(device_id) + " is not present");
   }
+  return it;
+}
+
+Result<UsbDevice> FakeDeviceControl::Describe(std::string_view device_id) {
+  std::scoped_lock lock(mutex_);
+  WARD_ASSIGN_OR_RETURN(const auto it, FindLocked(device_id));
   return it->second;
 }
 
 Status FakeDeviceControl::SetAuthorization(std::string_view device_id,
                                            Authorization authorization) {
   std::scoped_lock lock(mutex_);
-  if (failure_) {
-    return std::unexpected(*failure_);
-  }
-  const auto it = devices_.find(device_id);
-  if (it == devices_.end()) {
-    return NotFoundError("USB device " + std::string(device_id) + " is not present");
-  }
+  WARD_ASSIGN_OR_RETURN(const auto it, FindLocked(device_id));
   writes_.push_back(std::string(Word(authorization)) + " " + std::string(device_id));
   UsbDevice& device = it->second;
   const bool allow = authorization == Authorization::kAllowed;
@@ -138,6 +138,14 @@ Status FakeDeviceControl::SetAuthorization(std::string_view device_id,
     }
   }
   device.authorized = allow;
+  return OkStatus();
+}
+
+Status FakeDeviceControl::Remove(std::string_view device_id) {
+  std::scoped_lock lock(mutex_);
+  WARD_ASSIGN_OR_RETURN(const auto it, FindLocked(device_id));
+  writes_.push_back("remove " + std::string(device_id));
+  devices_.erase(it);
   return OkStatus();
 }
 

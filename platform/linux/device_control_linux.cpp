@@ -149,6 +149,13 @@ class SysfsDeviceControl final : public DeviceControl {
     return internal::WriteAttribute(Bus() / device_id / "authorized", Value(authorization));
   }
 
+  Status Remove(std::string_view device_id) override {
+    if (!internal::IsUsbDeviceName(device_id) || internal::IsRootHubName(device_id)) {
+      return InvalidArgumentError("not a USB device name: '" + std::string(device_id) + "'");
+    }
+    return internal::WriteAttribute(Bus() / device_id / "remove", "1");
+  }
+
   Status SetInterfaceAuthorization(std::string_view interface_id,
                                    Authorization authorization) override {
     if (!internal::IsUsbInterfaceName(interface_id)) {

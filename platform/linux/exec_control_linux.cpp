@@ -387,7 +387,7 @@ class FanotifyExecControl final : public ExecControl {
   ExecControlStats stats_;                                          // guarded by mutex_
   bool shut_down_ = false;                                          // guarded by mutex_
   bool stop_deadline_thread_ = false;                               // guarded by mutex_
-  bool deadline_thread_idle_ = false;  // guarded by mutex_
+  bool deadline_thread_idle_ = false;                               // guarded by mutex_
   std::thread deadline_thread_;
 };
 

@@ -79,6 +79,14 @@ TEST_F(DeviceControlLinuxTest, AllowAndBlockWriteAuthorized) {
   EXPECT_EQ(bed_.Read("1-1", "authorized"), "0");
 }
 
+TEST_F(DeviceControlLinuxTest, RemoveLogicallyDisconnectsTheDevice) {
+  bed_.AddDevice(hub_, "1-1", 0x0781, 0x5581, "S1", false, Composite());
+  auto removed = control_->Remove("1-1");
+  ASSERT_TRUE(removed.has_value()) << removed.error().ToString();
+  EXPECT_EQ(bed_.Read("1-1", "remove"), "1");
+  EXPECT_EQ(control_->Remove("usb1").error().code(), ErrorCode::kInvalidArgument);
+}
+
 TEST_F(DeviceControlLinuxTest, BlocksOneInterfaceOfCompositeDevice) {
   const std::string stick = bed_.AddDevice(hub_, "1-1", 0x0781, 0x5581, "S1", true, Composite());
   bed_.AddInterface(stick, "1-1", 0, 0x08, 0x06, 0x50, true);
@@ -149,6 +157,7 @@ TEST(DeviceControlLinuxNoBusTest, MissingBusIsUnavailable) {
                 .error()
                 .code(),
             ErrorCode::kUnavailable);
+  std::filesystem::remove(empty);
 }
 
 }  // namespace

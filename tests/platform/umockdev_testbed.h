@@ -85,6 +85,8 @@ class UsbTestbed {
              serial, "product", "Test device " + serial, "manufacturer", "Ward tests", "authorized",
              authorized ? "1" : "0"},
             "usb_device");
+    // The kernel's write-only `remove`, as a plain file the test can read back.
+    umockdev_testbed_set_attribute(bed_, path.c_str(), "remove", "0");
     std::vector<guint8> bytes(descriptors.begin(), descriptors.end());
     umockdev_testbed_set_attribute_binary(bed_, path.c_str(), "descriptors", bytes.data(),
                                           static_cast<gint>(bytes.size()));

@@ -11,6 +11,8 @@ TEST(AgentConfigTest, ParsesEveryKeyWithCommentsAndBlankLines) {
 policy_file = /etc/ward/policy.json
 status_file=/run/w/status   # trailing comment
 
+store = off
+state_dir = /tmp/ward-state
 usb = off
 sysfs_root = /tmp/sys
 exec = on
@@ -21,6 +23,8 @@ exec_answer_within_ms = 1500
   ASSERT_TRUE(config.has_value()) << config.error().ToString();
   EXPECT_EQ(config->policy_file, "/etc/ward/policy.json");
   EXPECT_EQ(config->status_file, "/run/w/status");
+  EXPECT_FALSE(config->store);
+  EXPECT_EQ(config->state_dir, "/tmp/ward-state");
   EXPECT_FALSE(config->usb);
   EXPECT_EQ(config->sysfs_root, "/tmp/sys");
   EXPECT_TRUE(config->exec);

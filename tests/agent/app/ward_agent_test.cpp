@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include "private_tmpfs.h"
+#include "ward/agent/store/event_store.h"
+#include "ward/platform/key_provider.h"
 #include "ward/testing/require.h"
 
 namespace {
@@ -79,6 +81,7 @@ class WardAgentRootTest : public ::testing::Test {
     conf_ = dir_ / "agent.conf";
     Write(conf_, "policy_file = " + (dir_ / "policy.json").string() +
                      "\nstatus_file = " + (dir_ / "agent.status").string() +
+                     "\nstore = " + StoreSetting() + "\nstate_dir = " + (dir_ / "state").string() +
                      "\nusb = off\nsettings_root = " + (dir_ / "root").string() +
                      "\nexec_mounts = " + dir_.string() + "\nexec_loaders =\n");
     Write(dir_ / "policy.json", Policy(1, ""));
@@ -87,6 +90,9 @@ class WardAgentRootTest : public ::testing::Test {
                     (dir_ / "agent.log").string()});
     ASSERT_TRUE(StatusSays("state=running")) << Read(dir_ / "agent.log");
   }
+  // The fixture's tests read events from the agent's log; the store test turns the store on.
+  virtual std::string StoreSetting() const { return "off"; }
+
   void TearDown() override {
     if (agent_ > 0) {
       ::kill(agent_, SIGKILL);
@@ -178,6 +184,37 @@ TEST_F(WardAgentRootTest, KilledAgentLeavesNoExecHanging) {
   WaitExit(agent_);
   agent_ = -1;
   EXPECT_EQ(WaitExit(Spawn({(dir_ / "game").string()})), 0);
+}
+
+class WardAgentStoreTest : public WardAgentRootTest {
+ protected:
+  std::string StoreSetting() const override { return "on"; }
+};
+
+TEST_F(WardAgentStoreTest, DecisionsLandInTheEncryptedStore) {
+  EXPECT_EQ(WaitExit(Spawn({(dir_ / "game").string()})), 126);
+  ::kill(agent_, SIGTERM);
+  ASSERT_EQ(WaitExit(agent_), 0);
+  agent_ = -1;
+  ASSERT_TRUE(fs::exists(dir_ / "state/events.db"));
+  ward::platform::KeyProviderOptions key_options;
+  key_options.state_dir = dir_ / "state";
+  auto keys = ward::platform::CreateKeyProvider(key_options);
+  ward::agent::store::StoreOptions options;
+  options.path = dir_ / "state/events.db";
+  auto store = ward::agent::store::EventStore::Open(options, *keys);
+  ASSERT_TRUE(store.has_value()) << store.error().ToString();
+  auto batch = (*store)->Lease(1000, 64 << 20);
+  ASSERT_TRUE(batch.has_value()) << batch.error().ToString();
+  bool blocked = false;
+  bool started = false;
+  for (const auto& e : batch->events) {
+    blocked = blocked || (e.has_exec() && e.exec().decision() == ward::v1::DECISION_BLOCK &&
+                          e.exec().path() == (dir_ / "game").string());
+    started = started || (e.has_agent() && e.agent().kind() == ward::v1::AgentEvent::KIND_STARTED);
+  }
+  EXPECT_TRUE(blocked);
+  EXPECT_TRUE(started);
 }
 
 }  // namespace

@@ -36,6 +36,11 @@ constexpr const char* kNoHidPolicy = R"({
   "rules": [{"id": "allow-college-stick", "action": "USB_ACTION_ALLOW",
              "device_id": {"values": ["0781:5583"]}, "serial": {"values": ["GOOD1"]}}]})";
 
+constexpr const char* kRejectPolicy = R"({
+  "default_action": "USB_ACTION_BLOCK",
+  "rules": [{"id": "reject-bad-stick", "action": "USB_ACTION_REJECT",
+             "device_id": {"values": ["0951:1666"]}}]})";
+
 constexpr const char* kNoApps = R"({"default_action": "APP_ACTION_ALLOW"})";
 
 const std::vector<ward::testing::TestInterface> kStorage = {{0, 0x08, 0x06, 0x50}};
@@ -212,6 +217,15 @@ TEST_F(UsbEnforcerTest, LostEventsMakeItRescanEverything) {
   EXPECT_TRUE(Becomes("1-4", "authorized", "1"));
   EXPECT_TRUE(Eventually([&] { return enforcer_->Stats().rescans >= 2; }));
   EXPECT_EQ(failures_.Count(FailureReason::kUsbEventsLost), 1u);
+}
+
+TEST_F(UsbEnforcerTest, RejectedDeviceIsRemoved) {
+  Start("MODE_ENFORCE", kRejectPolicy);
+  Plug("1-1", 0x0951, 0x1666, "BAD", kStorage);
+  EXPECT_TRUE(Becomes("1-1", "remove", "1"));
+  EXPECT_EQ(bed_.Read("1-1", "authorized"), "0");
+  ASSERT_TRUE(Decided(1));
+  EXPECT_EQ(sinks_.Usb(v1::UsbEvent::KIND_DECIDED)[0].rule_id(), "reject-bad-stick");
 }
 
 TEST_F(UsbEnforcerTest, DisconnectIsRecorded) {

@@ -87,9 +87,12 @@ ldd "$agent" | awk '/=> \// {print $3} $1 ~ /^\// {print $1}' | sort -u | while 
   mkdir -p "$stage$(dirname "$lib")"
   cp -L "$lib" "$stage$lib"
 done
+# The store is off so that events are journal lines the guest can check (the store has its own
+# tests).
 cat >"$stage/etc/ward/agent.conf" <<'CONF'
 policy_file = /etc/ward/policy.json
 status_file = /run/ward/agent.status
+store = off
 usb = on
 sysfs_root = /sys
 exec = off

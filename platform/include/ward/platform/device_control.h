@@ -71,6 +71,10 @@ class DeviceControl {
   // removes its interfaces.
   virtual Status SetAuthorization(std::string_view device_id, Authorization authorization) = 0;
 
+  // Logically disconnects a device (writes 1 to its `remove`): it leaves the system until it is
+  // unplugged and plugged in again (USBGuard's "reject").
+  virtual Status Remove(std::string_view device_id) = 0;
+
   // Writes one interface's `authorized` ("1-2:1.0").
   virtual Status SetInterfaceAuthorization(std::string_view interface_id,
                                            Authorization authorization) = 0;

@@ -48,16 +48,21 @@ class FakeDeviceControl final : public DeviceControl {
   Result<std::vector<UsbDevice>> Enumerate() override;
   Result<UsbDevice> Describe(std::string_view device_id) override;
   Status SetAuthorization(std::string_view device_id, Authorization authorization) override;
+  Status Remove(std::string_view device_id) override;
   Status SetInterfaceAuthorization(std::string_view interface_id,
                                    Authorization authorization) override;
   Result<std::size_t> SetDefaultAuthorization(Authorization device_default,
                                               Authorization interface_default) override;
 
  private:
+  using DeviceMap = std::map<std::string, UsbDevice, std::less<>>;
+  // The device, or the configured failure / kNotFound. Requires mutex_.
+  Result<DeviceMap::iterator> FindLocked(std::string_view device_id);
+
   mutable std::mutex mutex_;
-  std::map<std::string, UsbDevice, std::less<>> devices_;  // guarded by mutex_
-  std::vector<std::string> writes_;                        // guarded by mutex_
-  std::optional<Error> failure_;                           // guarded by mutex_
+  DeviceMap devices_;                // guarded by mutex_
+  std::vector<std::string> writes_;  // guarded by mutex_
+  std::optional<Error> failure_;     // guarded by mutex_
   Authorization device_default_ = Authorization::kAllowed;
   Authorization interface_default_ = Authorization::kAllowed;
 };

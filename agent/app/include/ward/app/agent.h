@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "ward/agent/store/event_store.h"
 #include "ward/app/config.h"
 #include "ward/common/result.h"
 #include "ward/core/active_policy.h"
@@ -15,6 +16,7 @@
 #include "ward/core/usb_enforcer.h"
 #include "ward/platform/device_control.h"
 #include "ward/platform/exec_control.h"
+#include "ward/platform/key_provider.h"
 #include "ward/platform/settings_control.h"
 #include "ward/platform/uevent_source.h"
 
@@ -26,13 +28,17 @@ Result<std::shared_ptr<const core::ActivePolicy>> LoadPolicyFile(const std::file
 // The composition root (Santa's SantadDeps): builds the object graph from the config and owns
 // it. Members are destroyed in reverse order, enforcers before what they use.
 struct AgentDeps {
-  // `events`/`notices` replace the defaults (journal log lines; no tray) when not null: the
-  // store (agent/store) and the tray IPC server plug in here.
+  // `events`/`notices` replace the defaults when not null (tests; the tray IPC server plugs in
+  // here). Default events: the encrypted store in config.state_dir, or journal lines when
+  // config.store is off or the store cannot open (degraded, fail-open: enforcement goes on).
   static Result<std::unique_ptr<AgentDeps>> Create(
       const AgentConfig& config, std::unique_ptr<core::EventSink> events = nullptr,
       std::unique_ptr<core::NoticeSink> notices = nullptr);
 
   AgentConfig config;
+  // The encrypted store, when `config.store` and no sink was given; `events` writes to it.
+  std::unique_ptr<platform::KeyProvider> keys;
+  std::unique_ptr<agent::store::EventStore> store;
   std::unique_ptr<core::EventSink> events;
   std::unique_ptr<core::NoticeSink> notices;
   std::unique_ptr<core::EventFactory> factory;

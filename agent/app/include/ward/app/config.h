@@ -18,6 +18,10 @@ struct AgentConfig {
   std::filesystem::path policy_file = "/var/lib/ward/policy.json";
   // Where `ward-agent status` reads what the running agent writes.
   std::filesystem::path status_file = "/run/ward/agent.status";
+  // Events go to the encrypted store in `state_dir` (events.db, key file store.key); off:
+  // one journal line per event instead.
+  bool store = true;
+  std::filesystem::path state_dir = "/var/lib/ward";
   bool usb = true;
   std::filesystem::path sysfs_root = "/sys";
   bool exec = true;

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "ward/ctl/commands.h"
+
+namespace ward::ctl {
+
+Command WardctlCommands() {
+  return Command{
+      .name = "wardctl",
+      .summary = "Ward's command line for IT and safeguarding staff",
+      .description =
+          "Ward's command line for IT and safeguarding staff: signing keys and policies.\n"
+          "Exit status: 0 done, 1 the command failed, 2 the command was called wrongly.",
+      .subcommands = {KeygenCommand(), PolicyCommands()},
+  };
+}
+
+}  // namespace ward::ctl

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "ward/ctl/cli.h"
+
+namespace ward::ctl {
+
+// The whole wardctl command table. To add a command group, write a `Command XxxCommands()` in
+// its own file (keygen_command.cpp, policy_commands.cpp, ...) and list it in commands.cpp.
+Command WardctlCommands();
+
+// The command groups, one file each.
+Command KeygenCommand();
+Command PolicyCommands();
+
+}  // namespace ward::ctl
