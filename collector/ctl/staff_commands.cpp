@@ -2,6 +2,7 @@
 // wardctl commands that talk to a collector's staff API: policy push, devices, events tail,
 // concerns list|show|status|note. Output is for people unless --json is given.
 #include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -311,7 +312,7 @@ Status SaveScreenshot(const Poco::JSON::Object::Ptr& c, const std::string& file)
   std::string png;
   try {
     std::istringstream in(encoded);
-    Poco::Base64Decoder decoder(in);
+    Poco::Base64Decoder decoder(in, Poco::BASE64_NO_PADDING);  // as the collector encodes it
     Poco::StreamCopier::copyToString(decoder, png);
   } catch (const Poco::Exception& e) {
     return InvalidArgumentError("the collector sent a malformed screenshot: " + e.displayText());
