@@ -142,7 +142,8 @@ class SmtpChannel final : public AlertChannel {
         mail.set("X-Priority", "1");
       }
       mail.setContentType("text/plain; charset=UTF-8");
-      mail.setContent(AlertEmailText(message), Poco::Net::MailMessage::ENCODING_7BIT);
+      // Quoted-printable: the site name may not be ASCII.
+      mail.setContent(AlertEmailText(message), Poco::Net::MailMessage::ENCODING_QUOTED_PRINTABLE);
       session.sendMessage(mail);
       session.close();
       return OkStatus();
