@@ -11,10 +11,10 @@ function(ward_add_library name)
   target_link_libraries(ward_${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ward_warnings ${ARG_DEPS})
 endfunction()
 
-# ward_add_test(<name> SOURCES ... [DEPS ...] [LABELS ...])
+# ward_add_test(<name> SOURCES ... [DEPS ...] [LABELS ...] [ENVIRONMENT VAR=value])
 #   One executable per module, registered test by test with gtest_discover_tests.
 function(ward_add_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS;ENVIRONMENT" ${ARGN})
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()
@@ -25,8 +25,15 @@ function(ward_add_test name)
     WARD_TESTDATA_DIR="${PROJECT_SOURCE_DIR}/tests/testdata"
     WARD_BINARY_DIR="${PROJECT_BINARY_DIR}")
   # A GTEST_SKIP()ped test shows as skipped in ctest, not as passed.
+  # One variable only: CMake 3.25's gtest_discover_tests splits list-valued properties (the same
+  # is true of LABELS, so give each test executable a single label).
+  set(env_property "")
+  if(ARG_ENVIRONMENT)
+    set(env_property ENVIRONMENT "${ARG_ENVIRONMENT}")
+  endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-                       PROPERTIES LABELS "${ARG_LABELS}" SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
+                       PROPERTIES LABELS "${ARG_LABELS}" SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]"
+                                  ${env_property})
 endfunction()
 
 # ward_add_fuzzer(<name> SOURCES ... [DEPS ...] CORPUS <dir>)

@@ -43,6 +43,7 @@ Random& SystemRandom() {
 }
 
 void SeededRandom::Fill(std::span<std::uint8_t> out) {
+  std::scoped_lock lock(mu_);
   for (auto& b : out) {
     state_ += 0x9e3779b97f4a7c15ULL;
     std::uint64_t z = state_;

@@ -588,6 +588,10 @@ std::vector<PolicyIssue> ValidateSection(const Policy& policy, PolicySection sec
 }  // namespace internal
 
 ward::Result<Policy> LoadPolicyJson(std::string_view json) {
+  if (json.size() > kMaxPolicyJsonBytes) {
+    return InvalidArgumentError(Format("policy: the text is {} bytes; a policy may be at most {}",
+                                       json.size(), kMaxPolicyJsonBytes));
+  }
   std::vector<PolicyIssue> issues = internal::CheckJsonShape(json, *Policy::descriptor());
   if (!issues.empty()) {
     return InvalidArgumentError(FormatIssues(issues));

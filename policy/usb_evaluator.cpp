@@ -392,4 +392,18 @@ std::string_view UsbVerdictName(UsbVerdict verdict) {
   return "block";
 }
 
+std::string_view UsbReasonName(UsbReason reason) {
+  switch (reason) {
+    case UsbReason::kRule:
+      return "rule";
+    case UsbReason::kDefault:
+      return "default";
+    case UsbReason::kSafetyNet:
+      return "safety-net";
+    case UsbReason::kEnrolled:
+      return "enrolled";
+  }
+  return "default";
+}
+
 }  // namespace ward::policy

@@ -20,6 +20,7 @@ MAIN_PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3 libpq-dev postgresql
   umockdev libumockdev-dev dconf-cli util-linux iproute2 curl
+  xvfb trayer x11-apps imagemagick
 )
 # Packages that must come from bookworm-backports (SQLCipher 4.x; bookworm itself has 3.4.1).
 BACKPORT_PKGS=(libsqlcipher-dev libsqlcipher1 sqlcipher)

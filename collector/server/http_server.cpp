@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -151,6 +152,9 @@ class HttpServer::Impl {
   }
 
   Status Start() {
+    // OpenSSL writes with write(2): a peer that vanished mid-response must cost an EPIPE, not
+    // the process. (Process-wide, and what every server embedding this wants.)
+    ::signal(SIGPIPE, SIG_IGN);
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (listen_fd_ < 0) {
       return std::unexpected(ErrnoError("socket", errno));

@@ -348,7 +348,12 @@ class SqlStorage final : public Storage {
             use(c.user), use(screenshot);
         SqliteInsert fast(dialect_ == Dialect::kSqlite ? Poco::Data::SQLite::Utility::dbHandle(s)
                                                        : nullptr);
+        std::vector<const EventRow*> plain;  // PostgreSQL: inserted many rows per round trip
         for (const EventRow& e : events) {
+          if (dialect_ == Dialect::kPostgres && !e.concern.has_value()) {
+            plain.push_back(&e);
+            continue;
+          }
           if (fast.ok() && !e.concern.has_value()) {
             if (fast.Insert(e, device, now_ms)) {
               ++result.inserted;
@@ -376,6 +381,13 @@ class SqlStorage final : public Storage {
               result.new_concern_ids.push_back(id);
             }
           }
+        }
+        for (std::size_t at = 0; at < plain.size(); at += kPgRowsPerInsert) {
+          const std::size_t n = std::min(kPgRowsPerInsert, plain.size() - at);
+          const std::size_t inserted =
+              PgInsertEvents(s, std::span(plain).subspan(at, n), device, now_ms);
+          result.inserted += inserted;
+          result.duplicates += n - inserted;
         }
         s << Sql("UPDATE devices SET last_seen_ms = ? WHERE id = ?"), use(now_ms), use(device), now;
         s.commit();
@@ -676,6 +688,46 @@ class SqlStorage final : public Storage {
   }
 
   std::string Sql(std::string_view text) const { return TranslateSql(dialect_, text); }
+
+  static constexpr std::size_t kPgRowsPerInsert = 200;
+
+  // One multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING id; returns how many rows were
+  // new. Throws Poco::Exception on database errors.
+  static std::size_t PgInsertEvents(Session& s, std::span<const EventRow* const> rows,
+                                    std::string& device, std::int64_t& now_ms) {
+    struct Bound {
+      std::string id;
+      std::int64_t device_time;
+      int priority;
+      std::string kind;
+      BLOB body;
+    };
+    std::vector<Bound> bound;
+    bound.reserve(rows.size());
+    std::string sql =
+        "INSERT INTO events(id, device_id, device_time_ms, received_ms, priority, kind, body) "
+        "VALUES ";
+    int n = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const EventRow& e = *rows[i];
+      bound.push_back(Bound{e.id, e.device_time_ms, e.priority, e.kind, ToBlob(e.body)});
+      sql += i == 0 ? "(" : ",(";
+      for (int col = 0; col < 7; ++col) {
+        sql += (col == 0 ? "$" : ",$") + std::to_string(++n);
+      }
+      sql += ")";
+    }
+    sql += " ON CONFLICT DO NOTHING RETURNING id";
+    std::vector<std::string> inserted;
+    Statement st(s);
+    st << sql, into(inserted);
+    for (Bound& b : bound) {  // `bound` is not resized again: the references stay valid
+      st, use(b.id), use(device), use(b.device_time), use(now_ms), use(b.priority), use(b.kind),
+          use(b.body);
+    }
+    st.execute();
+    return inserted.size();
+  }
 
   template <typename A, typename B>
   Status UpdateOne(std::string_view what, std::string_view sql, A a, B b,

@@ -232,6 +232,7 @@ TEST(AppEvaluatorTest, SamplePolicyDecisions) {
   ASSERT_TRUE(e.has_value());
   Exec firefox{"/usr/lib/firefox-esr/firefox-esr", "firefox-esr"};
   EXPECT_EQ(Decide(**e, firefox).rule_id, "allow-firefox");
+  EXPECT_EQ(firefox.hash_calls, 1);  // allowed by package, but a BLOCK digest could overturn it
   Exec download{"/home/sam/Downloads/game"};
   const auto d = Decide(**e, download);
   EXPECT_EQ(d.verdict, AppVerdict::kBlock);

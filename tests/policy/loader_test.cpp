@@ -100,6 +100,13 @@ TEST(LoadPolicyJsonTest, RejectsInvalidUtf8AndLoneSurrogates) {
   EXPECT_EQ(policy.name(), "caf\xc3\xa9 \xf0\x9f\x98\x80 \xc3\xa9");
 }
 
+TEST(LoadPolicyJsonTest, RejectsOversizedText) {
+  const std::string huge(kMaxPolicyJsonBytes + 1, ' ');
+  EXPECT_EQ(LoadError(huge), "policy: the text is " + std::to_string(huge.size()) +
+                                 " bytes; a policy may be at most " +
+                                 std::to_string(kMaxPolicyJsonBytes));
+}
+
 TEST(LoadPolicyJsonTest, RejectsEmptyTextAndNonObjects) {
   EXPECT_EQ(LoadError("  "), "policy: the text is empty: expected a JSON object {...}");
   EXPECT_EQ(LoadError("[1]"), "policy: must be a JSON object {...} (line 1, column 1)");

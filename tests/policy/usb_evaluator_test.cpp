@@ -181,6 +181,32 @@ TEST(UsbEvaluatorTest, InterfaceScopedNoneOfSelectsTheOtherInterfaces) {
   EXPECT_EQ(d.interfaces[1].verdict, UsbVerdict::kBlock);
 }
 
+TEST(UsbEvaluatorTest, DeviceVerdictFollowsItsInterfaces) {
+  auto e = EvaluatorFor(R"({"default_action": "USB_ACTION_ALLOW", "rules": [
+      {"id": "no-storage", "action": "USB_ACTION_REJECT", "scope": "USB_RULE_SCOPE_INTERFACE",
+       "with_interface": {"op": "SET_OPERATOR_ONE_OF", "values": ["08:*:*"]}},
+      {"id": "no-vendor", "action": "USB_ACTION_BLOCK", "scope": "USB_RULE_SCOPE_INTERFACE",
+       "with_interface": {"op": "SET_OPERATOR_ONE_OF", "values": ["ff:*:*"]}},
+      {"id": "known", "action": "USB_ACTION_BLOCK", "device_id": {"values": ["1111:2222"]}}]})");
+  // Every interface rejected: the device is rejected.
+  EXPECT_EQ(e->Evaluate(Device(0x1234, 1, {kStorage, Numbered(kStorage, 1)}), kNoon).verdict,
+            UsbVerdict::kReject);
+  // Rejected and blocked interfaces, none allowed: rejected (the stronger).
+  EXPECT_EQ(e->Evaluate(Device(0x1234, 1, {kStorage, Numbered(kVendorSpecific, 1)}), kNoon).verdict,
+            UsbVerdict::kReject);
+  // Interface rules decide first; the device rule decides what is left.
+  const auto mixed = e->Evaluate(Device(0x1111, 0x2222, {kStorage, Numbered(kAudio, 1)}), kNoon);
+  EXPECT_EQ(mixed.verdict, UsbVerdict::kReject);
+  EXPECT_EQ(mixed.interfaces[0].rule_id, "no-storage");
+  EXPECT_EQ(mixed.interfaces[1].rule_id, "known");
+  // Without interfaces (not read yet) the device-scoped rule or the default decides.
+  const auto bare = e->Evaluate(Device(0x1111, 0x2222, {}), kNoon);
+  EXPECT_EQ(bare.verdict, UsbVerdict::kBlock);
+  EXPECT_EQ(bare.rule_id, "known");
+  EXPECT_TRUE(bare.AnyBlocked());
+  EXPECT_EQ(e->Evaluate(Device(0x3333, 0x4444, {}), kNoon).verdict, UsbVerdict::kAllow);
+}
+
 TEST(UsbEvaluatorTest, SafetyNetKeepsKeyboardsAndMiceWorking) {
   auto catch_all = EvaluatorFor(R"({"rules": [
       {"id": "block-all", "action": "USB_ACTION_BLOCK", "device_id": {"values": ["*:*"]}}]})");
@@ -221,6 +247,12 @@ TEST(UsbEvaluatorTest, RulesNamingTheDeviceOverrideTheSafetyNet) {
       {"id": "except", "action": "USB_ACTION_BLOCK",
        "serial": {"op": "SET_OPERATOR_NONE_OF", "values": ["OTHER"]}}]})");
   EXPECT_TRUE(Allowed(*none_of, keyboard));
+}
+
+TEST(UsbEvaluatorTest, NamesOfVerdictsAndReasons) {
+  EXPECT_EQ(UsbVerdictName(UsbVerdict::kReject), "reject");
+  EXPECT_EQ(UsbReasonName(UsbReason::kSafetyNet), "safety-net");
+  EXPECT_EQ(UsbReasonName(UsbReason::kEnrolled), "enrolled");
 }
 
 TEST(UsbEvaluatorTest, NamesDeviceExplicitlyDefinition) {

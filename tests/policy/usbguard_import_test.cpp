@@ -52,7 +52,7 @@ TEST(UsbGuardImportTest, ImportsWhatGeneratePolicyEmits) {
   const std::string text = ReadTestdata("generate-policy.conf");
   ASSERT_FALSE(text.empty());
   const auto rules = ImportOk(text);
-  ASSERT_EQ(rules.size(), 6u);
+  ASSERT_EQ(rules.size(), 9u);
 
   const v1::UsbRule& hub = rules[0];
   EXPECT_EQ(hub.id(), "usbguard-line-1");
@@ -81,6 +81,15 @@ TEST(UsbGuardImportTest, ImportsWhatGeneratePolicyEmits) {
   EXPECT_THAT(Values(stick.name()), ElementsAre(" SanDisk 3.2Gen1"));
   EXPECT_THAT(Values(stick.with_interface()), ElementsAre("08:06:50"));
   EXPECT_THAT(Values(stick.with_connect_type()), ElementsAre("hotplug"));
+
+  // Product strings padded with spaces are kept exactly; repeated interface types are kept.
+  EXPECT_THAT(Values(rules[6].name()), ElementsAre("USB2.0 Hub             "));
+  EXPECT_THAT(Values(rules[7].with_connect_type()), ElementsAre("not used"));
+  EXPECT_EQ(rules[7].with_interface().values_size(), 8);
+  EXPECT_THAT(Values(rules[8].with_interface()),
+              ElementsAre("ff:cc:00", "07:01:04", "07:01:02", "ff:04:01", "07:01:04", "ff:04:01",
+                          "07:01:04"));
+  EXPECT_THAT(Values(rules[8].via_port()), ElementsAre("1-1.2"));
 }
 
 TEST(UsbGuardImportTest, ImportsTheCommittedCollegeRules) {

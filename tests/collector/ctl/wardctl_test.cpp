@@ -334,7 +334,7 @@ TEST_F(WardctlTest, ImportUsbGuardWritesTheSameRulesAsTheLibrary) {
   const Outcome run = Wardctl({"policy", "import-usbguard", rules_file, "--out", "imported.json"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "");
-  EXPECT_THAT(run.err, HasSubstr("wardctl: imported 6 USB rules from "));
+  EXPECT_THAT(run.err, HasSubstr("wardctl: imported 9 USB rules from "));
   // The only thing left to decide is who the policy is for.
   EXPECT_THAT(run.err, HasSubstr("wardctl: to do: audience: missing"));
 
@@ -371,7 +371,7 @@ TEST_F(WardctlTest, ImportUsbGuardWritesTheSameRulesAsTheLibrary) {
   ASSERT_EQ(usb_only.exit_code, 0);
   v1::UsbPolicy usb;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(usb_only.out, &usb).ok());
-  EXPECT_EQ(usb.rules_size(), 6);
+  EXPECT_EQ(usb.rules_size(), 9);
   EXPECT_EQ(usb_only.err.find("to do"), std::string::npos);
 }
 

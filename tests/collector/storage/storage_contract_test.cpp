@@ -227,6 +227,19 @@ TYPED_TEST(StorageContractTest, IngestDeduplicatesByEventId) {
   EXPECT_EQ(tail->front().id, "e3");
 }
 
+TYPED_TEST(StorageContractTest, RepeatedIdWithinOneBatchIsStoredOnce) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  std::vector<EventRow> batch = {this->Event("e1"), this->Event("e2"), this->Event("e1")};
+  for (int i = 0; i < 300; ++i) {  // more than one multi-row insert on PostgreSQL
+    batch.push_back(this->Event("bulk-" + std::to_string(i)));
+  }
+  auto r = this->store_->IngestEvents("d1", batch, 100);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(r->inserted, 302u);
+  EXPECT_EQ(r->duplicates, 1u);
+  EXPECT_EQ(*this->store_->CountEvents(), 302u);
+}
+
 TYPED_TEST(StorageContractTest, IngestForUnknownDeviceStoresNothing) {
   std::vector<EventRow> batch = {this->Event("e1")};
   auto r = this->store_->IngestEvents("ghost", batch, 100);

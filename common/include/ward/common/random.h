@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <span>
 
 namespace ward {
@@ -18,14 +19,16 @@ class Random {
 // The operating system's random source. Lives for the whole process.
 Random& SystemRandom();
 
-// A deterministic generator (splitmix64) for tests.
+// A deterministic generator (splitmix64) for tests. Thread-safe: concurrent callers get
+// disjoint parts of one deterministic stream.
 class SeededRandom final : public Random {
  public:
   explicit SeededRandom(std::uint64_t seed) : state_(seed) {}
   void Fill(std::span<std::uint8_t> out) override;
 
  private:
-  std::uint64_t state_;
+  std::mutex mu_;
+  std::uint64_t state_;  // guarded by mu_
 };
 
 }  // namespace ward

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,9 @@ struct PolicyIssue {
 // device ids, interface classes, time windows, digests, paths and URLs, settings against the
 // catalogue, learner text, and that the AUP exists for the policy's audience. Pure; thread-safe.
 [[nodiscard]] std::vector<PolicyIssue> ValidatePolicy(const ward::v1::Policy& policy);
+
+// Larger JSON is refused before parsing (a 20,000-rule policy is about 3 MB).
+inline constexpr std::size_t kMaxPolicyJsonBytes = 32u << 20;
 
 // Parses policy JSON (protobuf's JSON mapping: proto or lowerCamel field names, enum names,
 // RFC 3339 times; unknown fields and duplicate keys are errors) and validates it.

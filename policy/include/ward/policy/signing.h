@@ -41,7 +41,8 @@ class PublicKey {
   // kInvalidArgument for anything else.
   static Result<PublicKey> FromPem(std::string_view pem);
   static Result<PublicKey> FromRaw(const std::array<std::uint8_t, kEd25519PublicKeyBytes>& raw);
-  // Reads FromPem's format from a file (at most kMaxKeyFileBytes).
+  // Reads FromPem's format from a file (at most kMaxKeyFileBytes). The file functions of both
+  // classes are in key_files_posix.cpp (POSIX only so far).
   static Result<PublicKey> ReadFile(const std::filesystem::path& path);
 
   Result<std::string> ToPem() const;

@@ -112,5 +112,6 @@ class UsbEvaluator {
 };
 
 std::string_view UsbVerdictName(UsbVerdict verdict);  // "allow", "block", "reject"
+std::string_view UsbReasonName(UsbReason reason);     // "rule", "default", "safety-net", "enrolled"
 
 }  // namespace ward::policy

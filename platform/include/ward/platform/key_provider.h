@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "ward/common/result.h"
+
+namespace ward::platform {
+
+inline constexpr std::size_t kStoreKeyBytes = 32;
+
+// The raw 256-bit key of the agent's encrypted event store, with how it was obtained.
+struct StoreKey {
+  std::array<std::uint8_t, kStoreKeyBytes> bytes{};
+  // The key did not exist and was generated now (from OpenSSL's CSPRNG).
+  bool newly_created = false;
+  // A key was expected (a store that needs it exists) but was missing, so a new one was made:
+  // the old store cannot be read any more and the store records a tamper event.
+  bool previous_key_missing = false;
+  // Where it came from, for logs and status: "systemd-credential", "key-file", "fake", ...
+  std::string source;
+};
+
+// Holds the store key in the operating system's care. Implementations are thread-compatible:
+// the agent calls GetOrCreateStoreKey() once at start-up.
+class KeyProvider {
+ public:
+  virtual ~KeyProvider() = default;
+  // Returns the existing key, or creates, persists and returns a new one.
+  // Errors: kPermissionDenied (key file or its directory has an unsafe mode or owner),
+  // kDataLoss (a key exists but has the wrong length), kUnavailable/kResourceExhausted/...
+  // (I/O at the OS seam), kInternal (the random generator failed).
+  virtual Result<StoreKey> GetOrCreateStoreKey() = 0;
+};
+
+struct KeyProviderOptions {
+  // Directory that holds the key file (Linux: created 0700 if absent; must be owned by the
+  // effective user and not accessible by group or others).
+  std::filesystem::path state_dir;
+  std::string key_file_name = "store.key";
+  // systemd credential name: when $CREDENTIALS_DIRECTORY/<name> exists it is used read-only
+  // (the unit passes it with LoadCredentialEncrypted=). 32 raw bytes or 64 hex digits.
+  std::string credential_name = "ward-store-key";
+  // Overrides $CREDENTIALS_DIRECTORY (tests). Empty: read the environment.
+  std::optional<std::filesystem::path> credentials_directory;
+  // When this path exists but no key does, StoreKey::previous_key_missing is set (the agent
+  // passes the store's database file).
+  std::filesystem::path key_expected_if_exists;
+};
+
+// The platform's key provider (Linux: systemd credential, else a root-only key file).
+std::unique_ptr<KeyProvider> CreateKeyProvider(const KeyProviderOptions& options);
+
+}  // namespace ward::platform

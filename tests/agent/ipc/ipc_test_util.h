@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "ward/agent/ipc/frame.h"
+
+namespace ward::agent::ipc::testing {
+
+// A private directory for one test's socket, 0755 so a test child running as another uid can
+// reach the socket inside. Removed on destruction.
+class TempSocketDir {
+ public:
+  TempSocketDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "ward-ipc-XXXXXX").string();
+    dir_ = ::mkdtemp(tmpl.data());
+    ::chmod(dir_.c_str(), 0755);
+  }
+  ~TempSocketDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::filesystem::path dir() const { return dir_; }
+  std::filesystem::path socket() const { return dir_ / "agent.sock"; }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+// A bare connection that speaks raw bytes, to send what a real client never would.
+class RawConnection {
+ public:
+  explicit RawConnection(const std::filesystem::path& path) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    const auto& p = path.native();
+    std::copy(p.begin(), p.end(), addr.sun_path);
+    connected_ = ::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
+  }
+  ~RawConnection() { ::close(fd_); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  bool connected() const { return connected_; }
+
+  bool Write(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) {
+        return false;
+      }
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+  // The next message from the server, or nullopt on EOF / after `wait` without one.
+  std::optional<v1::IpcServerMessage> Read(std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    std::string payload;
+    while (!decoder_.Next(payload)) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        return std::nullopt;
+      }
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+        return std::nullopt;
+      }
+      char buf[4096];
+      const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) {
+        eof_ = true;
+        return std::nullopt;
+      }
+      if (!decoder_.Feed(std::string_view(buf, static_cast<std::size_t>(n)))) {
+        return std::nullopt;
+      }
+    }
+    v1::IpcServerMessage message;
+    if (!message.ParseFromString(payload)) {
+      return std::nullopt;
+    }
+    return message;
+  }
+
+  // True once the server closed the connection (waiting at most `wait`).
+  bool WaitForEof(std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    while (!eof_ && std::chrono::steady_clock::now() < deadline) {
+      (void)Read(std::chrono::milliseconds(50));
+    }
+    return eof_;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  bool eof_ = false;
+  FrameDecoder decoder_;
+};
+
+inline std::string RequestFrame(const v1::IpcRequest& request) {
+  auto frame = EncodeFrame(request);
+  return frame ? *frame : std::string();
+}
+
+}  // namespace ward::agent::ipc::testing

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+// Helpers shared by the event store's tests: temporary directories, events, fixed keys.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include <gtest/gtest.h>
+
+#include "ward/agent/store/event_store.h"
+#include "ward/common/hex.h"
+#include "ward/common/random.h"
+#include "ward/common/uuid.h"
+#include "ward/platform/fake_key_provider.h"
+#include "ward/testing/temp_dir.h"
+
+namespace ward::agent::store::testing {
+
+using ::ward::testing::TempDir;
+
+inline std::array<std::uint8_t, platform::kStoreKeyBytes> FixedKey(std::uint8_t seed = 7) {
+  std::array<std::uint8_t, platform::kStoreKeyBytes> key{};
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    key[i] = static_cast<std::uint8_t>(seed * 31 + i);
+  }
+  return key;
+}
+
+// The SQL that unlocks a store keyed with FixedKey(seed).
+inline std::string KeyPragma(std::uint8_t seed = 7) {
+  return "PRAGMA key = \"x'" + HexEncode(FixedKey(seed)) + "'\";";
+}
+
+// An event with a fresh UUIDv7 and a body of about `body_bytes` bytes.
+inline v1::Event MakeEvent(v1::Priority priority, std::size_t body_bytes = 100) {
+  // SystemRandom, not SeededRandom: tests call this from several threads.
+  static UuidV7Generator ids(SystemClock(), SystemRandom());
+  v1::Event event;
+  event.set_id(ids.Next().ToString());
+  event.set_priority(priority);
+  event.mutable_device_time()->set_seconds(1'700'000'000);
+  if (priority == v1::PRIORITY_CRITICAL) {
+    event.mutable_concern()->set_text(std::string(body_bytes, 'c'));
+  } else {
+    event.mutable_exec()->set_path("/usr/bin/" + std::string(body_bytes, 'x'));
+  }
+  return event;
+}
+
+inline StoreOptions OptionsIn(const std::filesystem::path& dir, const Clock* clock = nullptr) {
+  StoreOptions options;
+  options.path = dir / "events.db";
+  options.clock = clock;
+  return options;
+}
+
+}  // namespace ward::agent::store::testing
