@@ -91,4 +91,7 @@ wait "$collector_pid" || true
 collector_pid=""
 echo "collector stopped"
 
+say "enforcement, safely: a program outside the allowlist, then a new policy"
+bash scripts/demo-enforcement.sh "$bin/agent/app/ward-agent"
+
 say "done"

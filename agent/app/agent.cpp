@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "ward/app/agent.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "ward/common/log.h"
+#include "ward/policy/loader.h"
+
+namespace ward::app {
+namespace {
+
+// Until the encrypted store is wired in: each event is one journal line.
+class LogEventSink final : public core::EventSink {
+ public:
+  void Record(v1::Event event) override {
+    std::string json;
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    if (!google::protobuf::util::MessageToJsonString(event, &json, options).ok()) {
+      json = event.ShortDebugString();
+    }
+    log::Info("event", {{"event", json}});
+  }
+};
+
+// Events into the encrypted store. A refused append (disk full, queue full) is counted and
+// logged (the first, then every 1000th); the store itself reports drops as EVENTS_EVICTED.
+class StoreEventSink final : public core::EventSink {
+ public:
+  explicit StoreEventSink(agent::store::EventStore& store) : store_(store) {}
+  void Record(v1::Event event) override {
+    auto appended = store_.Append(event);
+    if (!appended.has_value()) {
+      const std::uint64_t n = ++failed_;
+      if (n == 1 || n % 1000 == 0) {
+        log::Warning("event not stored", {{"error", appended.error().ToString()}, {"count", n}});
+      }
+    }
+  }
+
+ private:
+  agent::store::EventStore& store_;
+  std::atomic<std::uint64_t> failed_{0};
+};
+
+// Until the tray IPC server is wired in: notices are logged at debug level.
+class LogNoticeSink final : public core::NoticeSink {
+ public:
+  void Notify(v1::Notice notice) override {
+    log::Debug("notice", {{"notice", notice.ShortDebugString()}});
+  }
+};
+
+platform::ExecVerdict VerdictFor(core::FailureReason reason) {
+  return core::ActionFor(reason) == core::FailureAction::kFailOpen ? platform::ExecVerdict::kAllow
+                                                                   : platform::ExecVerdict::kDeny;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const core::ActivePolicy>> LoadPolicyFile(
+    const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return NotFoundError("cannot read policy file " + path.string());
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto policy = policy::LoadPolicyJson(text.str());
+  if (!policy.has_value()) {
+    return std::unexpected(std::move(policy).error().WithContext(path.string()));
+  }
+  return core::ActivePolicy::Compile(*std::move(policy));
+}
+
+Result<std::unique_ptr<AgentDeps>> AgentDeps::Create(const AgentConfig& config,
+                                                     std::unique_ptr<core::EventSink> events,
+                                                     std::unique_ptr<core::NoticeSink> notices) {
+  auto deps = std::make_unique<AgentDeps>();
+  deps->config = config;
+  std::string store_error;
+  if (events == nullptr && config.store) {
+    platform::KeyProviderOptions key_options;
+    key_options.state_dir = config.state_dir;
+    key_options.key_expected_if_exists = config.state_dir / "events.db";
+    deps->keys = platform::CreateKeyProvider(key_options);
+    agent::store::StoreOptions options;
+    options.path = config.state_dir / "events.db";
+    agent::store::OpenReport report;
+    auto store = agent::store::EventStore::Open(options, *deps->keys, &report);
+    if (store.has_value()) {
+      deps->store = *std::move(store);
+      events = std::make_unique<StoreEventSink>(*deps->store);
+    } else {
+      store_error = store.error().ToString();
+    }
+  }
+  deps->events = events != nullptr ? std::move(events) : std::make_unique<LogEventSink>();
+  deps->notices = notices != nullptr ? std::move(notices) : std::make_unique<LogNoticeSink>();
+  deps->factory = std::make_unique<core::EventFactory>(SystemClock(), SystemRandom());
+  deps->failures = std::make_unique<core::FailurePolicy>(*deps->events, *deps->factory);
+  if (!store_error.empty()) {
+    deps->degraded.push_back("store: " + store_error);
+    deps->failures->Handle(core::FailureReason::kStoreWriteFailed, store_error);
+  }
+
+  if (config.usb) {
+    deps->devices = platform::CreateDeviceControl({.sysfs_root = config.sysfs_root});
+    auto uevents = platform::CreateUeventSource({});
+    if (uevents.has_value()) {
+      deps->uevents = *std::move(uevents);
+      deps->usb = std::make_unique<core::UsbEnforcer>(*deps->devices, *deps->uevents, *deps->events,
+                                                      *deps->notices, *deps->failures,
+                                                      *deps->factory, SystemClock());
+    } else {
+      deps->degraded.push_back("usb: " + uevents.error().ToString());
+      deps->failures->Handle(core::FailureReason::kUsbPlatformUnavailable,
+                             uevents.error().ToString());
+    }
+  }
+  if (config.exec) {
+    platform::ExecControlOptions options;
+    options.mounts = config.exec_mounts;
+    options.loaders = config.exec_loaders;
+    options.answer_within = config.exec_answer_within;
+    options.timeout_verdict = VerdictFor(core::FailureReason::kExecDecisionTimeout);
+    options.overload_verdict = VerdictFor(core::FailureReason::kExecOverload);
+    // Stopping must never leave a program waiting, whatever the policy.
+    options.shutdown_verdict = platform::ExecVerdict::kAllow;
+    options.trust_own_children = true;
+    auto control = platform::CreateExecControl(options);
+    if (control.has_value()) {
+      deps->exec_control = *std::move(control);
+      deps->exec = std::make_unique<core::ExecEnforcer>(
+          *deps->exec_control, *deps->events, *deps->notices, *deps->failures, *deps->factory);
+    } else {
+      deps->degraded.push_back("exec: " + control.error().ToString());
+      deps->failures->Handle(core::FailureReason::kExecPlatformUnavailable,
+                             control.error().ToString());
+    }
+  }
+  if (config.settings) {
+    auto control = platform::CreateSettingsControl({.root = config.settings_root});
+    if (control.has_value()) {
+      deps->settings_control = *std::move(control);
+      deps->settings = std::make_unique<core::SettingsEnforcer>(
+          *deps->settings_control, *deps->events, *deps->failures, *deps->factory,
+          config.learner_group);
+    } else {
+      deps->degraded.push_back("settings: " + control.error().ToString());
+      deps->failures->Handle(core::FailureReason::kSettingsApplyFailed, control.error().ToString());
+    }
+  }
+  return deps;
+}
+
+Agent::~Agent() { Stop(); }
+
+Status Agent::Start() {
+  WARD_ASSIGN_OR_RETURN(policy_, LoadPolicyFile(deps_->config.policy_file));
+  if (deps_->usb != nullptr) {
+    deps_->usb->Start(policy_);
+  }
+  if (deps_->exec != nullptr) {
+    deps_->exec->Start(policy_);
+  }
+  if (deps_->settings != nullptr) {
+    deps_->settings->Start(policy_);
+  }
+  running_ = true;
+  RecordAgent(v1::AgentEvent::KIND_STARTED, Summary());
+  for (const auto& d : deps_->degraded) {
+    RecordAgent(v1::AgentEvent::KIND_DEGRADED, d);
+  }
+  log::Info("ward-agent started", {{"status", Summary()}});
+  return WriteStatus("running");
+}
+
+Status Agent::Reload() {
+  auto next = LoadPolicyFile(deps_->config.policy_file);
+  if (next.has_value() && (*next)->policy.version() < policy_->policy.version()) {
+    next = std::unexpected(Error(ErrorCode::kFailedPrecondition,
+                                 "policy version " + std::to_string((*next)->policy.version()) +
+                                     " is older than the one in force (" +
+                                     std::to_string(policy_->policy.version()) + ")"));
+  }
+  if (!next.has_value()) {
+    deps_->failures->Handle(core::FailureReason::kPolicyInvalid, next.error().ToString());
+    RecordAgent(v1::AgentEvent::KIND_POLICY_REJECTED, next.error().ToString());
+    return std::unexpected(next.error());
+  }
+  policy_ = *std::move(next);
+  if (deps_->usb != nullptr) {
+    deps_->usb->SetPolicy(policy_);
+  }
+  if (deps_->exec != nullptr) {
+    deps_->exec->SetPolicy(policy_);
+  }
+  if (deps_->settings != nullptr) {
+    deps_->settings->SetPolicy(policy_);
+  }
+  RecordAgent(v1::AgentEvent::KIND_POLICY_APPLIED, Summary());
+  log::Info("policy reloaded", {{"status", Summary()}});
+  return WriteStatus("running");
+}
+
+void Agent::Stop() {
+  if (!running_) {
+    return;
+  }
+  running_ = false;
+  RecordAgent(v1::AgentEvent::KIND_STOPPING, "");
+  // Exec first: every pending program gets its answer before anything else stops.
+  if (deps_->exec != nullptr) {
+    deps_->exec->Stop();
+  }
+  if (deps_->usb != nullptr) {
+    deps_->usb->Stop();
+  }
+  if (deps_->settings != nullptr) {
+    deps_->settings->Stop();
+  }
+  if (deps_->store != nullptr) {
+    (void)deps_->store->Flush();
+  }
+  (void)WriteStatus("stopped");
+}
+
+std::string Agent::Summary() const {
+  std::string s;
+  if (policy_ != nullptr) {
+    s += "policy " + std::to_string(policy_->policy.version()) + " (" +
+         (policy_->enforce() ? "enforce" : "monitor") + ")";
+  }
+  s += "; usb " +
+       std::string(deps_->usb != nullptr ? "on" : (deps_->config.usb ? "degraded" : "off"));
+  s += "; exec " +
+       std::string(deps_->exec != nullptr ? "on" : (deps_->config.exec ? "degraded" : "off"));
+  s += "; store " +
+       std::string(deps_->store != nullptr ? "on" : (deps_->config.store ? "degraded" : "off"));
+  s += "; settings " + std::string(deps_->settings != nullptr
+                                       ? "on"
+                                       : (deps_->config.settings ? "degraded" : "off"));
+  if (deps_->exec != nullptr) {
+    const auto stats = deps_->exec->Stats();
+    s += " (" + std::to_string(stats.decisions) + " decisions, " + std::to_string(stats.blocked) +
+         " blocked)";
+  }
+  return s;
+}
+
+Status Agent::WriteStatus(std::string_view state) const {
+  const auto& path = deps_->config.status_file;
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << "state=" << state << "\npid=" << ::getpid() << "\nsummary=" << Summary() << "\n";
+    for (const auto& d : deps_->degraded) {
+      out << "degraded=" << d << "\n";
+    }
+    if (!out) {
+      return UnavailableError("cannot write status file " + tmp.string());
+    }
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    return std::unexpected(ErrnoError("rename " + tmp.string(), ec.value()));
+  }
+  return OkStatus();
+}
+
+void Agent::RecordAgent(v1::AgentEvent::Kind kind, const std::string& detail) {
+  v1::Event event = deps_->factory->New(
+      kind == v1::AgentEvent::KIND_POLICY_REJECTED ? v1::PRIORITY_HIGH : v1::PRIORITY_LOW,
+      policy_ != nullptr ? policy_->policy.version() : 0);
+  event.mutable_agent()->set_kind(kind);
+  event.mutable_agent()->set_detail(detail);
+  deps_->events->Record(std::move(event));
+}
+
+int PrintStatus(const std::filesystem::path& status_file) {
+  std::ifstream in(status_file);
+  if (!in) {
+    std::printf("ward-agent is not running (no status at %s)\n", status_file.c_str());
+    return 3;
+  }
+  std::string line;
+  std::string state;
+  long pid = 0;
+  std::string text;
+  while (std::getline(in, line)) {
+    text += line + "\n";
+    if (line.starts_with("state=")) {
+      state = line.substr(6);
+    } else if (line.starts_with("pid=")) {
+      pid = std::strtol(line.c_str() + 4, nullptr, 10);
+    }
+  }
+  const bool alive = pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0;
+  std::fputs(text.c_str(), stdout);
+  if (state != "running" || !alive) {
+    std::printf("ward-agent is not running\n");
+    return 3;
+  }
+  return 0;
+}
+
+}  // namespace ward::app

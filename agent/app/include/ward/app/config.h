@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ward/common/result.h"
+
+namespace ward::app {
+
+// ward-agent's configuration (/etc/ward/agent.conf): one `key = value` per line, `#` comments.
+// Value type.
+struct AgentConfig {
+  // The policy in force (protobuf JSON mapping; validated on load and on every SIGHUP).
+  std::filesystem::path policy_file = "/var/lib/ward/policy.json";
+  // Where `ward-agent status` reads what the running agent writes.
+  std::filesystem::path status_file = "/run/ward/agent.status";
+  // Events go to the encrypted store in `state_dir` (events.db, key file store.key); off:
+  // one journal line per event instead.
+  bool store = true;
+  std::filesystem::path state_dir = "/var/lib/ward";
+  bool usb = true;
+  std::filesystem::path sysfs_root = "/sys";
+  bool exec = true;
+  // Mounts whose execs are checked, and the dynamic loaders whose direct runs are refused.
+  std::vector<std::filesystem::path> exec_mounts = {"/"};
+  std::vector<std::filesystem::path> exec_loaders = {"/lib64/ld-linux-x86-64.so.2"};
+  std::chrono::milliseconds exec_answer_within{3000};
+  // Settings lock-down: dconf and polkit files below `settings_root`, denied to this group.
+  bool settings = true;
+  std::filesystem::path settings_root = "/";
+  std::string learner_group = "ward-learners";
+};
+
+// The keys, their meaning and defaults, for --help.
+std::string ConfigHelp();
+
+// Parses config text. Errors (kInvalidArgument) name the line: "line 3: unknown key 'usbb'".
+// Unknown keys, repeated keys, bad booleans/numbers and relative paths are errors.
+Result<AgentConfig> ParseConfig(std::string_view text);
+
+// Reads and parses a config file; a missing file is kNotFound.
+Result<AgentConfig> LoadConfig(const std::filesystem::path& path);
+
+}  // namespace ward::app

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+// ward-agent: the root service. `ward-agent [--config PATH]` runs it (systemd Type=notify),
+// `--check-config` validates config and policy, `ward-agent status` reports on a running agent.
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include "ward/app/agent.h"
+#include "ward/app/config.h"
+#include "ward/common/log.h"
+
+namespace {
+
+constexpr const char* kDefaultConfig = "/etc/ward/agent.conf";
+
+void PrintUsage() {
+  std::printf(
+      "Usage: ward-agent [--config PATH]        run the agent (as root, under systemd)\n"
+      "       ward-agent --check-config [--config PATH]\n"
+      "                                         check the configuration and the policy file\n"
+      "       ward-agent status [--config PATH] show what the running agent is doing\n"
+      "       ward-agent --help\n\n"
+      "Signals: SIGTERM/SIGINT stop (pending program checks are answered first), SIGHUP\n"
+      "reloads the policy file. Default config: %s\n\n%s",
+      kDefaultConfig, ward::app::ConfigHelp().c_str());
+}
+
+// Runs until SIGTERM/SIGINT. Returns the process exit code.
+int Run(const ward::app::AgentConfig& config) {
+  // Signals are taken from a signalfd on this thread only: block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  if (pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) {
+    ward::log::Error("cannot block signals");
+    return 1;
+  }
+  const int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC);
+  if (signal_fd < 0) {
+    ward::log::Error("signalfd failed", {{"error", std::strerror(errno)}});
+    return 1;
+  }
+
+  auto deps = ward::app::AgentDeps::Create(config);
+  if (!deps.has_value()) {
+    ward::log::Error("cannot build the agent", {{"error", deps.error().ToString()}});
+    return 1;
+  }
+  ward::app::Agent agent(*std::move(deps));
+  if (auto started = agent.Start(); !started.has_value()) {
+    ward::log::Error("cannot start", {{"error", started.error().ToString()}});
+    return 1;
+  }
+
+  std::uint64_t watchdog_usec = 0;
+  const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0;
+  sd_notifyf(0, "READY=1\nSTATUS=%s", agent.Summary().c_str());
+  // Idle, the agent wakes only for the watchdog (half its interval) or a signal.
+  const int timeout_ms = watchdog ? static_cast<int>(watchdog_usec / 2000) : -1;
+  for (;;) {
+    pollfd fd{signal_fd, POLLIN, 0};
+    const int ready = poll(&fd, 1, timeout_ms);
+    if (ready < 0 && errno != EINTR) {
+      ward::log::Error("poll failed", {{"error", std::strerror(errno)}});
+      agent.Stop();
+      return 1;
+    }
+    if (watchdog) {
+      sd_notify(0, "WATCHDOG=1");
+    }
+    if (ready <= 0) {
+      continue;
+    }
+    signalfd_siginfo info{};
+    if (read(signal_fd, &info, sizeof(info)) != static_cast<ssize_t>(sizeof(info))) {
+      continue;
+    }
+    if (info.ssi_signo == SIGHUP) {
+      sd_notify(0, "RELOADING=1");
+      if (auto reloaded = agent.Reload(); !reloaded.has_value()) {
+        ward::log::Error("policy reload rejected; the previous policy stays",
+                         {{"error", reloaded.error().ToString()}});
+      }
+      sd_notifyf(0, "READY=1\nSTATUS=%s", agent.Summary().c_str());
+      continue;
+    }
+    ward::log::Info("stopping", {{"signal", static_cast<int>(info.ssi_signo)}});
+    sd_notify(0, "STOPPING=1");
+    agent.Stop();
+    close(signal_fd);
+    return 0;
+  }
+}
+
+int Main(int argc, char** argv) {
+  std::string config_path = kDefaultConfig;
+  bool check = false;
+  bool status = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      PrintUsage();
+      return 0;
+    }
+    if (arg == "--check-config") {
+      check = true;
+    } else if (arg == "status") {
+      status = true;
+    } else if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else {
+      std::fprintf(stderr, "ward-agent: unknown argument '%s' (try --help)\n", argv[i]);
+      return 2;
+    }
+  }
+  auto config = ward::app::LoadConfig(config_path);
+  if (!config.has_value()) {
+    std::fprintf(stderr, "ward-agent: %s\n", config.error().ToString().c_str());
+    return 2;
+  }
+  if (status) {
+    return ward::app::PrintStatus(config->status_file);
+  }
+  if (check) {
+    auto policy = ward::app::LoadPolicyFile(config->policy_file);
+    if (!policy.has_value()) {
+      std::fprintf(stderr, "ward-agent: %s\n", policy.error().ToString().c_str());
+      return 1;
+    }
+    std::printf("configuration OK; policy version %llu (%s)\n",
+                static_cast<unsigned long long>((*policy)->policy.version()),
+                (*policy)->enforce() ? "enforce" : "monitor");
+    return 0;
+  }
+  return Run(*config);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    ward::log::Error("unexpected exception", {{"what", e.what()}});
+  } catch (...) {
+    ward::log::Error("unexpected exception");
+  }
+  return 1;
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ward/common/result.h"
+
+namespace ward::platform {
+
+// Which version of which file: a file rewritten in place keeps (device, inode) but changes its
+// change time (and usually its size), so a decision keyed by all four is never reused for new
+// content.
+struct FileIdentity {
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  std::int64_t change_time_ns = 0;
+  std::int64_t size = 0;
+  friend bool operator==(const FileIdentity&, const FileIdentity&) = default;
+};
+
+enum class ExecVerdict : std::uint8_t { kAllow, kDeny };
+
+// A program about to run, held by the kernel until answered.
+struct ExecRequest {
+  std::uint64_t id = 0;  // for Respond() and Sha256()
+  std::string path;      // as the kernel resolved it; informational (names can change)
+  std::int32_t pid = 0;
+  std::uint32_t uid = 0;  // owner of the executing process
+  FileIdentity file;
+  // The file is a configured dynamic loader executed directly ("ld-linux.so <program>"), not as
+  // the interpreter of a program that was itself judged. Policy should refuse it for learners:
+  // otherwise it runs any program without an exec check.
+  bool direct_loader = false;
+  // The kernel gets `fallback` if nobody answers by then (see ExecControlOptions).
+  std::chrono::steady_clock::time_point deadline;
+};
+
+struct ExecControlStats {
+  std::uint64_t requests = 0;               // handed to the caller
+  std::uint64_t answered = 0;               // answered by the caller
+  std::uint64_t timed_out = 0;              // answered with the timeout verdict
+  std::uint64_t overloaded = 0;             // answered at once: too many pending
+  std::uint64_t shutdown_answered = 0;      // answered by Shutdown()
+  std::uint64_t loader_as_interpreter = 0;  // loader opened for a judged program: allowed
+  std::uint64_t own_process = 0;            // our own execs (never held)
+  std::uint64_t queue_overflows = 0;        // kernel queue overflowed (not with unlimited queue)
+};
+
+struct ExecControlOptions {
+  // Paths whose whole filesystems are watched (FAN_MARK_FILESYSTEM: every mount of them, in
+  // every mount namespace). Tests pass only a private tmpfs; never the host's "/" there.
+  std::vector<std::filesystem::path> mounts;
+  // Dynamic loaders (e.g. /lib64/ld-linux-x86-64.so.2): watched by inode too, so a direct
+  // execution is seen even when the loader is not on a watched mount.
+  std::vector<std::filesystem::path> loaders;
+  // Every request is answered within this time on every path.
+  std::chrono::milliseconds answer_within{3000};
+  ExecVerdict timeout_verdict = ExecVerdict::kAllow;
+  // More than `max_pending` unanswered requests: new ones get `overload_verdict` at once.
+  std::size_t max_pending = 512;
+  ExecVerdict overload_verdict = ExecVerdict::kAllow;
+  // Let programs this process starts itself (dconf update) run unjudged. The agent sets it;
+  // tests that exec from the listening process itself leave it off.
+  bool trust_own_children = false;
+  // What Shutdown() (and destruction) answer for requests still pending.
+  ExecVerdict shutdown_verdict = ExecVerdict::kAllow;
+};
+
+// Exec permission checks (fanotify FAN_CLASS_CONTENT + FAN_OPEN_EXEC_PERM on Linux, with
+// filesystem marks). The kernel
+// holds each exec until it is answered; this class guarantees an answer: the caller's, or the
+// timeout / overload / shutdown verdict. Next(), Sha256() and Identity() are confined to one
+// reader thread; Respond(), Interrupt(), Shutdown() and Stats() are thread-safe. An internal
+// thread answers requests that reach their deadline.
+class ExecControl {
+ public:
+  virtual ~ExecControl() = default;
+
+  // The next request, waiting up to `max_wait`; std::nullopt on timeout or Interrupt().
+  virtual Result<std::optional<ExecRequest>> Next(std::chrono::milliseconds max_wait) = 0;
+
+  // Answers a request. kDeadlineExceeded if it was already answered (timeout, shutdown).
+  virtual Status Respond(std::uint64_t id, ExecVerdict verdict) = 0;
+
+  // SHA-256 (lower-case hex) of the file content behind a pending request, read from the file
+  // the kernel opened (not the path, which could be swapped). kNotFound once answered.
+  virtual Result<std::string> Sha256(std::uint64_t id) = 0;
+
+  virtual void Interrupt() = 0;
+
+  // Answers every pending request with the shutdown verdict and stops watching. Idempotent.
+  virtual void Shutdown() = 0;
+
+  virtual ExecControlStats Stats() const = 0;
+};
+
+// kUnavailable when fanotify is missing, kPermissionDenied without CAP_SYS_ADMIN, kNotFound for
+// a mount or loader that does not exist.
+Result<std::unique_ptr<ExecControl>> CreateExecControl(const ExecControlOptions& options);
+
+}  // namespace ward::platform

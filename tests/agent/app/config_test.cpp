@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "ward/app/config.h"
+
+#include <gtest/gtest.h>
+
+namespace ward::app {
+namespace {
+
+TEST(AgentConfigTest, ParsesEveryKeyWithCommentsAndBlankLines) {
+  auto config = ParseConfig(R"(# Ward agent
+policy_file = /etc/ward/policy.json
+status_file=/run/w/status   # trailing comment
+
+store = off
+state_dir = /tmp/ward-state
+usb = off
+sysfs_root = /tmp/sys
+exec = on
+exec_mounts = /, /home
+exec_loaders = /lib64/ld-linux-x86-64.so.2
+exec_answer_within_ms = 1500
+)");
+  ASSERT_TRUE(config.has_value()) << config.error().ToString();
+  EXPECT_EQ(config->policy_file, "/etc/ward/policy.json");
+  EXPECT_EQ(config->status_file, "/run/w/status");
+  EXPECT_FALSE(config->store);
+  EXPECT_EQ(config->state_dir, "/tmp/ward-state");
+  EXPECT_FALSE(config->usb);
+  EXPECT_EQ(config->sysfs_root, "/tmp/sys");
+  EXPECT_TRUE(config->exec);
+  ASSERT_EQ(config->exec_mounts.size(), 2u);
+  EXPECT_EQ(config->exec_mounts[1], "/home");
+  EXPECT_EQ(config->exec_answer_within, std::chrono::milliseconds(1500));
+}
+
+TEST(AgentConfigTest, EmptyTextGivesTheDefaults) {
+  auto config = ParseConfig("");
+  ASSERT_TRUE(config.has_value());
+  EXPECT_TRUE(config->usb);
+  EXPECT_EQ(config->sysfs_root, "/sys");
+  ASSERT_EQ(config->exec_mounts.size(), 1u);
+}
+
+TEST(AgentConfigTest, ErrorsNameTheLine) {
+  const auto expect_error = [](std::string_view text, std::string_view fragment) {
+    auto config = ParseConfig(text);
+    ASSERT_FALSE(config.has_value()) << text;
+    EXPECT_EQ(config.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(config.error().message().find(fragment), std::string::npos)
+        << config.error().message();
+  };
+  expect_error("usb = on\nusbb = on\n", "line 2: unknown key 'usbb'");
+  expect_error("usb = maybe\n", "line 1: expected on or off");
+  expect_error("usb = on\nusb = off\n", "line 2: 'usb' is set twice");
+  expect_error("policy_file = policy.json\n", "expected an absolute path");
+  expect_error("exec_answer_within_ms = 5s\n", "expected milliseconds");
+  expect_error("exec_answer_within_ms = 0\n", "expected milliseconds");
+  expect_error("just words\n", "line 1: expected key = value");
+}
+
+TEST(AgentConfigTest, MissingFileIsNotFound) {
+  auto config = LoadConfig("/nonexistent/ward/agent.conf");
+  ASSERT_FALSE(config.has_value());
+  EXPECT_EQ(config.error().code(), ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace ward::app

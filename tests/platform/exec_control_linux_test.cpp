@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: Apache-2.0
+// Real fanotify, only ever on a tmpfs inside this test process's private mount namespace.
+#include "ward/platform/exec_control.h"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "private_tmpfs.h"
+#include "ward/testing/require.h"
+
+namespace ward::platform {
+namespace {
+
+namespace fs = std::filesystem;
+using ward::testing::Spawn;
+using ward::testing::WaitExit;
+
+class ExecControlLinuxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WARD_REQUIRE_ROOT();
+    const std::string failed = ward::testing::EnterPrivateTmpfs(dir_);
+    ASSERT_EQ(failed, "");
+    program_ = dir_ / "true";
+    fs::copy_file("/bin/true", program_);
+    loader_ = dir_ / "ld.so";
+    ASSERT_FALSE(ward::testing::SystemLoader().empty());
+    fs::copy_file(ward::testing::SystemLoader(), loader_);
+    fs::permissions(loader_, fs::perms::owner_all, fs::perm_options::add);
+  }
+
+  void TearDown() override { ward::testing::LeavePrivateTmpfs(dir_); }
+
+  std::unique_ptr<ExecControl> Create(ExecControlOptions options = {}) {
+    options.mounts = {dir_};
+    options.loaders = {loader_};
+    auto control = CreateExecControl(options);
+    EXPECT_TRUE(control.has_value()) << control.error().ToString();
+    return control.has_value() ? *std::move(control) : nullptr;
+  }
+
+  // The next request, waiting at most 10 s.
+  static std::optional<ExecRequest> NextRequest(ExecControl& control) {
+    auto next = control.Next(std::chrono::seconds(10));
+    EXPECT_TRUE(next.has_value()) << next.error().ToString();
+    return next.has_value() ? *next : std::nullopt;
+  }
+
+  fs::path dir_;
+  fs::path program_;
+  fs::path loader_;
+};
+
+TEST_F(ExecControlLinuxTest, DeniedExecFailsWithPermissionError) {
+  auto control = Create();
+  ASSERT_NE(control, nullptr);
+  const pid_t child = Spawn({program_.string()});
+  auto request = NextRequest(*control);
+  ASSERT_TRUE(request.has_value());
+  EXPECT_EQ(request->pid, child);
+  EXPECT_EQ(request->path, program_.string());
+  EXPECT_FALSE(request->direct_loader);
+  ASSERT_TRUE(control->Respond(request->id, ExecVerdict::kDeny).has_value());
+  EXPECT_EQ(WaitExit(child), 126);
+}
+
+TEST_F(ExecControlLinuxTest, AllowedExecRunsAndHashIsOfTheContent) {
+  auto control = Create();
+  ASSERT_NE(control, nullptr);
+  const pid_t child = Spawn({program_.string()});
+  auto request = NextRequest(*control);
+  ASSERT_TRUE(request.has_value());
+  auto hash = control->Sha256(request->id);
+  ASSERT_TRUE(hash.has_value()) << hash.error().ToString();
+  ASSERT_TRUE(control->Respond(request->id, ExecVerdict::kAllow).has_value());
+  EXPECT_EQ(WaitExit(child), 0);
+  // Cross-check with coreutils.
+  const fs::path out = dir_ / "sum";
+  ASSERT_EQ(std::system(("sha256sum " + program_.string() + " > " + out.string()).c_str()), 0);
+  std::ifstream in(out);
+  std::string expected;
+  in >> expected;
+  EXPECT_EQ(*hash, expected);
+  EXPECT_EQ(control->Sha256(request->id).error().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(ExecControlLinuxTest, RewrittenFileHasANewIdentity) {
+  auto control = Create();
+  ASSERT_NE(control, nullptr);
+  pid_t child = Spawn({program_.string()});
+  auto first = NextRequest(*control);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(control->Respond(first->id, ExecVerdict::kAllow).has_value());
+  ASSERT_EQ(WaitExit(child), 0);
+  {
+    std::ofstream append(program_, std::ios::app | std::ios::binary);
+    append << '\0';
+  }
+  child = Spawn({program_.string()});
+  auto second = NextRequest(*control);
+  ASSERT_TRUE(second.has_value());
+  ASSERT_TRUE(control->Respond(second->id, ExecVerdict::kAllow).has_value());
+  EXPECT_EQ(WaitExit(child), 0);
+  EXPECT_EQ(first->file.inode, second->file.inode);
+  EXPECT_NE(first->file, second->file);
+  EXPECT_EQ(second->file.size, first->file.size + 1);
+}
+
+TEST_F(ExecControlLinuxTest, UnansweredRequestGetsTheTimeoutVerdict) {
+  ExecControlOptions options;
+  options.answer_within = std::chrono::milliseconds(200);
+  options.timeout_verdict = ExecVerdict::kDeny;
+  auto control = Create(options);
+  ASSERT_NE(control, nullptr);
+  const pid_t child = Spawn({program_.string()});
+  auto request = NextRequest(*control);
+  ASSERT_TRUE(request.has_value());
+  EXPECT_EQ(WaitExit(child), 126);
+  EXPECT_EQ(control->Stats().timed_out, 1u);
+  EXPECT_EQ(control->Respond(request->id, ExecVerdict::kAllow).error().code(),
+            ErrorCode::kDeadlineExceeded);
+}
+
+TEST_F(ExecControlLinuxTest, ShutdownAnswersEveryPendingRequest) {
+  ExecControlOptions options;
+  options.shutdown_verdict = ExecVerdict::kAllow;
+  auto control = Create(options);
+  ASSERT_NE(control, nullptr);
+  const pid_t child = Spawn({program_.string()});
+  auto request = NextRequest(*control);
+  ASSERT_TRUE(request.has_value());
+  control->Shutdown();
+  EXPECT_EQ(WaitExit(child), 0);
+  EXPECT_EQ(control->Stats().shutdown_answered, 1u);
+  // After shutdown nothing is held: a new exec is answered without a caller.
+  EXPECT_EQ(WaitExit(Spawn({program_.string()})), 0);
+}
+
+TEST_F(ExecControlLinuxTest, DirectLoaderExecutionIsFlagged) {
+  auto control = Create();
+  ASSERT_NE(control, nullptr);
+  const pid_t child = Spawn({loader_.string(), program_.string()});
+  auto request = NextRequest(*control);
+  ASSERT_TRUE(request.has_value());
+  EXPECT_TRUE(request->direct_loader);
+  EXPECT_EQ(request->path, loader_.string());
+  ASSERT_TRUE(control->Respond(request->id, ExecVerdict::kDeny).has_value());
+  EXPECT_EQ(WaitExit(child), 126);
+}
+
+TEST_F(ExecControlLinuxTest, TooManyPendingGetTheOverloadVerdict) {
+  ExecControlOptions options;
+  options.max_pending = 1;
+  options.overload_verdict = ExecVerdict::kDeny;
+  auto control = Create(options);
+  ASSERT_NE(control, nullptr);
+  const pid_t first = Spawn({program_.string()});
+  auto held = NextRequest(*control);
+  ASSERT_TRUE(held.has_value());
+  const pid_t second = Spawn({program_.string()});
+  // The second exec is answered inside Next() without being handed out.
+  auto next = control->Next(std::chrono::milliseconds(500));
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(WaitExit(second), 126);
+  EXPECT_EQ(control->Stats().overloaded, 1u);
+  ASSERT_TRUE(control->Respond(held->id, ExecVerdict::kAllow).has_value());
+  EXPECT_EQ(WaitExit(first), 0);
+}
+
+TEST_F(ExecControlLinuxTest, KilledListenerLeavesNoExecHanging) {
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t listener = ::fork();
+  if (listener == 0) {
+    ExecControlOptions options;
+    options.mounts = {dir_};
+    auto control = CreateExecControl(options);
+    char byte = control.has_value() ? 'r' : 'e';
+    (void)!::write(ready[1], &byte, 1);
+    // Take the request and never answer it.
+    if (control.has_value() && (*control)->Next(std::chrono::seconds(10)).has_value()) {
+      byte = 'g';
+      (void)!::write(ready[1], &byte, 1);
+    }
+    ::pause();
+    ::_exit(0);
+  }
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  ASSERT_EQ(byte, 'r');
+  const pid_t child = Spawn({program_.string()});
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  ASSERT_EQ(byte, 'g');  // the exec is held by the listener now
+  ::kill(listener, SIGKILL);
+  EXPECT_EQ(WaitExit(child), 0);  // released by the kernel, not left hanging
+  WaitExit(listener);
+}
+
+}  // namespace
+}  // namespace ward::platform
