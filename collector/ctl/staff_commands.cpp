@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // wardctl commands that talk to a collector's staff API: policy push, devices, events tail,
 // concerns list|show|status|note. Output is for people unless --json is given.
+#include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -14,6 +16,7 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -242,8 +245,46 @@ void PrintConcern(const Poco::JSON::Object::Ptr& c, Io& io) {
          << c->getValue<std::string>("text") << "\n";
 }
 
+// --since: "7d", "12h", "30m" ago, or a UTC date "2026-12-01" / time "2026-12-01T09:30:00Z".
+Result<std::int64_t> SinceMs(const std::string& text) {
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  if (!text.empty() && (text.back() == 'd' || text.back() == 'h' || text.back() == 'm')) {
+    const std::string digits = text.substr(0, text.size() - 1);
+    if (!digits.empty() && digits.size() < 7 &&
+        digits.find_first_not_of("0123456789") == std::string::npos) {
+      const std::int64_t unit = text.back() == 'd'   ? 86400000
+                                : text.back() == 'h' ? 3600000
+                                                     : 60000;
+      return now - std::stoll(digits) * unit;
+    }
+  }
+  std::tm tm{};
+  std::istringstream in(text);
+  in >> std::get_time(&tm, text.size() == 10 ? "%Y-%m-%d" : "%Y-%m-%dT%H:%M:%SZ");
+  if (in.fail() || in.peek() != std::char_traits<char>::eof()) {
+    return InvalidArgumentError(
+        "--since takes 7d, 12h, 30m, 2026-12-01 or 2026-12-01T09:30:00Z, "
+        "got '" +
+        text + "'");
+  }
+  return static_cast<std::int64_t>(timegm(&tm)) * 1000;
+}
+
 int ConcernsList(const Args& args, Io& io) {
-  auto v = CallJson(args, "GET", "/v1/staff/concerns");
+  std::string path = "/v1/staff/concerns?limit=" + args.value("limit").value_or("500");
+  if (auto status = args.value("status")) {
+    path += "&status=" + *status;
+  }
+  if (auto since = args.value("since")) {
+    auto ms = SinceMs(*since);
+    if (!ms) {
+      return Fail(io, ms.error());
+    }
+    path += "&since_ms=" + std::to_string(*ms);
+  }
+  auto v = CallJson(args, "GET", path);
   if (!v) {
     return Fail(io, v.error());
   }
@@ -259,10 +300,36 @@ int ConcernsList(const Args& args, Io& io) {
   return kExitOk;
 }
 
+// Writes the concern's screenshot to a new file only the caller can read (it is evidence).
+Status SaveScreenshot(const Poco::JSON::Object::Ptr& c, const std::string& file) {
+  if (c->optValue<bool>("redacted", true)) {
+    return PermissionDeniedError("screenshots are shown to the DSL only");
+  }
+  const std::string encoded = c->optValue<std::string>("screenshot_png_base64", "");
+  if (encoded.empty()) {
+    return NotFoundError("this concern has no screenshot");
+  }
+  std::string png;
+  try {
+    std::istringstream in(encoded);
+    Poco::Base64Decoder decoder(in, Poco::BASE64_NO_PADDING);  // as the collector encodes it
+    Poco::StreamCopier::copyToString(decoder, png);
+  } catch (const Poco::Exception& e) {
+    return InvalidArgumentError("the collector sent a malformed screenshot: " + e.displayText());
+  }
+  return WriteNewFile(file, png, 0600);
+}
+
 int ConcernsShow(const Args& args, Io& io) {
   auto v = CallJson(args, "GET", "/v1/staff/concerns/" + args.positional(0));
   if (!v) {
     return Fail(io, v.error());
+  }
+  if (auto file = args.value("save-screenshot")) {
+    if (auto s = SaveScreenshot(v->extract<Poco::JSON::Object::Ptr>(), *file); !s) {
+      return Fail(io, s.error());
+    }
+    io.err << "screenshot saved to " << *file << " (readable by you only)\n";
   }
   if (args.flag("json")) {
     io.out << Stringify(*v) << "\n";
@@ -270,6 +337,28 @@ int ConcernsShow(const Args& args, Io& io) {
   }
   auto c = v->extract<Poco::JSON::Object::Ptr>();
   PrintConcern(c, io);
+  if (!c->getValue<bool>("redacted")) {
+    static constexpr std::array<std::string_view, 7> kCategories = {
+        "not given",
+        "bullying or harassment",
+        "someone online made me uncomfortable",
+        "upsetting or harmful content",
+        "extremist content",
+        "my account or laptop may be hacked",
+        "something else"};
+    const auto category = c->optValue<int>("category", 0);
+    io.out << "    category: "
+           << (category >= 0 && static_cast<std::size_t>(category) < kCategories.size()
+                   ? kCategories[static_cast<std::size_t>(category)]
+                   : "unknown")
+           << "\n    from: "
+           << (c->getValue<bool>("anonymous") ? "(the learner asked not to attach their name)"
+                                              : c->getValue<std::string>("user"))
+           << "  device " << c->getValue<std::string>("device_id") << "\n    screenshot: "
+           << (c->getValue<bool>("has_screenshot") ? "yes (save it with --save-screenshot FILE)"
+                                                   : "none")
+           << "\n";
+  }
   if (auto notes = c->getArray("notes"); !notes.isNull()) {
     for (std::size_t i = 0; i < notes->size(); ++i) {
       auto n = notes->getObject(static_cast<unsigned>(i));
@@ -348,18 +437,30 @@ Command ConcernsCommands() {
           {
               Command{.name = "list",
                       .summary = "list concerns, newest first",
-                      .options = StaffOptions(),
+                      .options = StaffOptions({
+                          {.name = "status",
+                           .value_name = "STATUS",
+                           .help = "only new, in-progress, referred or closed ones"},
+                          {.name = "since",
+                           .value_name = "WHEN",
+                           .help = "only those received since 7d, 12h, 30m or a UTC date/time "
+                                   "(2026-12-01, 2026-12-01T09:30:00Z)"},
+                          {.name = "limit", .value_name = "N", .help = "at most N (default 500)"},
+                      }),
                       .run = ConcernsList},
               Command{.name = "show",
-                      .summary = "show one concern with its notes",
+                      .summary = "show one concern in full with its incident log",
                       .positionals = {{.name = "ID"}},
-                      .options = StaffOptions(),
+                      .options = StaffOptions({{.name = "save-screenshot",
+                                                .value_name = "FILE",
+                                                .help = "write the screenshot to a new file "
+                                                        "(mode 0600; DSL only)"}}),
                       .run = ConcernsShow},
               Command{.name = "status",
-                      .summary = "set a concern's status (DSL only)",
+                      .summary = "set a concern's status (DSL only; recorded in the log)",
                       .positionals = {{.name = "ID"},
                                       {.name = "STATUS",
-                                       .help = "new, acknowledged, escalated or closed"}},
+                                       .help = "new, in-progress, referred or closed"}},
                       .options = StaffOptions(),
                       .run = [](const Args& a,
                                 Io& io) { return ConcernsUpdate(a, io, "status", "status"); }},

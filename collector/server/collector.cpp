@@ -423,7 +423,8 @@ class CollectorImpl final : public Collector {
       }
       rows.push_back(std::move(row));
     }
-    auto result = storage_.IngestEvents(device.id, rows, NowMs());
+    const std::int64_t received_ms = NowMs();
+    auto result = storage_.IngestEvents(device.id, rows, received_ms);
     if (!result.has_value()) {
       log::Error("storing events failed",
                  {{"device_id", device.id}, {"error", result.error().ToString()}});
@@ -439,8 +440,8 @@ class CollectorImpl final : public Collector {
       for (const EventRow& r : rows) {
         if (r.id == id && r.concern.has_value()) {
           metrics_.concerns_new.fetch_add(1);
-          alerter_.OnNewConcern(ConcernAlert{id, r.concern->reference, device.id, device.group,
-                                             r.concern->category, r.concern->in_danger});
+          alerter_.OnNewConcern(
+              ConcernAlert{id, r.concern->reference, received_ms, r.concern->in_danger});
         }
       }
     }
@@ -584,7 +585,8 @@ class CollectorImpl final : public Collector {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
     const auto stats = server_->Stats();
-    r.body = metrics_.Render(stats.connections_open, stats.parked, stats.handshake_failures);
+    r.body = metrics_.Render(stats.connections_open, stats.parked, stats.handshake_failures) +
+             alerter_.MetricsText();
     return r;
   }
 
@@ -781,7 +783,11 @@ class CollectorImpl final : public Collector {
     }
     const bool full = who.role == StaffRole::kDsl;
     if (req.method == "GET" && rest == "concerns") {
-      auto concerns = storage_.ListConcerns(500);
+      auto filter = ConcernFilterFrom(req.query);
+      if (!filter.has_value()) {
+        return StaffError(filter.error());
+      }
+      auto concerns = storage_.ListConcerns(*filter);
       if (!concerns.has_value()) {
         return StaffError(concerns.error());
       }
@@ -834,6 +840,11 @@ class CollectorImpl final : public Collector {
       if (auto s = storage_.SetConcernStatus(id, *status); !s.has_value()) {
         return StaffError(s.error());
       }
+      // The incident log shows who moved the concern on, and when, next to the notes.
+      const std::string change = "status set to " + std::string(ConcernStatusName(*status));
+      if (auto s = storage_.AddConcernNote({id, who.name, change, NowMs()}); !s.has_value()) {
+        return StaffError(s.error());
+      }
       Audit(who, "concern.status", id);
     } else {
       const std::string text = body->optValue<std::string>("text", "");
@@ -846,6 +857,19 @@ class CollectorImpl final : public Collector {
       Audit(who, "concern.note", id);
     }
     return Json(Poco::JSON::Object::Ptr(new Poco::JSON::Object));
+  }
+
+  // ?status=<name>&since_ms=<ms>&limit=<n> of GET /v1/staff/concerns.
+  static Result<ConcernFilter> ConcernFilterFrom(const std::string& query) {
+    auto q = ParseQuery(query);
+    ConcernFilter filter;
+    if (const std::string& status = q["status"]; !status.empty()) {
+      WARD_ASSIGN_OR_RETURN(filter.status, ParseConcernStatus(status));
+    }
+    filter.since_ms = std::max<std::int64_t>(0, ToInt(q["since_ms"], 0));
+    filter.limit =
+        static_cast<std::size_t>(std::clamp<std::int64_t>(ToInt(q["limit"], 500), 1, 5000));
+    return filter;
   }
 
   static Poco::JSON::Object::Ptr ConcernJson(const Concern& c, bool full,

@@ -8,10 +8,7 @@ namespace ward::collector {
 void LogConcernAlerter::OnNewConcern(const ConcernAlert& alert) {
   log::Warning("new concern", {{"concern_id", alert.concern_id},
                                {"reference", alert.reference},
-                               {"group", alert.group},
-                               {"device_id", alert.device_id},
-                               {"category", alert.category},
-                               {"in_danger", alert.in_danger}});
+                               {"urgent", alert.in_danger}});
 }
 
 }  // namespace ward::collector

@@ -31,6 +31,90 @@ Result<T> Number(const ConfigValues& v, const std::string& key, T fallback) {
   return out;
 }
 
+Result<std::string> SecretFile(const ConfigValues& v, const std::string& key) {
+  const std::string path = v.Get(key);
+  std::ifstream in(path, std::ios::binary);
+  if (path.empty() || !in) {
+    return InvalidArgumentError("cannot read '" + key + "' " + path);
+  }
+  std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) {
+    secret.pop_back();
+  }
+  if (secret.empty()) {
+    return InvalidArgumentError("'" + key + "' " + path + " is empty");
+  }
+  return secret;
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    std::string item = Trim(std::string_view(text).substr(start, comma - start));
+    if (!item.empty()) {
+      out.push_back(std::move(item));
+    }
+    start = comma + 1;
+  }
+  return out;
+}
+
+Result<AlertConfig> ResolveAlertConfig(const ConfigValues& v) {
+  AlertConfig a;
+  a.site = v.Get("alert_site_name");
+  a.console_url = v.Get("alert_console_url");
+  WARD_ASSIGN_OR_RETURN(a.max_attempts, Number<int>(v, "alert_max_attempts", 12));
+  if (a.max_attempts < 1) {
+    return InvalidArgumentError("'alert_max_attempts' must be at least 1");
+  }
+  WARD_ASSIGN_OR_RETURN(auto first, Number<long>(v, "alert_retry_first_ms", 2000));
+  WARD_ASSIGN_OR_RETURN(auto most, Number<long>(v, "alert_retry_max_ms", 300000));
+  a.first_retry = std::chrono::milliseconds(std::max(1L, first));
+  a.max_retry = std::chrono::milliseconds(std::max(first, most));
+  if (v.Has("webhook_url")) {
+    WebhookConfig w;
+    w.url = v.Get("webhook_url");
+    WARD_ASSIGN_OR_RETURN(w.secret, SecretFile(v, "webhook_secret_file"));
+    w.ca_file = v.Get("webhook_ca_file");
+    WARD_ASSIGN_OR_RETURN(auto timeout, Number<long>(v, "webhook_timeout_seconds", 10));
+    w.timeout = std::chrono::seconds(std::max(1L, timeout));
+    a.webhook = std::move(w);
+  }
+  if (v.Has("smtp_host")) {
+    SmtpConfig m;
+    m.host = v.Get("smtp_host");
+    WARD_ASSIGN_OR_RETURN(auto port, Number<unsigned>(v, "smtp_port", 587));
+    if (port == 0 || port > 65535) {
+      return InvalidArgumentError("'smtp_port' " + std::to_string(port) + " is out of range");
+    }
+    m.port = static_cast<std::uint16_t>(port);
+    m.from = v.Get("smtp_from");
+    m.to = SplitList(v.Get("smtp_to"));
+    const std::string starttls = v.Get("smtp_starttls", "auto");
+    if (starttls == "auto") {
+      m.starttls = SmtpConfig::StartTls::kAuto;
+    } else if (starttls == "required") {
+      m.starttls = SmtpConfig::StartTls::kRequired;
+    } else if (starttls == "off") {
+      m.starttls = SmtpConfig::StartTls::kOff;
+    } else {
+      return InvalidArgumentError("'smtp_starttls' must be auto, required or off, got '" +
+                                  starttls + "'");
+    }
+    m.user = v.Get("smtp_user");
+    if (!m.user.empty()) {
+      WARD_ASSIGN_OR_RETURN(m.password, SecretFile(v, "smtp_password_file"));
+    }
+    m.ca_file = v.Get("smtp_ca_file");
+    WARD_ASSIGN_OR_RETURN(auto timeout, Number<long>(v, "smtp_timeout_seconds", 30));
+    m.timeout = std::chrono::seconds(std::max(1L, timeout));
+    a.smtp = std::move(m);
+  }
+  return a;
+}
+
 }  // namespace
 
 const std::vector<std::pair<std::string_view, std::string_view>>& ServeConfigKeys() {
@@ -49,6 +133,24 @@ const std::vector<std::pair<std::string_view, std::string_view>>& ServeConfigKey
       {"device_burst", "per-device burst (default 30)"},
       {"long_poll_max_seconds", "longest a policy fetch is held (default 30)"},
       {"log_level", "debug, info, warning or error (default info)"},
+      {"alert_site_name", "site name shown in concern alerts"},
+      {"alert_console_url", "link in concern alerts; {id} becomes the concern id"},
+      {"alert_max_attempts", "delivery attempts per alert and channel (default 12)"},
+      {"alert_retry_first_ms", "first retry delay, doubled each time (default 2000)"},
+      {"alert_retry_max_ms", "longest retry delay (default 300000)"},
+      {"webhook_url", "https:// URL that gets a signed JSON POST per new concern"},
+      {"webhook_secret_file", "file holding the HMAC-SHA256 key for X-Ward-Signature"},
+      {"webhook_ca_file", "CA file to trust for the webhook (default: system CAs)"},
+      {"webhook_timeout_seconds", "per-attempt webhook timeout (default 10)"},
+      {"smtp_host", "mail relay for concern alerts"},
+      {"smtp_port", "mail relay port (default 587)"},
+      {"smtp_from", "sender address of concern alerts"},
+      {"smtp_to", "recipient addresses, comma-separated (the DSL and deputies)"},
+      {"smtp_starttls", "auto, required or off (default auto)"},
+      {"smtp_user", "SMTP AUTH LOGIN user (only ever sent over STARTTLS)"},
+      {"smtp_password_file", "file holding the SMTP password"},
+      {"smtp_ca_file", "CA file to trust for STARTTLS (default: system CAs)"},
+      {"smtp_timeout_seconds", "per-attempt SMTP timeout (default 30)"},
   };
   return kKeys;
 }
@@ -155,6 +257,7 @@ Result<ServeConfig> ResolveServeConfig(const ConfigValues& v) {
   WARD_ASSIGN_OR_RETURN(auto long_poll, Number<long>(v, "long_poll_max_seconds", 30));
   c.options.long_poll_max = std::chrono::seconds(long_poll);
   c.log_level = v.Get("log_level", "info");
+  WARD_ASSIGN_OR_RETURN(c.alerts, ResolveAlertConfig(v));
   return c;
 }
 

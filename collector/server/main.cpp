@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "ward/collector/server/alerts.h"
 #include "ward/collector/server/collector.h"
 #include "ward/collector/server/config.h"
 #include "ward/collector/server/tls.h"
@@ -257,8 +258,11 @@ int Serve(const ConfigValues& v) {
   if (!store) {
     return Fail(store.error());
   }
-  LogConcernAlerter alerter;
-  auto collector = Collector::Start(config->options, **store, alerter, SystemClock());
+  auto alerter = CreateConcernAlerter(**store, config->alerts, SystemClock());
+  if (!alerter) {
+    return Fail(alerter.error());
+  }
+  auto collector = Collector::Start(config->options, **store, **alerter, SystemClock());
   if (!collector) {
     return Fail(collector.error());
   }

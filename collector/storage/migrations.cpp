@@ -56,6 +56,16 @@ const std::vector<Migration>& Migrations() {
            "CREATE INDEX events_by_device ON events(device_id, seq)",
            "CREATE INDEX concerns_by_received ON concerns(received_ms)",
        }},
+      {3,
+       {
+           // The incident log's statuses are now new, in-progress, referred, closed.
+           "UPDATE concerns SET status = 'in-progress' WHERE status = 'acknowledged'",
+           "UPDATE concerns SET status = 'referred' WHERE status = 'escalated'",
+           // Set once, by the one collector that alerts the DSL about the concern. Concerns
+           // stored before alerts existed were announced in the log; do not alert them again.
+           "ALTER TABLE concerns ADD COLUMN alert_claimed_ms BIGINT",
+           "UPDATE concerns SET alert_claimed_ms = received_ms",
+       }},
   };
   return kMigrations;
 }

@@ -514,13 +514,49 @@ class SqlStorage final : public Storage {
     return StartPgListener(conninfo_, std::string(kPolicyChannel), std::move(fn));
   }
 
-  Result<std::vector<Concern>> ListConcerns(std::size_t limit) override {
-    return SelectConcerns("ORDER BY received_ms DESC, id DESC LIMIT ?",
-                          static_cast<std::int64_t>(limit));
+  Result<std::vector<Concern>> ListConcerns(const ConcernFilter& filter) override {
+    std::string status =
+        filter.status.has_value() ? std::string(ConcernStatusName(*filter.status)) : "";
+    std::string any_status = status;
+    std::int64_t since = filter.since_ms;
+    auto limit = static_cast<std::int64_t>(filter.limit);
+    return SelectConcerns(
+        "WHERE (? = '' OR status = ?) AND received_ms >= ? "
+        "ORDER BY received_ms DESC, id DESC LIMIT ?",
+        any_status, status, since, limit);
+  }
+
+  Result<bool> ClaimConcernAlert(std::string_view id, std::int64_t now_ms) override {
+    return Guard("claiming a concern alert", [&]() -> Result<bool> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string concern(id);
+      std::int64_t at = now_ms;
+      Statement claim(s);
+      claim << Sql(
+          "UPDATE concerns SET alert_claimed_ms = ? WHERE id = ? AND "
+          "alert_claimed_ms IS NULL"),
+          use(at), use(concern);
+      if (claim.execute() > 0) {
+        return true;
+      }
+      int found = 0;
+      s << Sql("SELECT COUNT(*) FROM concerns WHERE id = ?"), use(concern), into(found), now;
+      if (found == 0) {
+        return NotFoundError("no concern '" + concern + "'");
+      }
+      return false;
+    });
+  }
+
+  Result<std::vector<Concern>> ListUnalertedConcerns(std::size_t limit) override {
+    auto n = static_cast<std::int64_t>(limit);
+    return SelectConcerns("WHERE alert_claimed_ms IS NULL ORDER BY received_ms, id LIMIT ?", n);
   }
 
   Result<Concern> GetConcern(std::string_view id) override {
-    WARD_ASSIGN_OR_RETURN(auto concerns, SelectConcerns("WHERE id = ?", std::string(id)));
+    std::string key(id);
+    WARD_ASSIGN_OR_RETURN(auto concerns, SelectConcerns("WHERE id = ?", key));
     if (concerns.empty()) {
       return NotFoundError("no concern '" + std::string(id) + "'");
     }
@@ -748,8 +784,9 @@ class SqlStorage final : public Storage {
     });
   }
 
-  template <typename Arg>
-  Result<std::vector<Concern>> SelectConcerns(std::string_view tail, Arg arg) {
+  // `args` are bound by reference to the `?` in `tail`, in order.
+  template <typename... Args>
+  Result<std::vector<Concern>> SelectConcerns(std::string_view tail, Args&... args) {
     return Guard("reading concerns", [&]() -> Result<std::vector<Concern>> {
       auto lock = Lock();
       Session s = pool_.get();
@@ -757,14 +794,17 @@ class SqlStorage final : public Storage {
       std::vector<std::int64_t> device_times, received;
       std::vector<int> categories, anonymous, in_danger;
       std::vector<BLOB> screenshots;
-      s << Sql(
+      Statement st(s);
+      st << Sql(
           "SELECT id, device_id, group_name, device_time_ms, received_ms, status, "
           "reference, category, text, anonymous, in_danger, user_name, screenshot FROM "
           "concerns " +
           std::string(tail)),
-          use(arg), into(ids), into(devices), into(groups), into(device_times), into(received),
+          into(ids), into(devices), into(groups), into(device_times), into(received),
           into(statuses), into(references), into(categories), into(texts), into(anonymous),
-          into(in_danger), into(users), into(screenshots), now;
+          into(in_danger), into(users), into(screenshots);
+      ((st, use(args)), ...);
+      st.execute();
       std::vector<Concern> out;
       for (std::size_t i = 0; i < ids.size(); ++i) {
         WARD_ASSIGN_OR_RETURN(ConcernStatus status, ParseConcernStatus(statuses[i]));

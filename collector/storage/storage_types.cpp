@@ -15,8 +15,8 @@ constexpr std::array<std::pair<StaffRole, std::string_view>, 3> kRoles = {{
 
 constexpr std::array<std::pair<ConcernStatus, std::string_view>, 4> kStatuses = {{
     {ConcernStatus::kNew, "new"},
-    {ConcernStatus::kAcknowledged, "acknowledged"},
-    {ConcernStatus::kEscalated, "escalated"},
+    {ConcernStatus::kInProgress, "in-progress"},
+    {ConcernStatus::kReferred, "referred"},
     {ConcernStatus::kClosed, "closed"},
 }};
 

@@ -517,10 +517,9 @@ TEST_F(CollectorTest, OnlyTheDslKeepsTheIncidentLog) {
   EXPECT_EQ(
       Staff("POST", "/v1/staff/concerns/" + id + "/status", "it", R"({"status":"closed"})").status,
       403);
-  EXPECT_EQ(
-      Staff("POST", "/v1/staff/concerns/" + id + "/status", "dsl", R"({"status":"escalated"})")
-          .status,
-      200);
+  EXPECT_EQ(Staff("POST", "/v1/staff/concerns/" + id + "/status", "dsl", R"({"status":"referred"})")
+                .status,
+            200);
   EXPECT_EQ(
       Staff("POST", "/v1/staff/concerns/" + id + "/status", "dsl", R"({"status":"gone"})").status,
       400);
@@ -530,11 +529,14 @@ TEST_F(CollectorTest, OnlyTheDslKeepsTheIncidentLog) {
   EXPECT_EQ(Staff("POST", "/v1/staff/concerns/" + id + "/notes", "dsl", "{not json").status, 400);
   auto concern = store_->GetConcern(id);
   ASSERT_TRUE(concern.has_value());
-  EXPECT_EQ(concern->status, ConcernStatus::kEscalated);
+  EXPECT_EQ(concern->status, ConcernStatus::kReferred);
   auto notes = store_->ListConcernNotes(id);
   ASSERT_TRUE(notes.has_value());
-  ASSERT_EQ(notes->size(), 1u);
-  EXPECT_EQ(notes->front().author, "staff-dsl");
+  ASSERT_EQ(notes->size(), 2u);  // the status change is part of the incident log
+  EXPECT_EQ((*notes)[0].text, "status set to referred");
+  EXPECT_EQ((*notes)[0].author, "staff-dsl");
+  EXPECT_EQ((*notes)[1].text, "called home");
+  EXPECT_EQ((*notes)[1].author, "staff-dsl");
   HttpsResponse audit = Staff("GET", "/v1/staff/audit", "dsl");
   EXPECT_NE(audit.body.find("concern.note"), std::string::npos);
   EXPECT_EQ(Staff("GET", "/v1/staff/audit", "it").status, 403);

@@ -259,7 +259,7 @@ TYPED_TEST(StorageContractTest, ConcernsGoToTheInboxOnceWithNotesAndStatus) {
   ASSERT_TRUE(again.has_value());
   EXPECT_TRUE(again->new_concern_ids.empty());
 
-  auto list = this->store_->ListConcerns(10);
+  auto list = this->store_->ListConcerns({.status = {}, .since_ms = 0, .limit = 10});
   ASSERT_TRUE(list.has_value());
   ASSERT_EQ(list->size(), 1u);
   const Concern& c = list->front();
@@ -270,16 +270,82 @@ TYPED_TEST(StorageContractTest, ConcernsGoToTheInboxOnceWithNotesAndStatus) {
   EXPECT_TRUE(c.content.in_danger);
   EXPECT_EQ(c.content.screenshot_png, std::string("\x89PNG\0x", 6));
 
-  ASSERT_TRUE(this->store_->SetConcernStatus("c1", ConcernStatus::kEscalated).has_value());
+  ASSERT_TRUE(this->store_->SetConcernStatus("c1", ConcernStatus::kReferred).has_value());
   ASSERT_TRUE(this->store_->AddConcernNote({"c1", "Ms Patel", "called parent", 300}).has_value());
   ASSERT_TRUE(this->store_->AddConcernNote({"c1", "Ms Patel", "referred", 400}).has_value());
-  EXPECT_EQ(this->store_->GetConcern("c1")->status, ConcernStatus::kEscalated);
+  EXPECT_EQ(this->store_->GetConcern("c1")->status, ConcernStatus::kReferred);
   auto notes = this->store_->ListConcernNotes("c1");
   ASSERT_TRUE(notes.has_value());
   ASSERT_EQ(notes->size(), 2u);
   EXPECT_EQ((*notes)[1].text, "referred");
   EXPECT_EQ(this->store_->AddConcernNote({"zz", "x", "y", 1}).error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(this->store_->GetConcern("zz").error().code(), ErrorCode::kNotFound);
+}
+
+TYPED_TEST(StorageContractTest, ConcernsAreFilteredByStatusAndTime) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  std::vector<EventRow> first = {this->ConcernEventRow("c1", "one")};
+  std::vector<EventRow> second = {this->ConcernEventRow("c2", "two")};
+  std::vector<EventRow> third = {this->ConcernEventRow("c3", "three")};
+  ASSERT_TRUE(this->store_->IngestEvents("d1", first, 1000).has_value());
+  ASSERT_TRUE(this->store_->IngestEvents("d1", second, 2000).has_value());
+  ASSERT_TRUE(this->store_->IngestEvents("d1", third, 3000).has_value());
+  ASSERT_TRUE(this->store_->SetConcernStatus("c2", ConcernStatus::kInProgress).has_value());
+  ASSERT_TRUE(this->store_->SetConcernStatus("c3", ConcernStatus::kInProgress).has_value());
+
+  auto ids = [&](const ConcernFilter& f) {
+    std::vector<std::string> out;
+    auto list = this->store_->ListConcerns(f);
+    EXPECT_TRUE(list.has_value());
+    for (const Concern& c : list.value_or(std::vector<Concern>{})) {
+      out.push_back(c.id);
+    }
+    return out;
+  };
+  EXPECT_EQ(ids({}), (std::vector<std::string>{"c3", "c2", "c1"}));
+  EXPECT_EQ(ids({.status = ConcernStatus::kInProgress}), (std::vector<std::string>{"c3", "c2"}));
+  EXPECT_EQ(ids({.status = ConcernStatus::kNew}), (std::vector<std::string>{"c1"}));
+  EXPECT_EQ(ids({.status = {}, .since_ms = 2000}), (std::vector<std::string>{"c3", "c2"}));
+  EXPECT_EQ(ids({.status = ConcernStatus::kInProgress, .since_ms = 2500}),
+            (std::vector<std::string>{"c3"}));
+  EXPECT_TRUE(ids({.status = ConcernStatus::kClosed}).empty());
+  EXPECT_EQ(ids({.status = {}, .since_ms = 0, .limit = 1}), (std::vector<std::string>{"c3"}));
+}
+
+TYPED_TEST(StorageContractTest, ConcernAlertIsClaimedExactlyOnceAcrossStores) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  std::vector<EventRow> batch = {this->ConcernEventRow("c1", "please help")};
+  ASSERT_TRUE(this->store_->IngestEvents("d1", batch, 100).has_value());
+  auto unalerted = this->store_->ListUnalertedConcerns(10);
+  ASSERT_TRUE(unalerted.has_value());
+  ASSERT_EQ(unalerted->size(), 1u);
+  EXPECT_EQ(unalerted->front().id, "c1");
+
+  // Two stores on one database (two collectors), racing for the same concern.
+  auto other = this->backend_.Open();
+  ASSERT_TRUE(other.has_value()) << other.error().ToString();
+  std::atomic<int> wins{0};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> racers;
+  for (int i = 0; i < 8; ++i) {
+    Storage* store = (i % 2 == 0) ? this->store_.get() : other->get();
+    racers.emplace_back([store, i, &wins, &errors] {
+      auto claimed = store->ClaimConcernAlert("c1", 200 + i);
+      if (!claimed.has_value()) {
+        errors.fetch_add(1);
+      } else if (*claimed) {
+        wins.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : racers) {
+    t.join();
+  }
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(wins.load(), 1);
+  EXPECT_FALSE(*this->store_->ClaimConcernAlert("c1", 300));
+  EXPECT_TRUE(this->store_->ListUnalertedConcerns(10)->empty());
+  EXPECT_EQ(this->store_->ClaimConcernAlert("zz", 300).error().code(), ErrorCode::kNotFound);
 }
 
 TYPED_TEST(StorageContractTest, PoliciesMustIncreaseInVersion) {

@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace ward::collector {
 
-// What an alert may carry. Deliberately not the learner's words, name or screenshot: alerts go
-// over channels (e-mail, chat webhooks) that are not as protected as the concerns inbox.
+// What an alert may carry (docs/adr/0003): that a concern arrived, its id and reference, when,
+// and whether the learner said they are in danger now. Deliberately not the learner's words,
+// name, screenshot, category, device or group: alerts go over channels (e-mail, chat webhooks)
+// that are not as protected as the concerns inbox.
 struct ConcernAlert {
   std::string concern_id;
   std::string reference;  // the code the learner was shown, e.g. "K7QF-2M9X"
-  std::string device_id;
-  std::string group;
-  int category = 0;  // ward.v1.ConcernCategory
+  std::int64_t received_ms = 0;
   bool in_danger = false;
 };
 
@@ -24,9 +25,11 @@ class ConcernAlerter {
  public:
   virtual ~ConcernAlerter() = default;
   virtual void OnNewConcern(const ConcernAlert& alert) = 0;
+  // Prometheus text exposition lines appended to /metrics; "" for none.
+  virtual std::string MetricsText() const { return {}; }
 };
 
-// Writes one log line per new concern; the default until webhook/e-mail delivery exists.
+// Writes one log line per new concern (used when no webhook or e-mail is configured).
 class LogConcernAlerter final : public ConcernAlerter {
  public:
   void OnNewConcern(const ConcernAlert& alert) override;

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ward/collector/server/alerts.h"
 #include "ward/collector/server/collector.h"
 #include "ward/common/result.h"
 
@@ -37,6 +38,7 @@ struct ServeConfig {
   CollectorOptions options;
   std::string storage_url;
   std::string log_level = "info";
+  AlertConfig alerts;  // no channel: new concerns are only logged
 };
 
 // kInvalidArgument for malformed values, naming the key. Unknown keys are ignored here (the

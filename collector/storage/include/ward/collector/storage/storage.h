@@ -21,8 +21,9 @@ enum class StaffRole : std::uint8_t { kIt, kDsl, kViewer };
 std::string_view StaffRoleName(StaffRole role);
 Result<StaffRole> ParseStaffRole(std::string_view name);
 
-// Where a concern is in the DSL's process.
-enum class ConcernStatus : std::uint8_t { kNew, kAcknowledged, kEscalated, kClosed };
+// Where a concern is in the DSL's process: new, in-progress (the DSL is acting on it), referred
+// (passed to children's services, the police or another agency), closed.
+enum class ConcernStatus : std::uint8_t { kNew, kInProgress, kReferred, kClosed };
 std::string_view ConcernStatusName(ConcernStatus status);
 Result<ConcernStatus> ParseConcernStatus(std::string_view name);
 
@@ -104,6 +105,13 @@ struct Concern {
   std::int64_t received_ms = 0;
   ConcernStatus status = ConcernStatus::kNew;
   ConcernRow content;
+};
+
+// Which concerns ListConcerns returns.
+struct ConcernFilter {
+  std::optional<ConcernStatus> status;  // any status when unset
+  std::int64_t since_ms = 0;            // received at or after this time
+  std::size_t limit = 500;
 };
 
 struct ConcernNote {
@@ -188,11 +196,18 @@ class Storage {
       PolicyChangedFn fn) = 0;
 
   // Newest first.
-  virtual Result<std::vector<Concern>> ListConcerns(std::size_t limit) = 0;
+  virtual Result<std::vector<Concern>> ListConcerns(const ConcernFilter& filter) = 0;
   virtual Result<Concern> GetConcern(std::string_view id) = 0;
   virtual Status SetConcernStatus(std::string_view id, ConcernStatus status) = 0;
   virtual Status AddConcernNote(const ConcernNote& note) = 0;
   virtual Result<std::vector<ConcernNote>> ListConcernNotes(std::string_view concern_id) = 0;
+  // Claims the right to alert the DSL about a concern: true for exactly one caller per concern,
+  // even across collectors sharing the database (a conditional UPDATE); false when someone
+  // already claimed it. kNotFound for an unknown id.
+  virtual Result<bool> ClaimConcernAlert(std::string_view id, std::int64_t now_ms) = 0;
+  // Concerns nobody has claimed an alert for yet (e.g. a collector stopped between storing and
+  // alerting), oldest first.
+  virtual Result<std::vector<Concern>> ListUnalertedConcerns(std::size_t limit) = 0;
 
   // kAlreadyExists when the token hash or name is taken.
   virtual Status CreateStaffToken(std::string_view name, StaffRole role,
