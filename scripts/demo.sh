@@ -51,6 +51,10 @@ ids=$(grep -o '"id": "[^"]*"' "$work/imported-usb.json" | cut -d'"' -f4 | tr '\n
 echo "imported rule ids: $ids"
 
 say "enforcement, safely: a program outside the allowlist, then a new policy"
-bash scripts/demo-enforcement.sh "$bin/agent/app/ward-agent"
+bash scripts/demo-enforcement.sh "$bin/agent/app/ward-agent" "$wardctl"
+
+say "a learner reports a concern: through the agent's socket into its encrypted store"
+bash scripts/demo-concern.sh "$bin/agent/app/ward-agent" "$work/under18.bundle" \
+  "$work/keys/ward-policy.pub"
 
 say "done"
