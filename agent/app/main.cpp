@@ -27,7 +27,7 @@ void PrintUsage() {
   std::printf(
       "Usage: ward-agent [--config PATH]        run the agent (as root, under systemd)\n"
       "       ward-agent --check-config [--config PATH]\n"
-      "                                         check the configuration and the policy file\n"
+      "                                         check the configuration and the policy\n"
       "       ward-agent status [--config PATH] show what the running agent is doing\n"
       "       ward-agent concern --category NAME --text TEXT [--anonymous] [--in-danger]\n"
       "                  [--screenshot FILE.png] [--config PATH]\n"
@@ -35,7 +35,7 @@ void PrintUsage() {
       "                                         (as the calling user; prints the reference)\n"
       "       ward-agent --help\n\n"
       "Signals: SIGTERM/SIGINT stop (pending program checks are answered first), SIGHUP\n"
-      "reloads the policy file. Default config: %s\n\n%s",
+      "re-reads the signed policy bundle. Default config: %s\n\n%s",
       kDefaultConfig, ward::app::ConfigHelp().c_str());
 }
 
