@@ -247,6 +247,8 @@ std::string Agent::Summary() const {
 }
 
 Status Agent::WriteStatus(std::string_view state) const {
+  // The main thread and ApplySignedPolicy (sync's thread) both write it.
+  std::scoped_lock lock(status_mu_);
   const auto& path = deps_->config.status_file;
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);

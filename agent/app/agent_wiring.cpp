@@ -118,7 +118,7 @@ std::shared_ptr<const core::ActivePolicy> Agent::policy() const {
 Status Agent::RejectPolicy(const Error& error) {
   deps_->failures->Handle(core::FailureReason::kPolicyInvalid, error.ToString());
   RecordAgent(v1::AgentEvent::KIND_POLICY_REJECTED, error.ToString());
-  log::Error("policy rejected; the one in force stays", {{"error", error.ToString()}});
+  // Logged by the failure policy (and by the caller that handles the error).
   return std::unexpected(error);
 }
 
@@ -201,8 +201,8 @@ Status Agent::ReloadBundle() {
 Status Agent::ApplySignedPolicy(std::string_view bundle) {
   if (!key_.has_value()) {
     return FailedPreconditionError(
-        "this agent runs an unsigned development policy (dev_policy_json); signed policies are "
-        "not accepted");
+        "no pinned policy key: the agent has not started, or runs an unsigned development "
+        "policy (dev_policy_json)");
   }
   std::scoped_lock lock(apply_mu_);
   const auto current = policy();

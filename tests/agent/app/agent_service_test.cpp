@@ -362,3 +362,77 @@ TEST(ValidateConcernTest, ScreenshotMustBeAPngWithItsHeader) {
 
 }  // namespace
 }  // namespace ward::app
+
+namespace ward::app {
+namespace {
+
+AgentConfig QuietConfig(const std::filesystem::path& dir) {
+  AgentConfig config;
+  config.state_dir = dir / "state";
+  config.status_file = dir / "agent.status";
+  config.ipc_socket = dir / "run/agent.sock";
+  config.usb = false;
+  config.exec = false;
+  config.settings = false;
+  return config;
+}
+
+TEST(AgentDevPolicyTest, UnsignedPolicyNeedsAttentionAndRefusesSignedBundles) {
+  SignedPolicyDir dir;
+  AgentConfig config = QuietConfig(dir.dir());
+  config.dev_policy_json = std::string(WARD_TESTDATA_DIR) + "/policy/sample-under18.json";
+  auto deps = AgentDeps::Create(config);
+  ASSERT_TRUE(deps.has_value());
+  Agent agent(*std::move(deps));
+  ASSERT_TRUE(agent.Start().has_value());
+  auto status = agent.service()->Status({.uid = ::getuid(), .pid = ::getpid(), .username = ""});
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->state(), v1::StatusResponse::STATE_NEEDS_ATTENTION);
+  auto applied = agent.ApplySignedPolicy(dir.Bundle(2));
+  ASSERT_FALSE(applied.has_value());
+  EXPECT_EQ(applied.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(agent.policy()->policy.version(), 1u);
+}
+
+TEST(AgentIpcDegradedTest, UnsafeSocketDirectoryDegradesIpcButTheAgentRuns) {
+  SignedPolicyDir dir;
+  dir.WriteBundle(1);
+  AgentConfig config = QuietConfig(dir.dir());
+  config.policy_bundle = dir.bundle();
+  config.policy_key = dir.pubkey();
+  std::filesystem::create_directories(dir.dir() / "run");
+  ::chmod((dir.dir() / "run").c_str(), 0777);  // anyone could swap the socket
+  auto deps = AgentDeps::Create(config);
+  ASSERT_TRUE(deps.has_value());
+  Agent agent(*std::move(deps));
+  ASSERT_TRUE(agent.Start().has_value());
+  EXPECT_NE(agent.Summary().find("ipc degraded"), std::string::npos) << agent.Summary();
+  auto status = agent.service()->Status({.uid = ::getuid(), .pid = ::getpid(), .username = ""});
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->state(), v1::StatusResponse::STATE_NEEDS_ATTENTION);
+  ASSERT_EQ(status->device().degraded_size(), 1);
+  EXPECT_EQ(status->device().degraded(0).subsystem(), "ipc");
+}
+
+TEST(AgentStartTest, NoVerifiablePolicyMeansNoStart) {
+  SignedPolicyDir dir;
+  AgentConfig config = QuietConfig(dir.dir());
+  config.policy_bundle = dir.bundle();
+  config.policy_key = dir.pubkey();
+  SignedPolicyDir other;  // signed with a key this agent does not trust
+  testing::WriteFile(dir.bundle(), other.Bundle(1));
+  auto deps = AgentDeps::Create(config);
+  ASSERT_TRUE(deps.has_value());
+  Agent agent(*std::move(deps));
+  auto started = agent.Start();
+  ASSERT_FALSE(started.has_value());
+  EXPECT_EQ(started.error().code(), ErrorCode::kUnauthenticated);
+  EXPECT_FALSE(CheckPolicy(config).has_value());
+  testing::WriteFile(dir.bundle(), dir.Bundle(1));
+  auto checked = CheckPolicy(config);
+  ASSERT_TRUE(checked.has_value());
+  EXPECT_EQ(checked->version(), 1u);
+}
+
+}  // namespace
+}  // namespace ward::app

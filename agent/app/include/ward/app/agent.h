@@ -92,7 +92,7 @@ class Agent {
   // Verifies a serialised v1::SignedPolicy with the pinned key and rollback protection,
   // keeps it (so a restart runs it), applies it to the enforcers, records KIND_POLICY_APPLIED
   // and tells the trays (PolicyChangedNotice). On any error records KIND_POLICY_REJECTED and
-  // the policy in force stays. kFailedPrecondition when running a dev JSON policy.
+  // the policy in force stays. kFailedPrecondition before Start or with a dev JSON policy.
   Status ApplySignedPolicy(std::string_view bundle);
   // The tray's AgentControl (null before Start or with ipc off): sync hooks in here.
   AgentService* service() { return service_.get(); }
@@ -119,6 +119,7 @@ class Agent {
   std::optional<policy::PublicKey> key_;  // the pinned key; empty with dev_policy_json
   std::mutex apply_mu_;                   // one policy change at a time
   mutable std::mutex policy_mu_;
+  mutable std::mutex status_mu_;                      // one writer of the status file at a time
   std::shared_ptr<const core::ActivePolicy> policy_;  // guarded by policy_mu_
   std::string bundle_in_force_;                       // guarded by apply_mu_
   std::unique_ptr<AgentService> service_;
