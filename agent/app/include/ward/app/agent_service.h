@@ -16,6 +16,7 @@
 #include "ward/agent/ipc/agent_control.h"
 #include "ward/agent/ipc/ipc_server.h"
 #include "ward/agent/store/event_store.h"
+#include "ward/app/concern.h"
 #include "ward/common/random.h"
 #include "ward/common/result.h"
 #include "ward/core/active_policy.h"
@@ -41,19 +42,6 @@ class NoticeBridge final : public core::NoticeSink {
   agent::ipc::IpcServer* server_ = nullptr;  // guarded by mu_
   std::unique_ptr<core::NoticeSink> fallback_;
 };
-
-inline constexpr std::size_t kMaxConcernTextChars = 4000;
-inline constexpr std::size_t kMaxScreenshotBytes = std::size_t{4} << 20;
-
-// Checks a concern before anything is stored. kInvalidArgument with a message that is kind,
-// specific and safe to show the learner (nothing said, text too long, screenshot not a PNG or
-// too big). A missing category is not an error (it is recorded as "something else"). Text length
-// counts characters (UTF-8 code points), not bytes.
-Status ValidateConcern(const v1::SubmitConcernRequest& request);
-
-// A reference the learner can read out: 8 characters from an alphabet without look-alikes
-// (no 0/O, 1/I/L), as "K7QF-2M9X".
-std::string MakeConcernReference(Random& random);
 
 // The agent's answer to the tray (the real agent::ipc::AgentControl). The policy in force is
 // pushed in with SetPolicy(); the sync engine hooks in with SetCollectorReachable(),
