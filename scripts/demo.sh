@@ -17,7 +17,14 @@ cmake --build --preset ci -j "$(nproc)"
 bin="$root/build/ci"
 
 work=$(mktemp -d -t ward-demo.XXXXXX)
-cleanup() { rm -rf "$work"; }
+collector_pid=""
+cleanup() {
+  if [[ -n "$collector_pid" ]]; then
+    kill "$collector_pid" 2>/dev/null || true
+    wait "$collector_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
 trap cleanup EXIT
 echo "working in $work"
 
@@ -49,6 +56,40 @@ grep -v '^#' tests/testdata/usbguard/college-rules.conf | grep -v '^$'
   --out "$work/imported-usb.json"
 ids=$(grep -o '"id": "[^"]*"' "$work/imported-usb.json" | cut -d'"' -f4 | tr '\n' ' ')
 echo "imported rule ids: $ids"
+
+say "collector: a site on its embedded store, on 127.0.0.1 only"
+collector="$bin/collector/server/ward-collector"
+cdir="$work/collector"
+for attempt in 1 2 3 4 5; do
+  port=$((20000 + RANDOM % 40000))
+  rm -rf "$cdir"
+  "$collector" init --data-dir "$cdir" --host 127.0.0.1 --listen "127.0.0.1:$port" >/dev/null
+  "$collector" --data-dir "$cdir" --log-level warning &
+  collector_pid=$!
+  sleep 0.5
+  if kill -0 "$collector_pid" 2>/dev/null; then break; fi
+  wait "$collector_pid" 2>/dev/null || true
+  collector_pid=""
+  echo "port $port was taken; trying another (attempt $attempt)"
+done
+[[ -n "$collector_pid" ]] || { echo "demo: the collector would not start" >&2; exit 1; }
+url="https://127.0.0.1:$port"
+echo "ward-collector pid $collector_pid serving $url"
+"$collector" add-group --data-dir "$cdir" --name learners-under-18 \
+  --pubkey-file "$work/keys/ward-policy.pub"
+secret=$("$collector" enrolment-secret --data-dir "$cdir" --group learners-under-18)
+echo "enrolment secret for learners-under-18: ${secret:0:12}... (agents use it once)"
+it_token=$("$collector" token create --data-dir "$cdir" --role it --name "IT demo")
+"$collector" token create --data-dir "$cdir" --role dsl --name "DSL demo" >/dev/null
+curl -sS --cacert "$cdir/ca.pem" "$url/healthz"
+staff=(--collector "$url" --ca "$cdir/ca.pem" --token "$it_token")
+"$wardctl" policy push "$work/under18.bundle" --group learners-under-18 "${staff[@]}"
+"$wardctl" devices "${staff[@]}"
+curl -sS --cacert "$cdir/ca.pem" "$url/metrics" | grep -E '^ward_collector_(policy_pushes_total|connections_open)'
+kill "$collector_pid"
+wait "$collector_pid" || true
+collector_pid=""
+echo "collector stopped"
 
 say "enforcement, safely: a program outside the allowlist, then a new policy"
 bash scripts/demo-enforcement.sh "$bin/agent/app/ward-agent" "$wardctl"

@@ -19,7 +19,9 @@ MAIN_PKGS=(
   libusb-1.0-0-dev libudev-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3 libpq-dev postgresql
-  umockdev libumockdev-dev dconf-cli util-linux iproute2
+  umockdev libumockdev-dev dconf-cli util-linux iproute2 curl
+  qemu-system-x86 busybox-static kmod xz-utils perl
+  liblmdb0 libmagic1 libcap-ng0 libseccomp2
   xvfb trayer x11-apps imagemagick
 )
 # Packages that must come from bookworm-backports (SQLCipher 4.x; bookworm itself has 3.4.1).

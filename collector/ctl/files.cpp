@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ward/ctl/files.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
@@ -50,10 +53,15 @@ Result<std::string> ReadWholeFile(const std::filesystem::path& path, std::size_t
   return content;
 }
 
-Status WriteNewFile(const std::filesystem::path& path, std::string_view content) {
-  // "x": fail if the file exists (C11), so nothing is ever overwritten.
-  std::unique_ptr<std::FILE, FileClose> file(std::fopen(path.c_str(), "wbx"));
+Status WriteNewFile(const std::filesystem::path& path, std::string_view content, unsigned mode) {
+  // O_EXCL: fail if the file exists, so nothing is ever overwritten.
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, static_cast<mode_t>(mode));
+  std::unique_ptr<std::FILE, FileClose> file(fd < 0 ? nullptr : ::fdopen(fd, "wb"));
   if (!file) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
     if (errno == EEXIST) {
       return AlreadyExistsError(path.string() + " exists already; not overwriting it");
     }

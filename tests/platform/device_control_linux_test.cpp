@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "umockdev_testbed.h"
 #include "usb_test_descriptors.h"
@@ -98,6 +100,27 @@ TEST_F(DeviceControlLinuxTest, BlocksOneInterfaceOfCompositeDevice) {
   ASSERT_TRUE(device.has_value());
   EXPECT_FALSE(device->interfaces[0].authorized);
   EXPECT_TRUE(device->interfaces[1].authorized);
+}
+
+// The kernel binds no driver to an interface authorised after it was created: the agent must
+// ask for a probe (found by the QEMU end-to-end test, where an allowed stick got no disk).
+TEST_F(DeviceControlLinuxTest, AllowingAnInterfaceAsksTheKernelToProbeIt) {
+  const std::string stick = bed_.AddDevice(hub_, "1-1", 0x0781, 0x5581, "S1", true, Composite());
+  bed_.AddInterface(stick, "1-1", 0, 0x08, 0x06, 0x50, false);
+  bed_.AddInterface(stick, "1-1", 1, 0x03, 0x01, 0x01, false);
+  // Without a drivers_probe file (a test bed has none unless made) allowing still works.
+  ASSERT_TRUE(control_->SetInterfaceAuthorization("1-1:1.1", Authorization::kAllowed).has_value());
+  EXPECT_EQ(bed_.Read("1-1:1.1", "authorized"), "1");
+
+  const auto probe = bed_.sysfs_root() / "bus" / "usb" / "drivers_probe";
+  std::ofstream(probe).close();
+  ASSERT_TRUE(control_->SetInterfaceAuthorization("1-1:1.0", Authorization::kBlocked).has_value());
+  EXPECT_TRUE(std::filesystem::is_empty(probe)) << "a blocked interface is not probed";
+  ASSERT_TRUE(control_->SetInterfaceAuthorization("1-1:1.0", Authorization::kAllowed).has_value());
+  EXPECT_EQ(bed_.Read("1-1:1.0", "authorized"), "1");
+  std::ifstream in(probe);
+  const std::string written((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(written, "1-1:1.0");
 }
 
 TEST_F(DeviceControlLinuxTest, SetsDefaultsOnEveryRootHub) {

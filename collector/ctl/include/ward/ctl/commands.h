@@ -13,4 +13,10 @@ Command WardctlCommands();
 Command KeygenCommand();
 Command PolicyCommands();
 
+// Staff commands against a collector (staff_commands.cpp).
+Command PolicyPushCommand();  // joins `wardctl policy`
+Command DevicesCommand();
+Command EventsCommands();
+Command ConcernsCommands();
+
 }  // namespace ward::ctl

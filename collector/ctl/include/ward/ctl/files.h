@@ -14,8 +14,10 @@ namespace ward::ctl {
 // argument such as /dev/zero cannot exhaust memory).
 Result<std::string> ReadWholeFile(const std::filesystem::path& path, std::size_t max_bytes);
 
-// Writes `content` to a new file; kAlreadyExists if `path` exists (wardctl never overwrites
-// policies or bundles). A partly written file is removed.
-Status WriteNewFile(const std::filesystem::path& path, std::string_view content);
+// Writes `content` to a new file created with `mode` (less the umask); kAlreadyExists if `path`
+// exists (wardctl never overwrites policies, bundles or evidence). A partly written file is
+// removed.
+Status WriteNewFile(const std::filesystem::path& path, std::string_view content,
+                    unsigned mode = 0666);
 
 }  // namespace ward::ctl

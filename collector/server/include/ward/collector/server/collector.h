@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "ward/collector/server/concern_alerter.h"
+#include "ward/collector/storage/storage.h"
+#include "ward/common/clock.h"
+#include "ward/common/result.h"
+
+namespace ward::collector {
+
+struct CollectorOptions {
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port = 8443;  // 0: any free port (tests)
+  std::filesystem::path tls_cert;
+  std::filesystem::path tls_key;
+  std::size_t max_body_bytes = 8 * 1024 * 1024;
+  std::size_t max_events_per_batch = 10000;
+  int worker_threads = 4;
+  // Per-device token bucket: sustained requests per second and burst.
+  double device_rate_per_second = 5.0;
+  double device_burst = 30.0;
+  std::chrono::seconds long_poll_max{30};
+  std::size_t max_connections = 20000;
+};
+
+// A running collector: the HTTPS API (device and staff) over one Storage. Owns its threads;
+// Stop() or destruction ends them. Thread-safe.
+class Collector {
+ public:
+  // `storage`, `alerter` and `clock` must outlive the collector.
+  static Result<std::unique_ptr<Collector>> Start(const CollectorOptions& options, Storage& storage,
+                                                  ConcernAlerter& alerter, const Clock& clock);
+  virtual ~Collector() = default;
+  virtual std::uint16_t port() const = 0;
+  virtual void Stop() = 0;
+};
+
+}  // namespace ward::collector

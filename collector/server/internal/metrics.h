@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+namespace ward::collector::internal {
+
+// The collector's counters, rendered in the Prometheus text format. Thread-safe.
+class Metrics {
+ public:
+  // `status` 0 means the request was parked as a long-poll.
+  void CountRequest(const std::string& path, int status);
+  std::string Render(std::uint64_t connections_open, std::uint64_t long_polls_waiting,
+                     std::uint64_t handshake_failures) const;
+
+  std::atomic<std::uint64_t> events_stored{0};
+  std::atomic<std::uint64_t> events_duplicate{0};
+  std::atomic<std::uint64_t> events_rejected{0};
+  std::atomic<std::uint64_t> concerns_new{0};
+  std::atomic<std::uint64_t> policy_pushes{0};
+  std::atomic<std::uint64_t> long_polls{0};
+  std::atomic<std::uint64_t> rate_limited{0};
+  std::atomic<std::uint64_t> enrol_refused{0};
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, int>, std::uint64_t> requests_;  // guarded by mu_
+};
+
+}  // namespace ward::collector::internal

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "internal/metrics.h"
+
+#include <array>
+#include <string_view>
+
+namespace ward::collector::internal {
+namespace {
+
+// Paths become a fixed set of labels, so ids in staff URLs cannot blow up the series count.
+std::string Endpoint(const std::string& path) {
+  static constexpr std::array<std::string_view, 11> kKnown = {
+      "/v1/enrol",        "/v1/events",       "/v1/policy",        "/v1/status",
+      "/healthz",         "/metrics",         "/v1/staff/devices", "/v1/staff/events",
+      "/v1/staff/policy", "/v1/staff/groups", "/v1/staff/concerns"};
+  for (std::string_view k : kKnown) {
+    if (path == k) {
+      return std::string(k);
+    }
+  }
+  if (path.starts_with("/v1/staff/")) {
+    return "/v1/staff/other";
+  }
+  return "other";
+}
+
+void Line(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+          std::uint64_t value) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+  out += name;
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
+}
+
+}  // namespace
+
+void Metrics::CountRequest(const std::string& path, int status) {
+  std::scoped_lock lock(mu_);
+  ++requests_[{Endpoint(path), status}];
+}
+
+std::string Metrics::Render(std::uint64_t connections_open, std::uint64_t long_polls_waiting,
+                            std::uint64_t handshake_failures) const {
+  std::string out;
+  out +=
+      "# HELP ward_collector_requests_total Requests answered, by endpoint and status "
+      "(status 0: held as a long-poll).\n# TYPE ward_collector_requests_total counter\n";
+  {
+    std::scoped_lock lock(mu_);
+    for (const auto& [key, count] : requests_) {
+      out += "ward_collector_requests_total{endpoint=\"" + key.first + "\",status=\"" +
+             std::to_string(key.second) + "\"} " + std::to_string(count) + "\n";
+    }
+  }
+  Line(out, "ward_collector_events_stored_total", "counter", "Events stored.", events_stored);
+  Line(out, "ward_collector_events_duplicate_total", "counter",
+       "Events acknowledged that were already stored.", events_duplicate);
+  Line(out, "ward_collector_events_rejected_total", "counter", "Malformed events refused.",
+       events_rejected);
+  Line(out, "ward_collector_concerns_new_total", "counter", "New concerns stored.", concerns_new);
+  Line(out, "ward_collector_policy_pushes_total", "counter", "Policies pushed here.",
+       policy_pushes);
+  Line(out, "ward_collector_long_polls_total", "counter", "Policy long-polls held.", long_polls);
+  Line(out, "ward_collector_rate_limited_total", "counter", "Requests answered 429.", rate_limited);
+  Line(out, "ward_collector_enrol_refused_total", "counter", "Enrolments with a wrong secret.",
+       enrol_refused);
+  Line(out, "ward_collector_connections_open", "gauge", "Open TLS connections.", connections_open);
+  Line(out, "ward_collector_long_polls_waiting", "gauge", "Long-polls waiting now.",
+       long_polls_waiting);
+  Line(out, "ward_collector_tls_handshake_failures_total", "counter", "Failed TLS handshakes.",
+       handshake_failures);
+  return out;
+}
+
+}  // namespace ward::collector::internal

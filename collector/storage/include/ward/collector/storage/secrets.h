@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace ward::collector {
+
+// A fresh secret: 256 bits from OpenSSL's CSPRNG, hex encoded, with an optional prefix so staff
+// can tell kinds apart ("wst_" for staff tokens, "wes_" for enrolment secrets).
+std::string NewSecret(std::string_view prefix = "");
+// Lower-case hex SHA-256 of the text: how every secret is stored.
+std::string HashSecret(std::string_view secret);
+// Compares two strings in time independent of where they differ.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace ward::collector

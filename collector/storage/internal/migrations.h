@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <Poco/Data/Session.h>
+
+#include <string>
+#include <string_view>
+
+#include "ward/common/result.h"
+
+namespace ward::collector {
+
+enum class Dialect : std::uint8_t { kSqlite, kPostgres };
+
+// The PostgreSQL NOTIFY channel that carries the name of a group whose policy changed.
+inline constexpr std::string_view kPolicyChannel = "ward_policy";
+
+// Rewrites portable SQL for one engine: `?` placeholders become `$1, $2...` on PostgreSQL, and
+// {BLOB} / {SERIAL} become the engine's binary and auto-increment key types.
+std::string TranslateSql(Dialect dialect, std::string_view sql);
+
+// Applies every numbered migration newer than the store's, each in its own transaction, and
+// returns the resulting schema version. Safe when several collectors start at once on one
+// PostgreSQL (an advisory lock serialises them). Throws Poco::Exception on database errors.
+Result<int> ApplyMigrations(Poco::Data::Session& session, Dialect dialect);
+
+}  // namespace ward::collector

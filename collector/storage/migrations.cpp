@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <Poco/Data/Statement.h>
+
+#include <chrono>
+#include <vector>
+
+#include "internal/migrations.h"
+
+namespace ward::collector {
+namespace {
+
+using namespace Poco::Data::Keywords;
+
+struct Migration {
+  int version;
+  std::vector<std::string_view> statements;
+};
+
+// Numbered, append-only: never edit a released migration, add the next number instead.
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1,
+       {
+           "CREATE TABLE device_groups(name TEXT PRIMARY KEY, signing_public_key TEXT NOT NULL, "
+           "created_at_ms BIGINT NOT NULL)",
+           "CREATE TABLE enrolment_secrets(secret_hash TEXT PRIMARY KEY, group_name TEXT NOT "
+           "NULL REFERENCES device_groups(name), created_at_ms BIGINT NOT NULL, revoked INTEGER "
+           "NOT NULL DEFAULT 0)",
+           "CREATE TABLE devices(id TEXT PRIMARY KEY, group_name TEXT NOT NULL REFERENCES "
+           "device_groups(name), hostname TEXT NOT NULL, os TEXT NOT NULL, agent_version TEXT "
+           "NOT NULL, machine_hash TEXT NOT NULL, credential_hash TEXT NOT NULL, revoked "
+           "INTEGER NOT NULL DEFAULT 0, enrolled_at_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT "
+           "NULL, policy_version BIGINT NOT NULL DEFAULT 0, last_status {BLOB})",
+           "CREATE INDEX devices_by_machine ON devices(group_name, machine_hash)",
+           "CREATE TABLE events(seq {SERIAL}, id TEXT NOT NULL UNIQUE, device_id TEXT NOT NULL, "
+           "device_time_ms BIGINT NOT NULL, received_ms BIGINT NOT NULL, priority INTEGER NOT "
+           "NULL, kind TEXT NOT NULL, body {BLOB} NOT NULL)",
+           "CREATE TABLE policies(group_name TEXT NOT NULL REFERENCES device_groups(name), "
+           "version BIGINT NOT NULL, signed_policy {BLOB} NOT NULL, pushed_at_ms BIGINT NOT "
+           "NULL, pushed_by TEXT NOT NULL, PRIMARY KEY(group_name, version))",
+           "CREATE TABLE concerns(id TEXT PRIMARY KEY, device_id TEXT NOT NULL, group_name TEXT "
+           "NOT NULL, device_time_ms BIGINT NOT NULL, received_ms BIGINT NOT NULL, status TEXT "
+           "NOT NULL, reference TEXT NOT NULL, category INTEGER NOT NULL, text TEXT NOT NULL, "
+           "anonymous INTEGER NOT NULL, in_danger INTEGER NOT NULL, user_name TEXT NOT NULL, "
+           "screenshot {BLOB})",
+           "CREATE TABLE concern_notes(seq {SERIAL}, concern_id TEXT NOT NULL REFERENCES "
+           "concerns(id), author TEXT NOT NULL, text TEXT NOT NULL, at_ms BIGINT NOT NULL)",
+           "CREATE TABLE staff_tokens(token_hash TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+           "role TEXT NOT NULL, created_at_ms BIGINT NOT NULL, revoked INTEGER NOT NULL DEFAULT "
+           "0)",
+           "CREATE TABLE audit_log(seq {SERIAL}, at_ms BIGINT NOT NULL, staff_name TEXT NOT "
+           "NULL, action TEXT NOT NULL, concern_id TEXT NOT NULL)",
+       }},
+      {2,
+       {
+           "CREATE INDEX events_by_device ON events(device_id, seq)",
+           "CREATE INDEX concerns_by_received ON concerns(received_ms)",
+       }},
+      {3,
+       {
+           // The incident log's statuses are now new, in-progress, referred, closed.
+           "UPDATE concerns SET status = 'in-progress' WHERE status = 'acknowledged'",
+           "UPDATE concerns SET status = 'referred' WHERE status = 'escalated'",
+           // Set once, by the one collector that alerts the DSL about the concern. Concerns
+           // stored before alerts existed were announced in the log; do not alert them again.
+           "ALTER TABLE concerns ADD COLUMN alert_claimed_ms BIGINT",
+           "UPDATE concerns SET alert_claimed_ms = received_ms",
+       }},
+  };
+  return kMigrations;
+}
+
+}  // namespace
+
+std::string TranslateSql(Dialect dialect, std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  int placeholder = 0;
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    const char ch = sql[i];
+    if (ch == '?' && dialect == Dialect::kPostgres) {
+      out += '$';
+      out += std::to_string(++placeholder);
+      continue;
+    }
+    if (ch == '{') {
+      const std::size_t end = sql.find('}', i);
+      const std::string_view token = sql.substr(i + 1, end - i - 1);
+      if (token == "BLOB") {
+        out += dialect == Dialect::kSqlite ? "BLOB" : "BYTEA";
+      } else if (token == "SERIAL") {
+        out += dialect == Dialect::kSqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT"
+                                           : "BIGSERIAL PRIMARY KEY";
+      } else {
+        out += token;
+      }
+      i = end;
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}
+
+Result<int> ApplyMigrations(Poco::Data::Session& session, Dialect dialect) {
+  session << "CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, "
+             "applied_at_ms BIGINT NOT NULL)",
+      now;
+  int current = 0;
+  for (const Migration& m : Migrations()) {
+    session.begin();
+    try {
+      if (dialect == Dialect::kPostgres) {
+        // Held until commit: a second collector starting now waits, then sees the new version.
+        int one = 0;
+        session << "SELECT 1 FROM (SELECT pg_advisory_xact_lock(7771001)) AS l", into(one), now;
+      }
+      int applied = 0;
+      int version = m.version;
+      session << TranslateSql(dialect, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?"),
+          use(version), into(applied), now;
+      if (applied == 0) {
+        for (std::string_view statement : m.statements) {
+          session << TranslateSql(dialect, statement), now;
+        }
+        auto at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+        session << TranslateSql(dialect,
+                                "INSERT INTO schema_migrations(version, applied_at_ms) "
+                                "VALUES(?, ?)"),
+            use(version), use(at), now;
+      }
+      session.commit();
+    } catch (...) {
+      session.rollback();
+      throw;
+    }
+    current = m.version;
+  }
+  int newest = 0;
+  session << "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", into(newest), now;
+  if (newest > current) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "the store has schema version " + std::to_string(newest) +
+                         " but this collector knows only up to " + std::to_string(current) +
+                         "; upgrade the collector");
+  }
+  return current;
+}
+
+}  // namespace ward::collector

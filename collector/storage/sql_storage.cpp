@@ -1,0 +1,867 @@
+// SPDX-License-Identifier: Apache-2.0
+// One Storage implementation over Poco::Data for both SQLite and PostgreSQL. The SQL is written
+// once with `?` placeholders and a few {TOKENS}; Dialect turns it into each engine's text.
+#include <Poco/Data/LOB.h>
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/Utility.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/SessionPool.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/Exception.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+#include "internal/migrations.h"
+#include "internal/pg_listener.h"
+#include "ward/collector/storage/storage.h"
+
+namespace ward::collector {
+namespace {
+
+using Poco::Data::BLOB;
+using Poco::Data::Session;
+using Poco::Data::Statement;
+using namespace Poco::Data::Keywords;
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+BLOB ToBlob(std::string_view bytes) {
+  BLOB blob;
+  if (!bytes.empty()) {
+    blob.assignRaw(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  }
+  return blob;
+}
+
+std::string FromBlob(const BLOB& blob) {
+  if (blob.size() == 0) {
+    return {};
+  }
+  return {reinterpret_cast<const char*>(blob.rawContent()), blob.size()};
+}
+
+// Runs `fn`, turning Poco's and std's exceptions into an Error with `what` as context.
+template <typename Fn>
+auto Guard(std::string_view what, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const Poco::Exception& e) {
+    return MakeError(ErrorCode::kUnavailable, std::string(what) + ": " + e.displayText());
+  } catch (const std::exception& e) {
+    return MakeError(ErrorCode::kInternal, std::string(what) + ": " + e.what());
+  }
+}
+
+// The ingest hot path on SQLite: one prepared statement stepped per event, without Poco's
+// per-execute rebinding (about 2x the events/s; see docs/benchmarks.md). Runs inside the
+// caller's transaction on the session's own connection. Throws Poco::Exception on errors.
+class SqliteInsert {
+ public:
+  explicit SqliteInsert(sqlite3* db) : db_(db) {
+    if (db_ == nullptr) {
+      return;
+    }
+    const char* sql =
+        "INSERT INTO events(id, device_id, device_time_ms, received_ms, priority, kind, body) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
+    Check(sqlite3_prepare_v2(db_, sql, -1, &stmt_, nullptr));
+  }
+  ~SqliteInsert() { sqlite3_finalize(stmt_); }
+  SqliteInsert(const SqliteInsert&) = delete;
+  SqliteInsert& operator=(const SqliteInsert&) = delete;
+
+  bool ok() const { return stmt_ != nullptr; }
+
+  // True when the event was new.
+  bool Insert(const EventRow& e, const std::string& device, std::int64_t now_ms) {
+    sqlite3_reset(stmt_);
+    sqlite3_bind_text(stmt_, 1, e.id.data(), static_cast<int>(e.id.size()), SQLITE_STATIC);
+    sqlite3_bind_text(stmt_, 2, device.data(), static_cast<int>(device.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(stmt_, 3, e.device_time_ms);
+    sqlite3_bind_int64(stmt_, 4, now_ms);
+    sqlite3_bind_int(stmt_, 5, e.priority);
+    sqlite3_bind_text(stmt_, 6, e.kind.data(), static_cast<int>(e.kind.size()), SQLITE_STATIC);
+    sqlite3_bind_blob(stmt_, 7, e.body.data(), static_cast<int>(e.body.size()), SQLITE_STATIC);
+    const int rc = sqlite3_step(stmt_);
+    if (rc != SQLITE_DONE) {
+      Check(rc);
+    }
+    return sqlite3_changes(db_) > 0;
+  }
+
+ private:
+  void Check(int rc) {
+    if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+      throw Poco::Exception(std::string("sqlite: ") + sqlite3_errmsg(db_));
+    }
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqlStorage final : public Storage {
+ public:
+  SqlStorage(Dialect dialect, std::string connector, std::string conninfo)
+      : dialect_(dialect),
+        conninfo_(conninfo),
+        pool_(connector, conninfo, 1, dialect == Dialect::kSqlite ? 1 : 16, 300) {}
+
+  Status Open() {
+    return Guard("opening store", [&]() -> Status {
+      auto lock = Lock();
+      Session s = pool_.get();
+      if (dialect_ == Dialect::kSqlite) {
+        s << "PRAGMA journal_mode=WAL", now;
+        s << "PRAGMA synchronous=NORMAL", now;
+        s << "PRAGMA foreign_keys=ON", now;
+        s << "PRAGMA busy_timeout=5000", now;
+      }
+      WARD_ASSIGN_OR_RETURN(schema_version_, ApplyMigrations(s, dialect_));
+      return OkStatus();
+    });
+  }
+
+  int SchemaVersion() override { return schema_version_; }
+
+  Status CreateGroup(const Group& group) override {
+    return Guard("creating group", [&]() -> Status {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string name = group.name;
+      std::string key = group.signing_public_key;
+      std::int64_t at = NowMs();
+      Statement st(s);
+      st << Sql(
+          "INSERT INTO device_groups(name, signing_public_key, created_at_ms) VALUES(?, ?, ?) "
+          "ON CONFLICT DO NOTHING"),
+          use(name), use(key), use(at);
+      if (st.execute() == 0) {
+        return AlreadyExistsError("group '" + name + "' exists already");
+      }
+      return OkStatus();
+    });
+  }
+
+  Result<Group> GetGroup(std::string_view name) override {
+    return Guard("reading group", [&]() -> Result<Group> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string n(name);
+      std::vector<std::string> keys;
+      s << Sql("SELECT signing_public_key FROM device_groups WHERE name = ?"), use(n), into(keys),
+          now;
+      if (keys.empty()) {
+        return NotFoundError("no group named '" + n + "'");
+      }
+      return Group{n, keys.front()};
+    });
+  }
+
+  Result<std::vector<Group>> ListGroups() override {
+    return Guard("listing groups", [&]() -> Result<std::vector<Group>> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::vector<std::string> names;
+      std::vector<std::string> keys;
+      s << "SELECT name, signing_public_key FROM device_groups ORDER BY name", into(names),
+          into(keys), now;
+      std::vector<Group> out;
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        out.push_back(Group{names[i], keys[i]});
+      }
+      return out;
+    });
+  }
+
+  Status AddEnrolmentSecret(std::string_view secret_hash, std::string_view group,
+                            std::int64_t now_ms) override {
+    return Guard("adding enrolment secret", [&]() -> Status {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string g(group);
+      std::string h(secret_hash);
+      int found = 0;
+      s << Sql("SELECT COUNT(*) FROM device_groups WHERE name = ?"), use(g), into(found), now;
+      if (found == 0) {
+        return NotFoundError("no group named '" + g + "'");
+      }
+      s << Sql(
+          "INSERT INTO enrolment_secrets(secret_hash, group_name, created_at_ms, revoked) "
+          "VALUES(?, ?, ?, 0)"),
+          use(h), use(g), use(now_ms), now;
+      return OkStatus();
+    });
+  }
+
+  Result<std::string> GroupForEnrolmentSecret(std::string_view secret_hash) override {
+    return Guard("checking enrolment secret", [&]() -> Result<std::string> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string h(secret_hash);
+      std::vector<std::string> groups;
+      s << Sql("SELECT group_name FROM enrolment_secrets WHERE secret_hash = ? AND revoked = 0"),
+          use(h), into(groups), now;
+      if (groups.empty()) {
+        return NotFoundError("unknown enrolment secret");
+      }
+      return groups.front();
+    });
+  }
+
+  Status PutDevice(const DeviceRecord& d) override {
+    return Guard("storing device", [&]() -> Status {
+      auto lock = Lock();
+      Session s = pool_.get();
+      DeviceRecord c = d;
+      int revoked = c.revoked ? 1 : 0;
+      auto policy_version = static_cast<std::int64_t>(c.policy_version);
+      BLOB status = ToBlob(c.last_status);
+      s << Sql(
+          "INSERT INTO devices(id, group_name, hostname, os, agent_version, machine_hash, "
+          "credential_hash, revoked, enrolled_at_ms, last_seen_ms, policy_version, "
+          "last_status) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO "
+          "UPDATE SET group_name = excluded.group_name, hostname = excluded.hostname, "
+          "os = excluded.os, agent_version = excluded.agent_version, "
+          "machine_hash = excluded.machine_hash, credential_hash = "
+          "excluded.credential_hash, revoked = excluded.revoked, last_seen_ms = "
+          "excluded.last_seen_ms"),
+          use(c.id), use(c.group), use(c.hostname), use(c.os), use(c.agent_version),
+          use(c.machine_hash), use(c.credential_hash), use(revoked), use(c.enrolled_at_ms),
+          use(c.last_seen_ms), use(policy_version), use(status), now;
+      return OkStatus();
+    });
+  }
+
+  Result<DeviceRecord> GetDevice(std::string_view id) override {
+    WARD_ASSIGN_OR_RETURN(auto devices, SelectDevices("WHERE id = ?", std::string(id)));
+    if (devices.empty()) {
+      return NotFoundError("no device '" + std::string(id) + "'");
+    }
+    return std::move(devices.front());
+  }
+
+  Result<std::optional<std::string>> FindDeviceByMachineHash(
+      std::string_view group, std::string_view machine_hash) override {
+    return Guard("finding device", [&]() -> Result<std::optional<std::string>> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string g(group);
+      std::string m(machine_hash);
+      std::vector<std::string> ids;
+      s << Sql(
+          "SELECT id FROM devices WHERE group_name = ? AND machine_hash = ? AND revoked = 0 "
+          "ORDER BY enrolled_at_ms DESC"),
+          use(g), use(m), into(ids), now;
+      if (ids.empty()) {
+        return std::optional<std::string>();
+      }
+      return std::optional<std::string>(ids.front());
+    });
+  }
+
+  Status SetDeviceRevoked(std::string_view id, bool revoked) override {
+    return UpdateOne("revoking device", "UPDATE devices SET revoked = ? WHERE id = ?",
+                     revoked ? 1 : 0, std::string(id), "no device '" + std::string(id) + "'");
+  }
+
+  Status RecordDeviceStatus(std::string_view id, std::string_view status,
+                            std::uint64_t policy_version, std::int64_t now_ms) override {
+    return Guard("recording device status", [&]() -> Status {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string i(id);
+      BLOB b = ToBlob(status);
+      auto v = static_cast<std::int64_t>(policy_version);
+      Statement st(s);
+      st << Sql(
+          "UPDATE devices SET last_status = ?, policy_version = ?, last_seen_ms = ? "
+          "WHERE id = ?"),
+          use(b), use(v), use(now_ms), use(i);
+      if (st.execute() == 0) {
+        return NotFoundError("no device '" + i + "'");
+      }
+      return OkStatus();
+    });
+  }
+
+  Status TouchDevice(std::string_view id, std::int64_t now_ms) override {
+    return UpdateOne("touching device", "UPDATE devices SET last_seen_ms = ? WHERE id = ?", now_ms,
+                     std::string(id), "no device '" + std::string(id) + "'");
+  }
+
+  Result<std::vector<DeviceRecord>> ListDevices() override { return SelectDevices("", {}); }
+
+  Result<IngestResult> IngestEvents(std::string_view device_id, std::span<const EventRow> events,
+                                    std::int64_t now_ms) override {
+    return Guard("storing events", [&]() -> Result<IngestResult> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      IngestResult result;
+      std::string device(device_id);
+      std::string group;
+      {
+        std::vector<std::string> groups;
+        s << Sql("SELECT group_name FROM devices WHERE id = ?"), use(device), into(groups), now;
+        if (groups.empty()) {
+          return NotFoundError("no device '" + device + "'");
+        }
+        group = groups.front();
+      }
+      // Bound by reference: each execute() reads the current values.
+      std::string id;
+      std::int64_t device_time = 0;
+      int priority = 0;
+      std::string kind;
+      BLOB body;
+      ConcernRow c;
+      int anonymous = 0;
+      int in_danger = 0;
+      BLOB screenshot;
+      std::string status(ConcernStatusName(ConcernStatus::kNew));
+      s.begin();
+      try {
+        Statement insert_event(s);
+        insert_event << Sql(
+            "INSERT INTO events(id, device_id, device_time_ms, received_ms, "
+            "priority, kind, body) VALUES(?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING"),
+            use(id), use(device), use(device_time), use(now_ms), use(priority), use(kind),
+            use(body);
+        Statement insert_concern(s);
+        insert_concern << Sql(
+            "INSERT INTO concerns(id, device_id, group_name, device_time_ms, "
+            "received_ms, status, reference, category, text, anonymous, "
+            "in_danger, user_name, screenshot) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING"),
+            use(id), use(device), use(group), use(device_time), use(now_ms), use(status),
+            use(c.reference), use(c.category), use(c.text), use(anonymous), use(in_danger),
+            use(c.user), use(screenshot);
+        SqliteInsert fast(dialect_ == Dialect::kSqlite ? Poco::Data::SQLite::Utility::dbHandle(s)
+                                                       : nullptr);
+        std::vector<const EventRow*> plain;  // PostgreSQL: inserted many rows per round trip
+        for (const EventRow& e : events) {
+          if (dialect_ == Dialect::kPostgres && !e.concern.has_value()) {
+            plain.push_back(&e);
+            continue;
+          }
+          if (fast.ok() && !e.concern.has_value()) {
+            if (fast.Insert(e, device, now_ms)) {
+              ++result.inserted;
+            } else {
+              ++result.duplicates;
+            }
+            continue;
+          }
+          id = e.id;
+          device_time = e.device_time_ms;
+          priority = e.priority;
+          kind = e.kind;
+          body = ToBlob(e.body);
+          if (insert_event.execute() == 0) {
+            ++result.duplicates;
+            continue;
+          }
+          ++result.inserted;
+          if (e.concern.has_value()) {
+            c = *e.concern;
+            anonymous = c.anonymous ? 1 : 0;
+            in_danger = c.in_danger ? 1 : 0;
+            screenshot = ToBlob(c.screenshot_png);
+            if (insert_concern.execute() > 0) {
+              result.new_concern_ids.push_back(id);
+            }
+          }
+        }
+        for (std::size_t at = 0; at < plain.size(); at += kPgRowsPerInsert) {
+          const std::size_t n = std::min(kPgRowsPerInsert, plain.size() - at);
+          const std::size_t inserted =
+              PgInsertEvents(s, std::span(plain).subspan(at, n), device, now_ms);
+          result.inserted += inserted;
+          result.duplicates += n - inserted;
+        }
+        s << Sql("UPDATE devices SET last_seen_ms = ? WHERE id = ?"), use(now_ms), use(device), now;
+        s.commit();
+      } catch (...) {
+        s.rollback();
+        throw;
+      }
+      return result;
+    });
+  }
+
+  Result<std::vector<StoredEvent>> ListEvents(std::int64_t after_seq, std::size_t limit) override {
+    return Guard("listing events", [&]() -> Result<std::vector<StoredEvent>> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::vector<std::int64_t> seq;
+      std::vector<std::string> ids;
+      std::vector<std::string> devices;
+      std::vector<std::int64_t> device_times;
+      std::vector<std::int64_t> received;
+      std::vector<int> priorities;
+      std::vector<std::string> kinds;
+      std::vector<BLOB> bodies;
+      auto lim = static_cast<std::int64_t>(limit);
+      s << Sql(
+          "SELECT seq, id, device_id, device_time_ms, received_ms, priority, kind, body "
+          "FROM events WHERE seq > ? ORDER BY seq LIMIT ?"),
+          use(after_seq), use(lim), into(seq), into(ids), into(devices), into(device_times),
+          into(received), into(priorities), into(kinds), into(bodies), now;
+      std::vector<StoredEvent> out(seq.size());
+      for (std::size_t i = 0; i < seq.size(); ++i) {
+        out[i] = StoredEvent{seq[i],      ids[i],        devices[i], device_times[i],
+                             received[i], priorities[i], kinds[i],   FromBlob(bodies[i])};
+      }
+      return out;
+    });
+  }
+
+  Result<std::uint64_t> CountEvents() override {
+    return Guard("counting events", [&]() -> Result<std::uint64_t> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::int64_t n = 0;
+      s << "SELECT COUNT(*) FROM events", into(n), now;
+      return static_cast<std::uint64_t>(n);
+    });
+  }
+
+  Status PutPolicy(const StoredPolicy& p) override {
+    return Guard("storing policy", [&]() -> Status {
+      auto lock = Lock();
+      Session s = pool_.get();
+      StoredPolicy c = p;
+      auto version = static_cast<std::int64_t>(c.version);
+      BLOB bytes = ToBlob(c.signed_policy);
+      s.begin();
+      try {
+        int groups = 0;
+        s << Sql("SELECT COUNT(*) FROM device_groups WHERE name = ?"), use(c.group), into(groups),
+            now;
+        if (groups == 0) {
+          s.rollback();
+          return NotFoundError("no group named '" + c.group + "'");
+        }
+        if (dialect_ == Dialect::kPostgres) {
+          // Serialises pushes to one group across collectors until commit.
+          s << "SELECT 1 FROM device_groups WHERE name = $1 FOR UPDATE", use(c.group), into(groups),
+              now;
+        }
+        std::int64_t newest = 0;
+        s << Sql("SELECT COALESCE(MAX(version), 0) FROM policies WHERE group_name = ?"),
+            use(c.group), into(newest), now;
+        if (version <= newest) {
+          s.rollback();
+          return FailedPreconditionError("group '" + c.group + "' already has policy version " +
+                                         std::to_string(newest) + "; a push must be newer");
+        }
+        s << Sql(
+            "INSERT INTO policies(group_name, version, signed_policy, pushed_at_ms, "
+            "pushed_by) VALUES(?, ?, ?, ?, ?)"),
+            use(c.group), use(version), use(bytes), use(c.pushed_at_ms), use(c.pushed_by), now;
+        if (dialect_ == Dialect::kPostgres) {
+          // Delivered to every LISTENing collector when the transaction commits.
+          std::string channel(kPolicyChannel);
+          int one = 0;
+          s << "SELECT 1 FROM (SELECT pg_notify($1, $2)) AS n", use(channel), use(c.group),
+              into(one), now;
+        }
+        s.commit();
+      } catch (...) {
+        s.rollback();
+        throw;
+      }
+      return OkStatus();
+    });
+  }
+
+  Result<std::optional<StoredPolicy>> LatestPolicy(std::string_view group) override {
+    return Guard("reading policy", [&]() -> Result<std::optional<StoredPolicy>> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string g(group);
+      std::vector<std::int64_t> versions;
+      std::vector<BLOB> bytes;
+      std::vector<std::int64_t> at;
+      std::vector<std::string> by;
+      s << Sql(
+          "SELECT version, signed_policy, pushed_at_ms, pushed_by FROM policies WHERE "
+          "group_name = ? ORDER BY version DESC LIMIT 1"),
+          use(g), into(versions), into(bytes), into(at), into(by), now;
+      if (versions.empty()) {
+        return std::optional<StoredPolicy>();
+      }
+      return std::optional<StoredPolicy>(StoredPolicy{g, static_cast<std::uint64_t>(versions[0]),
+                                                      FromBlob(bytes[0]), at[0], by[0]});
+    });
+  }
+
+  Result<std::unique_ptr<PolicyChangeSubscription>> SubscribePolicyChanges(
+      PolicyChangedFn fn) override {
+    if (dialect_ != Dialect::kPostgres) {
+      return std::unique_ptr<PolicyChangeSubscription>();
+    }
+    return StartPgListener(conninfo_, std::string(kPolicyChannel), std::move(fn));
+  }
+
+  Result<std::vector<Concern>> ListConcerns(const ConcernFilter& filter) override {
+    std::string status =
+        filter.status.has_value() ? std::string(ConcernStatusName(*filter.status)) : "";
+    std::string any_status = status;
+    std::int64_t since = filter.since_ms;
+    auto limit = static_cast<std::int64_t>(filter.limit);
+    return SelectConcerns(
+        "WHERE (? = '' OR status = ?) AND received_ms >= ? "
+        "ORDER BY received_ms DESC, id DESC LIMIT ?",
+        any_status, status, since, limit);
+  }
+
+  Result<bool> ClaimConcernAlert(std::string_view id, std::int64_t now_ms) override {
+    return Guard("claiming a concern alert", [&]() -> Result<bool> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string concern(id);
+      std::int64_t at = now_ms;
+      Statement claim(s);
+      claim << Sql(
+          "UPDATE concerns SET alert_claimed_ms = ? WHERE id = ? AND "
+          "alert_claimed_ms IS NULL"),
+          use(at), use(concern);
+      if (claim.execute() > 0) {
+        return true;
+      }
+      int found = 0;
+      s << Sql("SELECT COUNT(*) FROM concerns WHERE id = ?"), use(concern), into(found), now;
+      if (found == 0) {
+        return NotFoundError("no concern '" + concern + "'");
+      }
+      return false;
+    });
+  }
+
+  Result<std::vector<Concern>> ListUnalertedConcerns(std::size_t limit) override {
+    auto n = static_cast<std::int64_t>(limit);
+    return SelectConcerns("WHERE alert_claimed_ms IS NULL ORDER BY received_ms, id LIMIT ?", n);
+  }
+
+  Result<Concern> GetConcern(std::string_view id) override {
+    std::string key(id);
+    WARD_ASSIGN_OR_RETURN(auto concerns, SelectConcerns("WHERE id = ?", key));
+    if (concerns.empty()) {
+      return NotFoundError("no concern '" + std::string(id) + "'");
+    }
+    return std::move(concerns.front());
+  }
+
+  Status SetConcernStatus(std::string_view id, ConcernStatus status) override {
+    return UpdateOne("setting concern status", "UPDATE concerns SET status = ? WHERE id = ?",
+                     std::string(ConcernStatusName(status)), std::string(id),
+                     "no concern '" + std::string(id) + "'");
+  }
+
+  Status AddConcernNote(const ConcernNote& note) override {
+    return Guard("adding concern note", [&]() -> Status {
+      auto lock = Lock();
+      Session s = pool_.get();
+      ConcernNote n = note;
+      int found = 0;
+      s << Sql("SELECT COUNT(*) FROM concerns WHERE id = ?"), use(n.concern_id), into(found), now;
+      if (found == 0) {
+        return NotFoundError("no concern '" + n.concern_id + "'");
+      }
+      s << Sql("INSERT INTO concern_notes(concern_id, author, text, at_ms) VALUES(?, ?, ?, ?)"),
+          use(n.concern_id), use(n.author), use(n.text), use(n.at_ms), now;
+      return OkStatus();
+    });
+  }
+
+  Result<std::vector<ConcernNote>> ListConcernNotes(std::string_view concern_id) override {
+    return Guard("listing concern notes", [&]() -> Result<std::vector<ConcernNote>> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string id(concern_id);
+      std::vector<std::string> authors;
+      std::vector<std::string> texts;
+      std::vector<std::int64_t> at;
+      s << Sql("SELECT author, text, at_ms FROM concern_notes WHERE concern_id = ? ORDER BY seq"),
+          use(id), into(authors), into(texts), into(at), now;
+      std::vector<ConcernNote> out;
+      for (std::size_t i = 0; i < authors.size(); ++i) {
+        out.push_back(ConcernNote{id, authors[i], texts[i], at[i]});
+      }
+      return out;
+    });
+  }
+
+  Status CreateStaffToken(std::string_view name, StaffRole role, std::string_view token_hash,
+                          std::int64_t now_ms) override {
+    return Guard("creating staff token", [&]() -> Status {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string n(name);
+      std::string h(token_hash);
+      std::string r(StaffRoleName(role));
+      Statement st(s);
+      st << Sql(
+          "INSERT INTO staff_tokens(token_hash, name, role, created_at_ms, revoked) "
+          "VALUES(?, ?, ?, ?, 0) ON CONFLICT DO NOTHING"),
+          use(h), use(n), use(r), use(now_ms);
+      if (st.execute() == 0) {
+        return AlreadyExistsError("a staff token named '" + n + "' exists already");
+      }
+      return OkStatus();
+    });
+  }
+
+  Result<StaffIdentity> FindStaffByTokenHash(std::string_view token_hash) override {
+    return Guard("checking staff token", [&]() -> Result<StaffIdentity> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string h(token_hash);
+      std::vector<std::string> names;
+      std::vector<std::string> roles;
+      s << Sql("SELECT name, role FROM staff_tokens WHERE token_hash = ? AND revoked = 0"), use(h),
+          into(names), into(roles), now;
+      if (names.empty()) {
+        return UnauthenticatedError("unknown or revoked staff token");
+      }
+      WARD_ASSIGN_OR_RETURN(StaffRole role, ParseStaffRole(roles.front()));
+      return StaffIdentity{names.front(), role};
+    });
+  }
+
+  Status RevokeStaffToken(std::string_view name) override {
+    return UpdateOne("revoking staff token", "UPDATE staff_tokens SET revoked = ? WHERE name = ?",
+                     1, std::string(name), "no staff token named '" + std::string(name) + "'");
+  }
+
+  Status AppendAudit(const AuditEntry& entry) override {
+    return Guard("writing audit log", [&]() -> Status {
+      auto lock = Lock();
+      Session s = pool_.get();
+      AuditEntry e = entry;
+      s << Sql("INSERT INTO audit_log(at_ms, staff_name, action, concern_id) VALUES(?, ?, ?, ?)"),
+          use(e.at_ms), use(e.staff_name), use(e.action), use(e.concern_id), now;
+      return OkStatus();
+    });
+  }
+
+  Result<std::vector<AuditEntry>> ListAudit(std::size_t limit) override {
+    return Guard("reading audit log", [&]() -> Result<std::vector<AuditEntry>> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      auto lim = static_cast<std::int64_t>(limit);
+      std::vector<std::int64_t> at;
+      std::vector<std::string> names;
+      std::vector<std::string> actions;
+      std::vector<std::string> concerns;
+      s << Sql(
+          "SELECT at_ms, staff_name, action, concern_id FROM audit_log ORDER BY seq DESC "
+          "LIMIT ?"),
+          use(lim), into(at), into(names), into(actions), into(concerns), now;
+      std::vector<AuditEntry> out;
+      for (std::size_t i = 0; i < at.size(); ++i) {
+        out.push_back(AuditEntry{at[i], names[i], actions[i], concerns[i]});
+      }
+      return out;
+    });
+  }
+
+ private:
+  // SQLite has one session and one writer: serialise access. PostgreSQL sessions come from the
+  // pool and need no lock.
+  std::unique_lock<std::mutex> Lock() {
+    if (dialect_ == Dialect::kSqlite) {
+      return std::unique_lock<std::mutex>(mu_);
+    }
+    return {};
+  }
+
+  std::string Sql(std::string_view text) const { return TranslateSql(dialect_, text); }
+
+  static constexpr std::size_t kPgRowsPerInsert = 200;
+
+  // One multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING id; returns how many rows were
+  // new. Throws Poco::Exception on database errors.
+  static std::size_t PgInsertEvents(Session& s, std::span<const EventRow* const> rows,
+                                    std::string& device, std::int64_t& now_ms) {
+    struct Bound {
+      std::string id;
+      std::int64_t device_time;
+      int priority;
+      std::string kind;
+      BLOB body;
+    };
+    std::vector<Bound> bound;
+    bound.reserve(rows.size());
+    std::string sql =
+        "INSERT INTO events(id, device_id, device_time_ms, received_ms, priority, kind, body) "
+        "VALUES ";
+    int n = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const EventRow& e = *rows[i];
+      bound.push_back(Bound{e.id, e.device_time_ms, e.priority, e.kind, ToBlob(e.body)});
+      sql += i == 0 ? "(" : ",(";
+      for (int col = 0; col < 7; ++col) {
+        sql += (col == 0 ? "$" : ",$") + std::to_string(++n);
+      }
+      sql += ")";
+    }
+    sql += " ON CONFLICT DO NOTHING RETURNING id";
+    std::vector<std::string> inserted;
+    Statement st(s);
+    st << sql, into(inserted);
+    for (Bound& b : bound) {  // `bound` is not resized again: the references stay valid
+      st, use(b.id), use(device), use(b.device_time), use(now_ms), use(b.priority), use(b.kind),
+          use(b.body);
+    }
+    st.execute();
+    return inserted.size();
+  }
+
+  template <typename A, typename B>
+  Status UpdateOne(std::string_view what, std::string_view sql, A a, B b,
+                   const std::string& not_found) {
+    return Guard(what, [&]() -> Status {
+      auto lock = Lock();
+      Session s = pool_.get();
+      Statement st(s);
+      st << Sql(sql), use(a), use(b);
+      if (st.execute() == 0) {
+        return NotFoundError(not_found);
+      }
+      return OkStatus();
+    });
+  }
+
+  Result<std::vector<DeviceRecord>> SelectDevices(std::string_view where, std::string arg) {
+    return Guard("reading devices", [&]() -> Result<std::vector<DeviceRecord>> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::vector<std::string> ids, groups, hostnames, oses, versions, machines, hashes;
+      std::vector<int> revoked;
+      std::vector<std::int64_t> enrolled, seen, policy_versions;
+      std::vector<BLOB> statuses;
+      Statement st(s);
+      st << Sql(
+          "SELECT id, group_name, hostname, os, agent_version, machine_hash, "
+          "credential_hash, revoked, enrolled_at_ms, last_seen_ms, policy_version, "
+          "last_status FROM devices " +
+          std::string(where) + " ORDER BY id"),
+          into(ids), into(groups), into(hostnames), into(oses), into(versions), into(machines),
+          into(hashes), into(revoked), into(enrolled), into(seen), into(policy_versions),
+          into(statuses);
+      if (!where.empty()) {
+        st, use(arg);
+      }
+      st.execute();
+      std::vector<DeviceRecord> out(ids.size());
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        out[i] = DeviceRecord{ids[i],
+                              groups[i],
+                              hostnames[i],
+                              oses[i],
+                              versions[i],
+                              machines[i],
+                              hashes[i],
+                              revoked[i] != 0,
+                              enrolled[i],
+                              seen[i],
+                              static_cast<std::uint64_t>(policy_versions[i]),
+                              FromBlob(statuses[i])};
+      }
+      return out;
+    });
+  }
+
+  // `args` are bound by reference to the `?` in `tail`, in order.
+  template <typename... Args>
+  Result<std::vector<Concern>> SelectConcerns(std::string_view tail, Args&... args) {
+    return Guard("reading concerns", [&]() -> Result<std::vector<Concern>> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::vector<std::string> ids, devices, groups, statuses, references, texts, users;
+      std::vector<std::int64_t> device_times, received;
+      std::vector<int> categories, anonymous, in_danger;
+      std::vector<BLOB> screenshots;
+      Statement st(s);
+      st << Sql(
+          "SELECT id, device_id, group_name, device_time_ms, received_ms, status, "
+          "reference, category, text, anonymous, in_danger, user_name, screenshot FROM "
+          "concerns " +
+          std::string(tail)),
+          into(ids), into(devices), into(groups), into(device_times), into(received),
+          into(statuses), into(references), into(categories), into(texts), into(anonymous),
+          into(in_danger), into(users), into(screenshots);
+      ((st, use(args)), ...);
+      st.execute();
+      std::vector<Concern> out;
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        WARD_ASSIGN_OR_RETURN(ConcernStatus status, ParseConcernStatus(statuses[i]));
+        out.push_back(Concern{ids[i], devices[i], groups[i], device_times[i], received[i], status,
+                              ConcernRow{references[i], categories[i], texts[i], anonymous[i] != 0,
+                                         in_danger[i] != 0, users[i], FromBlob(screenshots[i])}});
+      }
+      return out;
+    });
+  }
+
+  const Dialect dialect_;
+  const std::string conninfo_;
+  Poco::Data::SessionPool pool_;
+  std::mutex mu_;
+  int schema_version_ = 0;
+};
+
+void RegisterConnectors() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::PostgreSQL::Connector::registerConnector();
+  });
+}
+
+Result<std::unique_ptr<Storage>> OpenSql(Dialect dialect, const std::string& conninfo) {
+  RegisterConnectors();
+  return Guard("opening store", [&]() -> Result<std::unique_ptr<Storage>> {
+    auto storage = std::make_unique<SqlStorage>(
+        dialect, dialect == Dialect::kSqlite ? "SQLite" : "PostgreSQL", conninfo);
+    WARD_RETURN_IF_ERROR(storage->Open());
+    return std::unique_ptr<Storage>(std::move(storage));
+  });
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path) {
+  return OpenSql(Dialect::kSqlite, path);
+}
+
+Result<std::unique_ptr<Storage>> OpenPostgresStorage(const std::string& conninfo) {
+  return OpenSql(Dialect::kPostgres, conninfo);
+}
+
+Result<std::unique_ptr<Storage>> OpenStorage(std::string_view url) {
+  constexpr std::string_view kSqlite = "sqlite:";
+  constexpr std::string_view kPostgres = "postgresql:";
+  if (url.starts_with(kSqlite)) {
+    return OpenSqliteStorage(std::string(url.substr(kSqlite.size())));
+  }
+  if (url.starts_with(kPostgres)) {
+    return OpenPostgresStorage(std::string(url.substr(kPostgres.size())));
+  }
+  return InvalidArgumentError("storage must start with 'sqlite:' or 'postgresql:', got '" +
+                              std::string(url) + "'");
+}
+
+}  // namespace ward::collector

@@ -1,0 +1,655 @@
+// SPDX-License-Identifier: Apache-2.0
+// The collector end to end on loopback: real TLS (test CA), real SQLite or PostgreSQL store.
+#include "ward/collector/server/collector.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "ward/collector/storage/secrets.h"
+#include "ward/common/clock.h"
+#include "ward/common/random.h"
+#include "ward/common/uuid.h"
+#include "ward/testing/collector_support.h"
+#include "ward/testing/https_client.h"
+#include "ward/testing/postgres_server.h"
+#include "ward/v1/sync.pb.h"
+
+namespace ward::collector {
+namespace {
+
+using testing::HttpsConnection;
+using testing::HttpsResponse;
+
+class RecordingAlerter final : public ConcernAlerter {
+ public:
+  void OnNewConcern(const ConcernAlert& alert) override {
+    std::scoped_lock lock(mu_);
+    alerts_.push_back(alert);
+  }
+  std::vector<ConcernAlert> alerts() {
+    std::scoped_lock lock(mu_);
+    return alerts_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<ConcernAlert> alerts_;
+};
+
+struct EnrolledDevice {
+  std::string id;
+  std::string credential;
+  std::string Bearer() const { return "Bearer " + id + "." + credential; }
+};
+
+Poco::Dynamic::Var ParseJson(const std::string& body) { return Poco::JSON::Parser().parse(body); }
+
+class CollectorTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartWith(CollectorOptions{}); }
+
+  // Opens the store (SQLite unless `conninfo` is given), seeds it, starts a collector.
+  void StartWith(CollectorOptions options, const std::string& conninfo = "") {
+    collector_.reset();
+    store_.reset();
+    auto pki = testing::CreateTestPki(dir_.path());
+    ASSERT_TRUE(pki.has_value()) << pki.error().ToString();
+    pki_ = *pki;
+    auto store =
+        conninfo.empty()
+            ? OpenSqliteStorage((dir_.path() / ("c" + std::to_string(++starts_) + ".db")).string())
+            : OpenPostgresStorage(conninfo);
+    ASSERT_TRUE(store.has_value()) << store.error().ToString();
+    store_ = std::move(*store);
+    auto signer = testing::PolicySigner::Generate();
+    ASSERT_TRUE(signer.has_value());
+    signer_ = std::move(*signer);
+    ASSERT_TRUE(store_->CreateGroup({"learners-under-18", signer_->public_key_hex()}).has_value());
+    secret_ = NewSecret("wes_");
+    ASSERT_TRUE(
+        store_->AddEnrolmentSecret(HashSecret(secret_), "learners-under-18", 1).has_value());
+    for (auto [name, role] : {std::pair{"it", StaffRole::kIt}, std::pair{"dsl", StaffRole::kDsl},
+                              std::pair{"viewer", StaffRole::kViewer}}) {
+      tokens_[name] = NewSecret("wst_");
+      ASSERT_TRUE(
+          store_->CreateStaffToken(std::string("staff-") + name, role, HashSecret(tokens_[name]), 1)
+              .has_value());
+    }
+    options_ = options;
+    options_.port = 0;
+    options_.tls_cert = pki_.server_cert;
+    options_.tls_key = pki_.server_key;
+    auto c = Collector::Start(options_, *store_, alerter_, SystemClock());
+    ASSERT_TRUE(c.has_value()) << c.error().ToString();
+    collector_ = std::move(*c);
+    auto tls = testing::TlsClientContext::Create(pki_.ca_cert);
+    ASSERT_TRUE(tls.has_value());
+    tls_ = *tls;
+  }
+
+  std::unique_ptr<HttpsConnection> Connect(std::uint16_t port = 0) {
+    auto c = HttpsConnection::Connect(tls_, port == 0 ? collector_->port() : port);
+    EXPECT_TRUE(c.has_value()) << c.error().ToString();
+    return c.has_value() ? std::move(*c) : nullptr;
+  }
+
+  HttpsResponse Post(const std::string& path, const std::string& body, const std::string& auth = "",
+                     std::uint16_t port = 0) {
+    auto conn = Connect(port);
+    if (!conn) {
+      return {};
+    }
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!auth.empty()) {
+      headers.emplace_back("Authorization", auth);
+    }
+    auto r = conn->Request("POST", path, body, headers);
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    return r.value_or(HttpsResponse{});
+  }
+
+  HttpsResponse Staff(const std::string& method, const std::string& path, const std::string& role,
+                      const std::string& body = "",
+                      const std::string& content_type = "application/json") {
+    auto conn = Connect();
+    if (!conn) {
+      return {};
+    }
+    auto r = conn->Request(method, path, body, {{"Authorization", "Bearer " + tokens_[role]}},
+                           content_type);
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    return r.value_or(HttpsResponse{});
+  }
+
+  EnrolledDevice Enrol(const std::string& machine = "", std::uint16_t port = 0) {
+    ward::v1::EnrolRequest req;
+    req.set_enrolment_secret(secret_);
+    req.set_hostname("laptop-1");
+    req.set_os("debian 12");
+    req.set_agent_version("0.1.0");
+    req.set_machine_hash(machine.empty() ? NewSecret() : machine);
+    HttpsResponse r = Post("/v1/enrol", req.SerializeAsString(), "", port);
+    EXPECT_EQ(r.status, 200) << r.body;
+    ward::v1::EnrolResponse out;
+    EXPECT_TRUE(out.ParseFromString(r.body));
+    EXPECT_EQ(out.group(), "learners-under-18");
+    return {out.device_id(), out.credential()};
+  }
+
+  std::string NewEventId() { return ids_.Next().ToString(); }
+
+  ward::v1::Event UsbEvent() {
+    ward::v1::Event e;
+    e.set_id(NewEventId());
+    e.set_priority(ward::v1::PRIORITY_HIGH);
+    e.mutable_device_time()->set_seconds(1'700'000'000);
+    e.mutable_usb()->set_kind(ward::v1::UsbEvent::KIND_DECIDED);
+    e.mutable_usb()->mutable_device()->set_device_id("0781:5567");
+    return e;
+  }
+
+  ward::v1::Event ConcernEvent(const std::string& text) {
+    ward::v1::Event e;
+    e.set_id(NewEventId());
+    e.set_priority(ward::v1::PRIORITY_CRITICAL);
+    e.set_user("learner1");
+    auto* c = e.mutable_concern();
+    c->set_reference("K7QF-2M9X");
+    c->set_category(ward::v1::CONCERN_CATEGORY_BULLYING);
+    c->set_text(text);
+    c->set_in_danger(true);
+    return e;
+  }
+
+  ward::v1::EventBatchAck Upload(const EnrolledDevice& d, const ward::v1::EventBatch& batch) {
+    HttpsResponse r = Post("/v1/events", batch.SerializeAsString(), d.Bearer());
+    EXPECT_EQ(r.status, 200) << r.body;
+    ward::v1::EventBatchAck ack;
+    EXPECT_TRUE(ack.ParseFromString(r.body));
+    return ack;
+  }
+
+  static ward::v1::ErrorBody ErrorOf(const HttpsResponse& r) {
+    ward::v1::ErrorBody e;
+    EXPECT_TRUE(e.ParseFromString(r.body));
+    return e;
+  }
+
+  HttpsResponse Push(std::uint64_t version, const std::string& role = "it") {
+    auto bytes = signer_->SignedPolicyBytes(version);
+    EXPECT_TRUE(bytes.has_value());
+    return Staff("POST", "/v1/staff/policy?group=learners-under-18", role, *bytes,
+                 "application/x-protobuf");
+  }
+
+  // A long-poll on its own connection, on its own thread.
+  std::future<ward::v1::PolicyFetchResponse> LongPoll(const EnrolledDevice& d,
+                                                      std::uint64_t current, std::uint32_t wait,
+                                                      std::uint16_t port = 0) {
+    auto conn = Connect(port);
+    return std::async(std::launch::async,
+                      [conn = std::shared_ptr<HttpsConnection>(std::move(conn)), d, current, wait] {
+                        ward::v1::PolicyFetchRequest req;
+                        req.set_current_version(current);
+                        req.set_wait_seconds(wait);
+                        ward::v1::PolicyFetchResponse out;
+                        if (!conn) {
+                          return out;
+                        }
+                        auto r = conn->Request("POST", "/v1/policy", req.SerializeAsString(),
+                                               {{"Authorization", d.Bearer()}});
+                        if (r.has_value() && r->status == 200) {
+                          out.ParseFromString(r->body);
+                        }
+                        return out;
+                      });
+  }
+
+  testing::TempDir dir_;
+  testing::TestPki pki_;
+  std::unique_ptr<Storage> store_;
+  std::unique_ptr<testing::PolicySigner> signer_;
+  std::string secret_;
+  std::map<std::string, std::string> tokens_;
+  CollectorOptions options_;
+  RecordingAlerter alerter_;
+  std::unique_ptr<Collector> collector_;
+  std::shared_ptr<testing::TlsClientContext> tls_;
+  UuidV7Generator ids_{SystemClock(), SystemRandom()};
+  int starts_ = 0;
+};
+
+TEST_F(CollectorTest, ServesTls13ByDefault) {
+  auto conn = Connect();
+  ASSERT_NE(conn, nullptr);
+  EXPECT_EQ(conn->NegotiatedProtocol(), "TLSv1.3");
+  auto r = conn->Request("GET", "/healthz");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "ok\n");
+}
+
+TEST_F(CollectorTest, ClientTrustingAnotherCaRefusesTheServer) {
+  testing::TempDir other;
+  auto other_pki = testing::CreateTestPki(other.path());
+  ASSERT_TRUE(other_pki.has_value());
+  auto tls = testing::TlsClientContext::Create(other_pki->ca_cert);
+  ASSERT_TRUE(tls.has_value());
+  auto conn = HttpsConnection::Connect(*tls, collector_->port());
+  ASSERT_FALSE(conn.has_value());
+  EXPECT_NE(conn.error().message().find("certificate verify failed"), std::string::npos)
+      << conn.error().message();
+}
+
+TEST_F(CollectorTest, SecondCollectorCannotTakeTheSamePort) {
+  CollectorOptions o = options_;
+  o.port = collector_->port();
+  auto second = Collector::Start(o, *store_, alerter_, SystemClock());
+  ASSERT_FALSE(second.has_value());
+  EXPECT_NE(second.error().message().find("bind"), std::string::npos);
+}
+
+TEST_F(CollectorTest, EnrolUploadAndDuplicateUploadIsAckedButStoredOnce) {
+  const EnrolledDevice d = Enrol();
+  ward::v1::EventBatch batch;
+  *batch.add_events() = UsbEvent();
+  *batch.add_events() = UsbEvent();
+  auto ack = Upload(d, batch);
+  ASSERT_EQ(ack.acked_ids_size(), 2);
+  EXPECT_EQ(ack.acked_ids(0), batch.events(0).id());
+  auto again = Upload(d, batch);
+  EXPECT_EQ(again.acked_ids_size(), 2);
+  EXPECT_EQ(*store_->CountEvents(), 2u);
+  auto events = store_->ListEvents(0, 10);
+  ASSERT_TRUE(events.has_value());
+  EXPECT_EQ(events->front().device_id, d.id);
+  ward::v1::Event stored;
+  ASSERT_TRUE(stored.ParseFromString(events->front().body));
+  EXPECT_EQ(stored.usb().device().device_id(), "0781:5567");
+}
+
+TEST_F(CollectorTest, MalformedEventsAreRejectedOneByOneAndTheRestStored) {
+  const EnrolledDevice d = Enrol();
+  ward::v1::EventBatch batch;
+  *batch.add_events() = UsbEvent();
+  batch.add_events()->set_id("not-a-uuid");
+  auto ack = Upload(d, batch);
+  EXPECT_EQ(ack.acked_ids_size(), 1);
+  ASSERT_EQ(ack.rejected_size(), 1);
+  EXPECT_EQ(ack.rejected(0).id(), "not-a-uuid");
+  EXPECT_EQ(ack.rejected(0).reason(), "id is not a UUID");
+}
+
+TEST_F(CollectorTest, ReEnrolmentKeepsTheDeviceAndReplacesTheCredential) {
+  const EnrolledDevice first = Enrol("machine-42");
+  const EnrolledDevice second = Enrol("machine-42");
+  EXPECT_EQ(first.id, second.id);
+  EXPECT_NE(first.credential, second.credential);
+  ward::v1::EventBatch batch;
+  *batch.add_events() = UsbEvent();
+  EXPECT_EQ(Post("/v1/events", batch.SerializeAsString(), first.Bearer()).status, 401);
+  EXPECT_EQ(Post("/v1/events", batch.SerializeAsString(), second.Bearer()).status, 200);
+}
+
+TEST_F(CollectorTest, UnknownEnrolmentSecretIs401) {
+  ward::v1::EnrolRequest req;
+  req.set_enrolment_secret("wes_guess");
+  HttpsResponse r = Post("/v1/enrol", req.SerializeAsString());
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(ErrorOf(r).message(), "unknown enrolment secret");
+}
+
+TEST_F(CollectorTest, UnknownWrongOrRevokedDeviceIs401) {
+  const EnrolledDevice d = Enrol();
+  ward::v1::EventBatch batch;
+  *batch.add_events() = UsbEvent();
+  const std::string body = batch.SerializeAsString();
+  EXPECT_EQ(Post("/v1/events", body, "").status, 401);
+  EXPECT_EQ(Post("/v1/events", body, "Bearer nobody.secret").status, 401);
+  EXPECT_EQ(Post("/v1/events", body, "Bearer " + d.id + ".wrong").status, 401);
+  HttpsResponse revoke = Staff("POST", "/v1/staff/devices/" + d.id + "/revoke", "it");
+  ASSERT_EQ(revoke.status, 200) << revoke.body;
+  HttpsResponse r = Post("/v1/events", body, d.Bearer());
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(ErrorOf(r).message(), "this device has been revoked");
+  EXPECT_EQ(*store_->CountEvents(), 0u);
+}
+
+TEST_F(CollectorTest, MalformedProtobufIs400WithTheReason) {
+  const EnrolledDevice d = Enrol();
+  HttpsResponse r = Post("/v1/events", std::string("\xff\xff\xff\xff", 4), d.Bearer());
+  EXPECT_EQ(r.status, 400);
+  const auto e = ErrorOf(r);
+  EXPECT_EQ(e.code(), "INVALID_ARGUMENT");
+  EXPECT_EQ(e.message(), "the body is not a valid ward.v1.EventBatch");
+}
+
+TEST_F(CollectorTest, OversizedBodyIs413AndOtherDevicesCarryOn) {
+  CollectorOptions o;
+  o.max_body_bytes = 1024;
+  StartWith(o);
+  ASSERT_FALSE(HasFatalFailure());
+  const EnrolledDevice big = Enrol();
+  const EnrolledDevice small = Enrol();
+  ward::v1::EventBatch batch;
+  for (int i = 0; i < 50; ++i) {
+    *batch.add_events() = UsbEvent();
+  }
+  ASSERT_GT(batch.ByteSizeLong(), 1024u);
+  HttpsResponse r = Post("/v1/events", batch.SerializeAsString(), big.Bearer());
+  EXPECT_EQ(r.status, 413);
+  ward::v1::EventBatch one;
+  *one.add_events() = UsbEvent();
+  EXPECT_EQ(Upload(small, one).acked_ids_size(), 1);
+  EXPECT_EQ(*store_->CountEvents(), 1u);
+}
+
+TEST_F(CollectorTest, TooManyRequestsIs429WithRetryAfterAndOnlyForThatDevice) {
+  CollectorOptions o;
+  o.device_burst = 3;
+  o.device_rate_per_second = 0.2;
+  StartWith(o);
+  ASSERT_FALSE(HasFatalFailure());
+  const EnrolledDevice noisy = Enrol();
+  const EnrolledDevice quiet = Enrol();
+  ward::v1::DeviceStatus status;
+  status.set_policy_version(0);
+  const std::string body = status.SerializeAsString();
+  auto conn = Connect();
+  ASSERT_NE(conn, nullptr);
+  int limited = 0;
+  std::string retry_after;
+  for (int i = 0; i < 6; ++i) {
+    auto r = conn->Request("POST", "/v1/status", body, {{"Authorization", noisy.Bearer()}});
+    ASSERT_TRUE(r.has_value());
+    if (r->status == 429) {
+      ++limited;
+      retry_after = r->headers["retry-after"];
+    }
+  }
+  EXPECT_EQ(limited, 3);
+  EXPECT_FALSE(retry_after.empty());
+  EXPECT_GE(std::stoi(retry_after), 1);
+  EXPECT_EQ(Post("/v1/status", body, quiet.Bearer()).status, 200);
+}
+
+TEST_F(CollectorTest, StatusIsRecordedOnTheDevice) {
+  const EnrolledDevice d = Enrol();
+  ward::v1::DeviceStatus status;
+  status.set_agent_version("0.2.0");
+  status.set_policy_version(7);
+  EXPECT_EQ(Post("/v1/status", status.SerializeAsString(), d.Bearer()).status, 200);
+  auto device = store_->GetDevice(d.id);
+  ASSERT_TRUE(device.has_value());
+  EXPECT_EQ(device->policy_version, 7u);
+}
+
+TEST_F(CollectorTest, PolicyFetchAnswersAtOnceWhenNewerExists) {
+  const EnrolledDevice d = Enrol();
+  ASSERT_EQ(Push(3).status, 200);
+  auto r = LongPoll(d, 1, 30).get();
+  ASSERT_TRUE(r.has_policy());
+  EXPECT_EQ(r.latest_version(), 3u);
+  ward::v1::Policy p;
+  ASSERT_TRUE(p.ParseFromString(r.policy().policy()));
+  EXPECT_EQ(p.version(), 3u);
+}
+
+TEST_F(CollectorTest, LongPollTimesOutWithTheLatestVersion) {
+  const EnrolledDevice d = Enrol();
+  ASSERT_EQ(Push(2).status, 200);
+  auto r = LongPoll(d, 2, 1).get();
+  EXPECT_FALSE(r.has_policy());
+  EXPECT_EQ(r.latest_version(), 2u);
+}
+
+TEST_F(CollectorTest, PushWakesEveryWaitingLongPollAtOnce) {
+  std::vector<EnrolledDevice> devices;
+  for (int i = 0; i < 20; ++i) {
+    devices.push_back(Enrol());
+  }
+  std::vector<std::future<ward::v1::PolicyFetchResponse>> polls;
+  for (const auto& d : devices) {
+    polls.push_back(LongPoll(d, 0, 30));
+  }
+  // Wait until all 20 are parked, then push once.
+  for (int i = 0; i < 200; ++i) {
+    auto m = Staff("GET", "/metrics", "it");
+    if (m.body.find("ward_collector_long_polls_waiting 20\n") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_EQ(Push(1).status, 200);
+  for (auto& f : polls) {
+    auto r = f.get();
+    EXPECT_TRUE(r.has_policy());
+    EXPECT_EQ(r.latest_version(), 1u);
+  }
+}
+
+TEST_F(CollectorTest, PushRefusesBadSignatureRollbackAndNonItStaff) {
+  auto other = testing::PolicySigner::Generate();
+  ASSERT_TRUE(other.has_value());
+  auto forged = (*other)->SignedPolicyBytes(5);
+  ASSERT_TRUE(forged.has_value());
+  HttpsResponse bad = Staff("POST", "/v1/staff/policy?group=learners-under-18", "it", *forged,
+                            "application/x-protobuf");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("policy refused: "), std::string::npos) << bad.body;
+  ASSERT_EQ(Push(5).status, 200);
+  HttpsResponse rollback = Push(4);
+  EXPECT_EQ(rollback.status, 409);
+  EXPECT_EQ(Push(6, "dsl").status, 403);
+  EXPECT_EQ(Push(6, "viewer").status, 403);
+  EXPECT_EQ(Staff("POST", "/v1/staff/policy", "it", "x").status, 400);
+  auto latest = store_->LatestPolicy("learners-under-18");
+  ASSERT_TRUE(latest.has_value() && latest->has_value());
+  EXPECT_EQ((*latest)->version, 5u);
+}
+
+TEST_F(CollectorTest, StaffNeedAValidToken) {
+  auto conn = Connect();
+  auto r = conn->Request("GET", "/v1/staff/devices", "", {{"Authorization", "Bearer wst_no"}});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 401);
+}
+
+TEST_F(CollectorTest, ConcernsAreFullForTheDslRedactedForItHiddenFromViewersAndAudited) {
+  const EnrolledDevice d = Enrol();
+  ward::v1::EventBatch batch;
+  *batch.add_events() = ConcernEvent("an older boy keeps messaging me");
+  const std::string concern_id = batch.events(0).id();
+  Upload(d, batch);
+  Upload(d, batch);  // duplicate: no second alert
+  ASSERT_EQ(alerter_.alerts().size(), 1u);
+  EXPECT_EQ(alerter_.alerts()[0].concern_id, concern_id);
+  EXPECT_TRUE(alerter_.alerts()[0].in_danger);
+
+  HttpsResponse dsl = Staff("GET", "/v1/staff/concerns", "dsl");
+  ASSERT_EQ(dsl.status, 200);
+  EXPECT_NE(dsl.body.find("an older boy keeps messaging me"), std::string::npos);
+  HttpsResponse it = Staff("GET", "/v1/staff/concerns", "it");
+  ASSERT_EQ(it.status, 200);
+  EXPECT_EQ(it.body.find("older boy"), std::string::npos);
+  EXPECT_EQ(it.body.find("learner1"), std::string::npos);
+  EXPECT_NE(it.body.find(concern_id), std::string::npos);
+  EXPECT_EQ(Staff("GET", "/v1/staff/concerns", "viewer").status, 403);
+
+  HttpsResponse one = Staff("GET", "/v1/staff/concerns/" + concern_id, "dsl");
+  ASSERT_EQ(one.status, 200);
+  auto obj = ParseJson(one.body).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(obj->getValue<std::string>("text"), "an older boy keeps messaging me");
+  EXPECT_EQ(obj->getValue<std::string>("user"), "learner1");
+
+  HttpsResponse events_it = Staff("GET", "/v1/staff/events", "it");
+  ASSERT_EQ(events_it.status, 200);
+  EXPECT_EQ(events_it.body.find("older boy"), std::string::npos);
+  EXPECT_NE(events_it.body.find("K7QF-2M9X"), std::string::npos);
+
+  auto audit = store_->ListAudit(100);
+  ASSERT_TRUE(audit.has_value());
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const AuditEntry& a : *audit) {
+    EXPECT_EQ(a.concern_id, concern_id);
+    seen.insert({a.staff_name, a.action});
+  }
+  EXPECT_TRUE(seen.contains({"staff-dsl", "concern.list"}));
+  EXPECT_TRUE(seen.contains({"staff-dsl", "concern.read"}));
+  EXPECT_TRUE(seen.contains({"staff-it", "concern.list.redacted"}));
+  EXPECT_FALSE(seen.contains({"staff-viewer", "concern.list"}));
+}
+
+TEST_F(CollectorTest, OnlyTheDslKeepsTheIncidentLog) {
+  const EnrolledDevice d = Enrol();
+  ward::v1::EventBatch batch;
+  *batch.add_events() = ConcernEvent("help");
+  const std::string id = batch.events(0).id();
+  Upload(d, batch);
+  EXPECT_EQ(
+      Staff("POST", "/v1/staff/concerns/" + id + "/status", "it", R"({"status":"closed"})").status,
+      403);
+  EXPECT_EQ(Staff("POST", "/v1/staff/concerns/" + id + "/status", "dsl", R"({"status":"referred"})")
+                .status,
+            200);
+  EXPECT_EQ(
+      Staff("POST", "/v1/staff/concerns/" + id + "/status", "dsl", R"({"status":"gone"})").status,
+      400);
+  EXPECT_EQ(Staff("POST", "/v1/staff/concerns/" + id + "/notes", "dsl", R"({"text":"called home"})")
+                .status,
+            200);
+  EXPECT_EQ(Staff("POST", "/v1/staff/concerns/" + id + "/notes", "dsl", "{not json").status, 400);
+  auto concern = store_->GetConcern(id);
+  ASSERT_TRUE(concern.has_value());
+  EXPECT_EQ(concern->status, ConcernStatus::kReferred);
+  auto notes = store_->ListConcernNotes(id);
+  ASSERT_TRUE(notes.has_value());
+  ASSERT_EQ(notes->size(), 2u);  // the status change is part of the incident log
+  EXPECT_EQ((*notes)[0].text, "status set to referred");
+  EXPECT_EQ((*notes)[0].author, "staff-dsl");
+  EXPECT_EQ((*notes)[1].text, "called home");
+  EXPECT_EQ((*notes)[1].author, "staff-dsl");
+  HttpsResponse audit = Staff("GET", "/v1/staff/audit", "dsl");
+  EXPECT_NE(audit.body.find("concern.note"), std::string::npos);
+  EXPECT_EQ(Staff("GET", "/v1/staff/audit", "it").status, 403);
+}
+
+TEST_F(CollectorTest, DevicesAndMetricsAreListed) {
+  const EnrolledDevice d = Enrol();
+  HttpsResponse devices = Staff("GET", "/v1/staff/devices", "viewer");
+  ASSERT_EQ(devices.status, 200);
+  auto arr = ParseJson(devices.body).extract<Poco::JSON::Array::Ptr>();
+  ASSERT_EQ(arr->size(), 1u);
+  EXPECT_EQ(arr->getObject(0)->getValue<std::string>("id"), d.id);
+  HttpsResponse m = Staff("GET", "/metrics", "viewer");
+  EXPECT_NE(m.body.find("ward_collector_requests_total{endpoint=\"/v1/enrol\",status=\"200\"} 1"),
+            std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("# TYPE ward_collector_long_polls_waiting gauge"), std::string::npos);
+}
+
+TEST_F(CollectorTest, RequestWithoutContentLengthFramingIsRefused) {
+  auto conn = Connect();
+  ASSERT_TRUE(
+      conn->WriteRaw("POST /v1/events HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").has_value());
+  auto r = conn->ReadResponse();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 411);
+  auto garbage = Connect();
+  ASSERT_TRUE(garbage->WriteRaw("HELLO\r\n\r\n").has_value());
+  auto g = garbage->ReadResponse();
+  ASSERT_TRUE(g.has_value());
+  EXPECT_EQ(g->status, 400);
+}
+
+// Two collectors share one PostgreSQL: a push through one wakes long-polls held by the other.
+TEST(CollectorPostgresTest, PushOnOneCollectorWakesLongPollsOnAnother) {
+  auto pg = testing::PostgresServer::Start();
+  ASSERT_TRUE(pg.has_value()) << pg.error().ToString();
+  auto conninfo = (*pg)->CreateDatabase("two_collectors");
+  ASSERT_TRUE(conninfo.has_value());
+
+  testing::TempDir dir;
+  auto pki = testing::CreateTestPki(dir.path());
+  ASSERT_TRUE(pki.has_value());
+  auto store_a = OpenPostgresStorage(*conninfo);
+  auto store_b = OpenPostgresStorage(*conninfo);
+  ASSERT_TRUE(store_a.has_value() && store_b.has_value());
+  auto signer = testing::PolicySigner::Generate();
+  ASSERT_TRUE(signer.has_value());
+  ASSERT_TRUE((*store_a)->CreateGroup({"g", (*signer)->public_key_hex()}).has_value());
+  const std::string secret = NewSecret("wes_");
+  ASSERT_TRUE((*store_a)->AddEnrolmentSecret(HashSecret(secret), "g", 1).has_value());
+  const std::string token = NewSecret("wst_");
+  ASSERT_TRUE((*store_a)->CreateStaffToken("it", StaffRole::kIt, HashSecret(token), 1));
+
+  CollectorOptions o;
+  o.port = 0;
+  o.tls_cert = pki->server_cert;
+  o.tls_key = pki->server_key;
+  RecordingAlerter alerter;
+  auto a = Collector::Start(o, **store_a, alerter, SystemClock());
+  auto b = Collector::Start(o, **store_b, alerter, SystemClock());
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  auto tls = testing::TlsClientContext::Create(pki->ca_cert);
+  ASSERT_TRUE(tls.has_value());
+
+  ward::v1::EnrolRequest enrol;
+  enrol.set_enrolment_secret(secret);
+  auto conn_b = HttpsConnection::Connect(*tls, (*b)->port());
+  ASSERT_TRUE(conn_b.has_value());
+  auto er = (*conn_b)->Request("POST", "/v1/enrol", enrol.SerializeAsString());
+  ASSERT_TRUE(er.has_value());
+  ward::v1::EnrolResponse device;
+  ASSERT_TRUE(device.ParseFromString(er->body));
+
+  auto poll = std::async(std::launch::async, [&] {
+    ward::v1::PolicyFetchRequest req;
+    req.set_wait_seconds(30);
+    auto r = (*conn_b)->Request(
+        "POST", "/v1/policy", req.SerializeAsString(),
+        {{"Authorization", "Bearer " + device.device_id() + "." + device.credential()}});
+    ward::v1::PolicyFetchResponse out;
+    if (r.has_value()) {
+      out.ParseFromString(r->body);
+    }
+    return out;
+  });
+  // Wait until the poll is parked on B, so the wake-up can only come through NOTIFY.
+  auto metrics_b = HttpsConnection::Connect(*tls, (*b)->port());
+  ASSERT_TRUE(metrics_b.has_value());
+  bool parked = false;
+  for (int i = 0; i < 400 && !parked; ++i) {
+    auto m = (*metrics_b)->Request("GET", "/metrics");
+    ASSERT_TRUE(m.has_value());
+    parked = m->body.find("ward_collector_long_polls_waiting 1\n") != std::string::npos;
+    if (!parked) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+  }
+  ASSERT_TRUE(parked);
+  auto policy = (*signer)->SignedPolicyBytes(1);
+  ASSERT_TRUE(policy.has_value());
+  auto conn_a = HttpsConnection::Connect(*tls, (*a)->port());
+  ASSERT_TRUE(conn_a.has_value());
+  auto pushed = (*conn_a)->Request("POST", "/v1/staff/policy?group=g", *policy,
+                                   {{"Authorization", "Bearer " + token}});
+  ASSERT_TRUE(pushed.has_value());
+  ASSERT_EQ(pushed->status, 200) << pushed->body;
+  auto r = poll.get();
+  EXPECT_TRUE(r.has_policy());
+  EXPECT_EQ(r.latest_version(), 1u);
+  (*a)->Stop();
+  (*b)->Stop();
+}
+
+}  // namespace
+}  // namespace ward::collector

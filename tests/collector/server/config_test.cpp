@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "ward/collector/server/config.h"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "ward/testing/collector_support.h"
+
+namespace ward::collector {
+namespace {
+
+TEST(ServeConfigTest, FlagsOverrideTheFileAndDataDirSuppliesDefaults) {
+  testing::TempDir dir;
+  const auto file = dir.path() / "collector.conf";
+  std::ofstream(file) << "# comment\nlisten = 0.0.0.0:9000\nworkers = 2  # trailing\n";
+  ConfigValues v;
+  ASSERT_TRUE(v.LoadFile(file).has_value());
+  const std::vector<std::string> args = {"--workers", "8", "--data-dir=/srv/ward", "extra"};
+  auto positional = v.ApplyFlags(args);
+  ASSERT_TRUE(positional.has_value());
+  EXPECT_EQ(*positional, std::vector<std::string>{"extra"});
+  auto c = ResolveServeConfig(v);
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c->options.listen_address, "0.0.0.0");
+  EXPECT_EQ(c->options.port, 9000);
+  EXPECT_EQ(c->options.worker_threads, 8);
+  EXPECT_EQ(c->storage_url, "sqlite:/srv/ward/collector.db");
+  EXPECT_EQ(c->options.tls_cert, "/srv/ward/server.pem");
+}
+
+TEST(ServeConfigTest, MalformedValuesNameTheKey) {
+  ConfigValues v;
+  v.Set("storage", "sqlite:x.db");
+  v.Set("workers", "many");
+  auto c = ResolveServeConfig(v);
+  ASSERT_FALSE(c.has_value());
+  EXPECT_NE(c.error().message().find("'workers'"), std::string::npos);
+  ConfigValues no_store;
+  EXPECT_FALSE(ResolveServeConfig(no_store).has_value());
+}
+
+TEST(ServeConfigTest, MalformedFileLineIsReportedWithItsNumber) {
+  testing::TempDir dir;
+  const auto file = dir.path() / "bad.conf";
+  std::ofstream(file) << "listen = 1.2.3.4:5\nthis line has no equals\n";
+  ConfigValues v;
+  auto s = v.LoadFile(file);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_NE(s.error().message().find(":2:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ward::collector
