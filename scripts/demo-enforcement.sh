@@ -3,9 +3,11 @@
 # Ward's application allowlist, enforced for real but in a safe scope: run as root, it re-runs
 # itself inside `unshare -m --propagation private`, mounts a tmpfs there and lets ward-agent
 # watch only that tmpfs. Nothing outside this private mount namespace is checked or held.
-#   usage: scripts/demo-enforcement.sh <path to ward-agent>
+# Policies are signed with wardctl and verified by the agent against the pinned public key.
+#   usage: scripts/demo-enforcement.sh <path to ward-agent> <path to wardctl>
 set -euo pipefail
-agent=${1:?usage: $0 <path to ward-agent>}
+agent=${1:?usage: $0 <path to ward-agent> <path to wardctl>}
+wardctl=${2:?usage: $0 <path to ward-agent> <path to wardctl>}
 if [[ $(id -u) -ne 0 ]]; then
   echo "(skipped: the enforcement demo needs root for fanotify)"
   exit 0
@@ -25,7 +27,8 @@ finish() {
 trap finish EXIT
 
 cp /bin/true "$dir/game"
-policy() {  # policy <version> <rules json>
+"$wardctl" keygen --out-dir "$dir/keys" >/dev/null
+policy() {  # policy <version> <rules json>: writes the signed bundle the agent reads
   cat >"$dir/policy.json" <<JSON
 {"version": $1, "issued_at": "2026-09-01T08:00:00Z", "mode": "MODE_ENFORCE", "name": "demo",
  "audience": "AUDIENCE_ADULT", "aup": {"version": 1, "title": "Using this laptop", "text_adult": "Be kind and safe."},
@@ -34,10 +37,15 @@ policy() {  # policy <version> <rules json>
           "default_message": "This program isn't allowed on this laptop. Ask IT if you need it.",
           "rules": [$2]}}
 JSON
+  "$wardctl" policy sign "$dir/policy.json" --key "$dir/keys/ward-policy.key" --out "$dir/policy.bundle.new" >/dev/null
+  mv "$dir/policy.bundle.new" "$dir/policy.bundle"
 }
 policy 1 ""
 cat >"$dir/agent.conf" <<CONF
-policy_file = $dir/policy.json
+policy_bundle = $dir/policy.bundle
+policy_key = $dir/keys/ward-policy.pub
+state_dir = $dir/state
+ipc = off
 status_file = $dir/agent.status
 store = off
 usb = off
@@ -55,7 +63,7 @@ for _ in $(seq 100); do grep -q state=running "$dir/agent.status" 2>/dev/null &&
 echo "-- policy 1: only listed programs may run; 'game' is not listed"
 if "$dir/game"; then echo "game ran (unexpected)"; exit 1; else echo "game was refused (exit $?)"; fi
 
-echo "-- policy 2 allows game by its sha256; SIGHUP reloads"
+echo "-- policy 2 (signed) allows game by its sha256; SIGHUP reloads"
 policy 2 "{\"id\": \"allow-game\", \"action\": \"APP_ACTION_ALLOW\", \"sha256\": \"$(sha256sum "$dir/game" | cut -d' ' -f1)\"}"
 kill -HUP "$agent_pid"
 for _ in $(seq 100); do grep -q "policy 2" "$dir/agent.status" && break; sleep 0.05; done

@@ -92,6 +92,10 @@ collector_pid=""
 echo "collector stopped"
 
 say "enforcement, safely: a program outside the allowlist, then a new policy"
-bash scripts/demo-enforcement.sh "$bin/agent/app/ward-agent"
+bash scripts/demo-enforcement.sh "$bin/agent/app/ward-agent" "$wardctl"
+
+say "a learner reports a concern: through the agent's socket into its encrypted store"
+bash scripts/demo-concern.sh "$bin/agent/app/ward-agent" "$work/under18.bundle" \
+  "$work/keys/ward-policy.pub"
 
 say "done"

@@ -50,14 +50,6 @@ class StoreEventSink final : public core::EventSink {
   std::atomic<std::uint64_t> failed_{0};
 };
 
-// Until the tray IPC server is wired in: notices are logged at debug level.
-class LogNoticeSink final : public core::NoticeSink {
- public:
-  void Notify(v1::Notice notice) override {
-    log::Debug("notice", {{"notice", notice.ShortDebugString()}});
-  }
-};
-
 platform::ExecVerdict VerdictFor(core::FailureReason reason) {
   return core::ActionFor(reason) == core::FailureAction::kFailOpen ? platform::ExecVerdict::kAllow
                                                                    : platform::ExecVerdict::kDeny;
@@ -103,7 +95,7 @@ Result<std::unique_ptr<AgentDeps>> AgentDeps::Create(const AgentConfig& config,
     }
   }
   deps->events = events != nullptr ? std::move(events) : std::make_unique<LogEventSink>();
-  deps->notices = notices != nullptr ? std::move(notices) : std::make_unique<LogNoticeSink>();
+  deps->notices = std::make_unique<NoticeBridge>(std::move(notices));
   deps->factory = std::make_unique<core::EventFactory>(SystemClock(), SystemRandom());
   deps->failures = std::make_unique<core::FailurePolicy>(*deps->events, *deps->factory);
   if (!store_error.empty()) {
@@ -164,16 +156,21 @@ Result<std::unique_ptr<AgentDeps>> AgentDeps::Create(const AgentConfig& config,
 Agent::~Agent() { Stop(); }
 
 Status Agent::Start() {
-  WARD_ASSIGN_OR_RETURN(policy_, LoadPolicyFile(deps_->config.policy_file));
+  WARD_ASSIGN_OR_RETURN(auto initial, LoadStartPolicy());
+  {
+    std::scoped_lock lock(policy_mu_);
+    policy_ = initial;
+  }
   if (deps_->usb != nullptr) {
-    deps_->usb->Start(policy_);
+    deps_->usb->Start(initial);
   }
   if (deps_->exec != nullptr) {
-    deps_->exec->Start(policy_);
+    deps_->exec->Start(initial);
   }
   if (deps_->settings != nullptr) {
-    deps_->settings->Start(policy_);
+    deps_->settings->Start(initial);
   }
+  StartIpc();
   running_ = true;
   RecordAgent(v1::AgentEvent::KIND_STARTED, Summary());
   for (const auto& d : deps_->degraded) {
@@ -184,31 +181,22 @@ Status Agent::Start() {
 }
 
 Status Agent::Reload() {
-  auto next = LoadPolicyFile(deps_->config.policy_file);
-  if (next.has_value() && (*next)->policy.version() < policy_->policy.version()) {
+  if (deps_->config.dev_policy_json.empty()) {
+    return ReloadBundle();
+  }
+  auto next = LoadPolicyFile(deps_->config.dev_policy_json);
+  const auto current = policy();
+  if (next.has_value() && (*next)->policy.version() < current->policy.version()) {
     next = std::unexpected(Error(ErrorCode::kFailedPrecondition,
                                  "policy version " + std::to_string((*next)->policy.version()) +
                                      " is older than the one in force (" +
-                                     std::to_string(policy_->policy.version()) + ")"));
+                                     std::to_string(current->policy.version()) + ")"));
   }
   if (!next.has_value()) {
-    deps_->failures->Handle(core::FailureReason::kPolicyInvalid, next.error().ToString());
-    RecordAgent(v1::AgentEvent::KIND_POLICY_REJECTED, next.error().ToString());
-    return std::unexpected(next.error());
+    return RejectPolicy(next.error());
   }
-  policy_ = *std::move(next);
-  if (deps_->usb != nullptr) {
-    deps_->usb->SetPolicy(policy_);
-  }
-  if (deps_->exec != nullptr) {
-    deps_->exec->SetPolicy(policy_);
-  }
-  if (deps_->settings != nullptr) {
-    deps_->settings->SetPolicy(policy_);
-  }
-  RecordAgent(v1::AgentEvent::KIND_POLICY_APPLIED, Summary());
-  log::Info("policy reloaded", {{"status", Summary()}});
-  return WriteStatus("running");
+  std::scoped_lock lock(apply_mu_);
+  return Adopt(*std::move(next), "");
 }
 
 void Agent::Stop() {
@@ -217,6 +205,7 @@ void Agent::Stop() {
   }
   running_ = false;
   RecordAgent(v1::AgentEvent::KIND_STOPPING, "");
+  StopIpc();
   // Exec first: every pending program gets its answer before anything else stops.
   if (deps_->exec != nullptr) {
     deps_->exec->Stop();
@@ -235,9 +224,9 @@ void Agent::Stop() {
 
 std::string Agent::Summary() const {
   std::string s;
-  if (policy_ != nullptr) {
-    s += "policy " + std::to_string(policy_->policy.version()) + " (" +
-         (policy_->enforce() ? "enforce" : "monitor") + ")";
+  if (const auto current = policy(); current != nullptr) {
+    s += "policy " + std::to_string(current->policy.version()) + " (" +
+         (current->enforce() ? "enforce" : "monitor") + ")";
   }
   s += "; usb " +
        std::string(deps_->usb != nullptr ? "on" : (deps_->config.usb ? "degraded" : "off"));
@@ -248,6 +237,7 @@ std::string Agent::Summary() const {
   s += "; settings " + std::string(deps_->settings != nullptr
                                        ? "on"
                                        : (deps_->config.settings ? "degraded" : "off"));
+  s += "; ipc " + std::string(ipc_ != nullptr ? "on" : (deps_->config.ipc ? "degraded" : "off"));
   if (deps_->exec != nullptr) {
     const auto stats = deps_->exec->Stats();
     s += " (" + std::to_string(stats.decisions) + " decisions, " + std::to_string(stats.blocked) +
@@ -257,6 +247,8 @@ std::string Agent::Summary() const {
 }
 
 Status Agent::WriteStatus(std::string_view state) const {
+  // The main thread and ApplySignedPolicy (sync's thread) both write it.
+  std::scoped_lock lock(status_mu_);
   const auto& path = deps_->config.status_file;
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
@@ -279,9 +271,10 @@ Status Agent::WriteStatus(std::string_view state) const {
 }
 
 void Agent::RecordAgent(v1::AgentEvent::Kind kind, const std::string& detail) {
+  const auto current = policy();
   v1::Event event = deps_->factory->New(
       kind == v1::AgentEvent::KIND_POLICY_REJECTED ? v1::PRIORITY_HIGH : v1::PRIORITY_LOW,
-      policy_ != nullptr ? policy_->policy.version() : 0);
+      current != nullptr ? current->policy.version() : 0);
   event.mutable_agent()->set_kind(kind);
   event.mutable_agent()->set_detail(detail);
   deps_->events->Record(std::move(event));

@@ -58,8 +58,16 @@ Result<std::chrono::milliseconds> ParseMillis(std::string_view v) {
 }
 
 Status Apply(AgentConfig& c, std::string_view key, std::string_view value) {
-  if (key == "policy_file") {
-    WARD_ASSIGN_OR_RETURN(c.policy_file, ParsePath(value));
+  if (key == "policy_bundle") {
+    WARD_ASSIGN_OR_RETURN(c.policy_bundle, ParsePath(value));
+  } else if (key == "policy_key") {
+    WARD_ASSIGN_OR_RETURN(c.policy_key, ParsePath(value));
+  } else if (key == "dev_policy_json") {
+    WARD_ASSIGN_OR_RETURN(c.dev_policy_json, ParsePath(value));
+  } else if (key == "ipc") {
+    WARD_ASSIGN_OR_RETURN(c.ipc, ParseBool(value));
+  } else if (key == "ipc_socket") {
+    WARD_ASSIGN_OR_RETURN(c.ipc_socket, ParsePath(value));
   } else if (key == "status_file") {
     WARD_ASSIGN_OR_RETURN(c.status_file, ParsePath(value));
   } else if (key == "store") {
@@ -97,7 +105,11 @@ Status Apply(AgentConfig& c, std::string_view key, std::string_view value) {
 
 std::string ConfigHelp() {
   return R"(Configuration keys (key = value, # starts a comment):
-  policy_file = /var/lib/ward/policy.json    policy in force (reloaded on SIGHUP)
+  policy_bundle = /var/lib/ward/policy.bundle signed policy (read at start and on SIGHUP)
+  policy_key = /etc/ward/policy.pub          the pinned public key policies must be signed with
+  dev_policy_json =                          DEVELOPMENT ONLY: an unsigned JSON policy instead
+  ipc = on                                   the tray's local socket
+  ipc_socket = /run/ward/agent.sock          where it listens (directory 0755, root-owned)
   status_file = /run/ward/agent.status       written by the agent, read by `ward-agent status`
   store = on                                 encrypted event store (off: events to the journal)
   state_dir = /var/lib/ward                  the store (events.db) and its key (store.key)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // ward-agent: the root service. `ward-agent [--config PATH]` runs it (systemd Type=notify),
-// `--check-config` validates config and policy, `ward-agent status` reports on a running agent.
+// `--check-config` validates config and policy, `ward-agent status` reports on a running agent,
+// `ward-agent concern ...` reports a concern through the running agent's socket.
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -14,6 +15,7 @@
 #include <string_view>
 
 #include "ward/app/agent.h"
+#include "ward/app/client_cli.h"
 #include "ward/app/config.h"
 #include "ward/common/log.h"
 
@@ -25,11 +27,15 @@ void PrintUsage() {
   std::printf(
       "Usage: ward-agent [--config PATH]        run the agent (as root, under systemd)\n"
       "       ward-agent --check-config [--config PATH]\n"
-      "                                         check the configuration and the policy file\n"
+      "                                         check the configuration and the policy\n"
       "       ward-agent status [--config PATH] show what the running agent is doing\n"
+      "       ward-agent concern --category NAME --text TEXT [--anonymous] [--in-danger]\n"
+      "                  [--screenshot FILE.png] [--config PATH]\n"
+      "                                         report a concern through the agent's socket\n"
+      "                                         (as the calling user; prints the reference)\n"
       "       ward-agent --help\n\n"
       "Signals: SIGTERM/SIGINT stop (pending program checks are answered first), SIGHUP\n"
-      "reloads the policy file. Default config: %s\n\n%s",
+      "re-reads the signed policy bundle. Default config: %s\n\n%s",
       kDefaultConfig, ward::app::ConfigHelp().c_str());
 }
 
@@ -104,6 +110,9 @@ int Run(const ward::app::AgentConfig& config) {
 
 int Main(int argc, char** argv) {
   std::string config_path = kDefaultConfig;
+  if (argc >= 2 && std::string_view(argv[1]) == "concern") {
+    return ward::app::RunConcernCommand(argc - 2, argv + 2, config_path);
+  }
   bool check = false;
   bool status = false;
   for (int i = 1; i < argc; ++i) {
@@ -132,14 +141,16 @@ int Main(int argc, char** argv) {
     return ward::app::PrintStatus(config->status_file);
   }
   if (check) {
-    auto policy = ward::app::LoadPolicyFile(config->policy_file);
+    auto policy = ward::app::CheckPolicy(*config);
     if (!policy.has_value()) {
       std::fprintf(stderr, "ward-agent: %s\n", policy.error().ToString().c_str());
       return 1;
     }
-    std::printf("configuration OK; policy version %llu (%s)\n",
-                static_cast<unsigned long long>((*policy)->policy.version()),
-                (*policy)->enforce() ? "enforce" : "monitor");
+    std::printf(
+        "configuration OK; policy version %llu (%s)%s\n",
+        static_cast<unsigned long long>(policy->version()),
+        policy->mode() == ward::v1::MODE_ENFORCE ? "enforce" : "monitor",
+        config->dev_policy_json.empty() ? ", signature verified" : ", UNSIGNED (development only)");
     return 0;
   }
   return Run(*config);

@@ -75,7 +75,7 @@ cat >"$dir/policy.json" <<JSON
  "apps": {"default_action": "APP_ACTION_BLOCK",
           "rules": [{"id": "allow-true", "action": "APP_ACTION_ALLOW", "sha256": "$sha"}]}}
 JSON
-printf 'policy_file = %s\nstatus_file = %s\nstore = off\nusb = off\nsettings = off\nexec_mounts = %s\nexec_loaders =\n' \
+printf 'dev_policy_json = %s\nstatus_file = %s\nstore = off\nipc = off\nusb = off\nsettings = off\nexec_mounts = %s\nexec_loaders =\n' \
   "$dir/policy.json" "$dir/agent.status" "$dir" >"$dir/agent.conf"
 
 # Whether PID holds a fanotify mark (filesystem or mount) on the bench's ramfs.

@@ -8,7 +8,10 @@ namespace {
 
 TEST(AgentConfigTest, ParsesEveryKeyWithCommentsAndBlankLines) {
   auto config = ParseConfig(R"(# Ward agent
-policy_file = /etc/ward/policy.json
+policy_bundle = /etc/ward/policy.bundle
+policy_key = /etc/ward/k.pub
+ipc = off
+ipc_socket = /run/w/agent.sock
 status_file=/run/w/status   # trailing comment
 
 store = off
@@ -21,7 +24,11 @@ exec_loaders = /lib64/ld-linux-x86-64.so.2
 exec_answer_within_ms = 1500
 )");
   ASSERT_TRUE(config.has_value()) << config.error().ToString();
-  EXPECT_EQ(config->policy_file, "/etc/ward/policy.json");
+  EXPECT_EQ(config->policy_bundle, "/etc/ward/policy.bundle");
+  EXPECT_EQ(config->policy_key, "/etc/ward/k.pub");
+  EXPECT_TRUE(config->dev_policy_json.empty());
+  EXPECT_FALSE(config->ipc);
+  EXPECT_EQ(config->ipc_socket, "/run/w/agent.sock");
   EXPECT_EQ(config->status_file, "/run/w/status");
   EXPECT_FALSE(config->store);
   EXPECT_EQ(config->state_dir, "/tmp/ward-state");
@@ -39,6 +46,9 @@ TEST(AgentConfigTest, EmptyTextGivesTheDefaults) {
   EXPECT_TRUE(config->usb);
   EXPECT_EQ(config->sysfs_root, "/sys");
   ASSERT_EQ(config->exec_mounts.size(), 1u);
+  EXPECT_TRUE(config->ipc);
+  EXPECT_EQ(config->ipc_socket, "/run/ward/agent.sock");
+  EXPECT_TRUE(config->dev_policy_json.empty());
 }
 
 TEST(AgentConfigTest, ErrorsNameTheLine) {
@@ -52,7 +62,7 @@ TEST(AgentConfigTest, ErrorsNameTheLine) {
   expect_error("usb = on\nusbb = on\n", "line 2: unknown key 'usbb'");
   expect_error("usb = maybe\n", "line 1: expected on or off");
   expect_error("usb = on\nusb = off\n", "line 2: 'usb' is set twice");
-  expect_error("policy_file = policy.json\n", "expected an absolute path");
+  expect_error("dev_policy_json = policy.json\n", "expected an absolute path");
   expect_error("exec_answer_within_ms = 5s\n", "expected milliseconds");
   expect_error("exec_answer_within_ms = 0\n", "expected milliseconds");
   expect_error("just words\n", "line 1: expected key = value");

@@ -63,7 +63,7 @@ TEST(WardAgentTest, UnknownArgumentAndBadConfigExitNonZero) {
 TEST(WardAgentTest, CheckConfigRefusesAnInvalidPolicy) {
   const fs::path dir = fs::temp_directory_path() / "ward-agent-test-check";
   fs::create_directories(dir);
-  Write(dir / "agent.conf", "policy_file = " + (dir / "policy.json").string() + "\n");
+  Write(dir / "agent.conf", "dev_policy_json = " + (dir / "policy.json").string() + "\n");
   Write(dir / "policy.json", R"({"version": 0})");
   EXPECT_EQ(RunQuiet({kAgent, "--check-config", "--config", (dir / "agent.conf").string()}), 1);
   Write(dir / "policy.json", Policy(1, ""));
@@ -79,10 +79,10 @@ class WardAgentRootTest : public ::testing::Test {
     ASSERT_EQ(ward::testing::EnterPrivateTmpfs(dir_), "");
     fs::copy_file("/bin/true", dir_ / "game");
     conf_ = dir_ / "agent.conf";
-    Write(conf_, "policy_file = " + (dir_ / "policy.json").string() +
+    Write(conf_, "dev_policy_json = " + (dir_ / "policy.json").string() +
                      "\nstatus_file = " + (dir_ / "agent.status").string() +
                      "\nstore = " + StoreSetting() + "\nstate_dir = " + (dir_ / "state").string() +
-                     "\nusb = off\nsettings_root = " + (dir_ / "root").string() +
+                     "\nipc = off\nusb = off\nsettings_root = " + (dir_ / "root").string() +
                      "\nexec_mounts = " + dir_.string() + "\nexec_loaders =\n");
     Write(dir_ / "policy.json", Policy(1, ""));
     // The agent's own binary lives outside the marked tmpfs: it is not judged.

@@ -90,7 +90,8 @@ done
 # The store is off so that events are journal lines the guest can check (the store has its own
 # tests).
 cat >"$stage/etc/ward/agent.conf" <<'CONF'
-policy_file = /etc/ward/policy.json
+dev_policy_json = /etc/ward/policy.json
+ipc = off
 status_file = /run/ward/agent.status
 store = off
 usb = on

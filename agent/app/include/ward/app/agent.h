@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "ward/agent/ipc/ipc_server.h"
+
 #include "ward/agent/store/event_store.h"
+#include "ward/app/agent_service.h"
 #include "ward/app/config.h"
 #include "ward/common/result.h"
 #include "ward/core/active_policy.h"
@@ -19,17 +26,27 @@
 #include "ward/platform/key_provider.h"
 #include "ward/platform/settings_control.h"
 #include "ward/platform/uevent_source.h"
+#include "ward/policy/signing.h"
 
 namespace ward::app {
 
-// Reads, validates and compiles a policy file. kNotFound / kInvalidArgument (every issue).
+// Reads, validates and compiles an unsigned JSON policy file (dev_policy_json).
+// kNotFound / kInvalidArgument (every issue).
 Result<std::shared_ptr<const core::ActivePolicy>> LoadPolicyFile(const std::filesystem::path& path);
+
+// `--check-config`: the policy the agent would start with (the dev JSON file, or the signed
+// bundle verified with the pinned key; the one in force in state_dir when no bundle is there).
+Result<v1::Policy> CheckPolicy(const AgentConfig& config);
+
+// Where the signed policy in force is kept (root-only, written atomically).
+std::filesystem::path PolicyInForcePath(const AgentConfig& config);
 
 // The composition root (Santa's SantadDeps): builds the object graph from the config and owns
 // it. Members are destroyed in reverse order, enforcers before what they use.
 struct AgentDeps {
-  // `events`/`notices` replace the defaults when not null (tests; the tray IPC server plugs in
-  // here). Default events: the encrypted store in config.state_dir, or journal lines when
+  // `events`/`notices` replace the defaults when not null (tests). Notices always go through
+  // the NoticeBridge (to the tray's IpcServer once it runs; `notices`, when given, also gets
+  // them). Default events: the encrypted store in config.state_dir, or journal lines when
   // config.store is off or the store cannot open (degraded, fail-open: enforcement goes on).
   static Result<std::unique_ptr<AgentDeps>> Create(
       const AgentConfig& config, std::unique_ptr<core::EventSink> events = nullptr,
@@ -40,7 +57,7 @@ struct AgentDeps {
   std::unique_ptr<platform::KeyProvider> keys;
   std::unique_ptr<agent::store::EventStore> store;
   std::unique_ptr<core::EventSink> events;
-  std::unique_ptr<core::NoticeSink> notices;
+  std::unique_ptr<NoticeBridge> notices;
   std::unique_ptr<core::EventFactory> factory;
   std::unique_ptr<core::FailurePolicy> failures;
   std::unique_ptr<platform::DeviceControl> devices;
@@ -54,20 +71,34 @@ struct AgentDeps {
   std::vector<std::string> degraded;
 };
 
-// The running agent: starts the enforcers under a policy, reloads it, stops cleanly and writes
-// the status file. Confined to the main thread.
+// The running agent: starts the enforcers under a policy, serves the tray (IpcServer +
+// AgentService), reloads the policy, stops cleanly and writes the status file. Start, Reload,
+// Stop and Summary belong to the main thread; ApplySignedPolicy and service() may be used from
+// any thread while the agent runs (agent/sync hands over new policies there).
 class Agent {
  public:
   explicit Agent(std::unique_ptr<AgentDeps> deps) : deps_(std::move(deps)) {}
   ~Agent();
 
-  // Loads the policy file and starts every enforcer. Without a valid policy the agent does not
-  // start (kInvalidArgument / kNotFound): USB stays at the kernel's state, nothing is allowed
-  // by accident.
+  // Loads the policy (the signed one in force, or a newer signed bundle; or the dev JSON file),
+  // starts every enforcer and the IPC server. Without a valid policy the agent does not start
+  // (kInvalidArgument / kNotFound / kUnauthenticated): USB stays at the kernel's state, nothing
+  // is allowed by accident. An IPC server that cannot start is a degradation, not a failure.
   Status Start();
-  // Re-reads the policy file. A policy that does not load, or whose version is lower than the
-  // one in force, is rejected and the old one stays (counted, recorded).
+  // SIGHUP: re-reads the bundle (or the dev JSON file). The same bundle is a no-op; a bundle
+  // that does not verify, or is not newer than the one in force, is rejected and the old policy
+  // stays (counted, recorded).
   Status Reload();
+  // Verifies a serialised v1::SignedPolicy with the pinned key and rollback protection,
+  // keeps it (so a restart runs it), applies it to the enforcers, records KIND_POLICY_APPLIED
+  // and tells the trays (PolicyChangedNotice). On any error records KIND_POLICY_REJECTED and
+  // the policy in force stays. kFailedPrecondition before Start or with a dev JSON policy.
+  Status ApplySignedPolicy(std::string_view bundle);
+  // The tray's AgentControl (null before Start or with ipc off): sync hooks in here.
+  AgentService* service() { return service_.get(); }
+  // The policy in force (null before Start).
+  std::shared_ptr<const core::ActivePolicy> policy() const;
+  AgentDeps& deps() { return *deps_; }
   // Answers every pending exec, stops the enforcers. Idempotent.
   void Stop();
   // One line for sd_notify STATUS= and the status file.
@@ -76,10 +107,24 @@ class Agent {
 
  private:
   void RecordAgent(v1::AgentEvent::Kind kind, const std::string& detail);
+  Result<std::shared_ptr<const core::ActivePolicy>> LoadStartPolicy();
+  Status ReloadBundle();
+  Status RejectPolicy(const Error& error);
+  // Makes `policy` the one in force everywhere; `bundle` (signed) is kept first.
+  Status Adopt(std::shared_ptr<const core::ActivePolicy> policy, std::string bundle);
+  void StartIpc();
+  void StopIpc();
 
   std::unique_ptr<AgentDeps> deps_;
-  std::shared_ptr<const core::ActivePolicy> policy_;
-  bool running_ = false;
+  std::optional<policy::PublicKey> key_;  // the pinned key; empty with dev_policy_json
+  std::mutex apply_mu_;                   // one policy change at a time
+  mutable std::mutex policy_mu_;
+  mutable std::mutex status_mu_;                      // one writer of the status file at a time
+  std::shared_ptr<const core::ActivePolicy> policy_;  // guarded by policy_mu_
+  std::string bundle_in_force_;                       // guarded by apply_mu_
+  std::unique_ptr<AgentService> service_;
+  std::unique_ptr<agent::ipc::IpcServer> ipc_;
+  std::atomic<bool> running_{false};
 };
 
 // `ward-agent status`: prints the status file; 0 when the agent runs, 3 when not (LSB).

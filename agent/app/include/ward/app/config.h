@@ -14,8 +14,15 @@ namespace ward::app {
 // ward-agent's configuration (/etc/ward/agent.conf): one `key = value` per line, `#` comments.
 // Value type.
 struct AgentConfig {
-  // The policy in force (protobuf JSON mapping; validated on load and on every SIGHUP).
-  std::filesystem::path policy_file = "/var/lib/ward/policy.json";
+  // The signed policy bundle (v1::SignedPolicy bytes) placed by the installer or IT, read at
+  // start and on every SIGHUP; verified with the pinned `policy_key`. The policy in force is
+  // kept in state_dir/policy-in-force.bundle (root-only), so a restart keeps it and an older
+  // bundle is refused (rollback protection survives restarts).
+  std::filesystem::path policy_bundle = "/var/lib/ward/policy.bundle";
+  std::filesystem::path policy_key = "/etc/ward/policy.pub";
+  // Development and tests only: an UNSIGNED policy (protobuf JSON mapping) used instead of the
+  // bundle. Nothing is verified or kept; the agent reports "needs attention" while it is set.
+  std::filesystem::path dev_policy_json;
   // Where `ward-agent status` reads what the running agent writes.
   std::filesystem::path status_file = "/run/ward/agent.status";
   // Events go to the encrypted store in `state_dir` (events.db, key file store.key); off:
@@ -33,6 +40,9 @@ struct AgentConfig {
   bool settings = true;
   std::filesystem::path settings_root = "/";
   std::string learner_group = "ward-learners";
+  // The tray's local socket (its directory is created 0755, owned by the agent's user).
+  bool ipc = true;
+  std::filesystem::path ipc_socket = "/run/ward/agent.sock";
 };
 
 // The keys, their meaning and defaults, for --help.
