@@ -2,6 +2,7 @@
 #include "ward/agent/sync/sync_engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -132,15 +133,30 @@ class SyncEngine::Impl {
       snapshot_.last_error = error.ToString();
       snapshot_.last_error_code = error.code();
     }
+    ReportReachable(false);
     log::Warning("sync: collector call failed", {{"error", error.ToString()}});
   }
 
   void RecordSuccess() {
-    std::scoped_lock lock(mu_);
-    if (!snapshot_.last_error.empty()) {
-      log::Info("sync: collector reachable again");
+    {
+      std::scoped_lock lock(mu_);
+      if (!snapshot_.last_error.empty()) {
+        log::Info("sync: collector reachable again");
+      }
+      snapshot_.last_error.clear();
     }
-    snapshot_.last_error.clear();
+    ReportReachable(true);
+  }
+
+  // Tells options_.on_reachable about a change (outside mu_: the callback may take its own).
+  void ReportReachable(bool reachable) {
+    if (!options_.on_reachable) {
+      return;
+    }
+    const int now = reachable ? 1 : 0;
+    if (reachable_.exchange(now) != now) {
+      options_.on_reachable(reachable);
+    }
   }
 
   milliseconds RetryAfter(const CollectorReply& reply) {
@@ -342,6 +358,9 @@ class SyncEngine::Impl {
       return Round::kFailed;
     }
     RecordSuccess();
+    if (options_.on_acked && ack.acked_ids_size() > 0) {
+      options_.on_acked(std::vector<std::string>(ack.acked_ids().begin(), ack.acked_ids().end()));
+    }
     {
       std::scoped_lock lock(mu_);
       snapshot_.events_acked += static_cast<std::uint64_t>(ack.acked_ids_size());
@@ -524,10 +543,11 @@ class SyncEngine::Impl {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool started_ = false;           // guarded by mu_
-  bool stopping_ = false;          // guarded by mu_
-  bool critical_pending_ = false;  // guarded by mu_
-  SyncSnapshot snapshot_;          // guarded by mu_
+  bool started_ = false;            // guarded by mu_
+  bool stopping_ = false;           // guarded by mu_
+  bool critical_pending_ = false;   // guarded by mu_
+  SyncSnapshot snapshot_;           // guarded by mu_
+  std::atomic<int> reachable_{-1};  // last value given to on_reachable; -1: none yet
   std::thread upload_thread_;
   std::thread policy_thread_;
 };

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <future>
+#include <mutex>
 #include <set>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -373,6 +376,34 @@ TEST_F(SyncEngineTest, CriticalEventIsUploadedAtOnceWithoutPolling) {
   ASSERT_TRUE(store_->Append(concern).has_value());
   engine_->NotifyAppended(v1::PRIORITY_CRITICAL);
   ASSERT_NO_FATAL_FAILURE(ExpectExactlyOnce({concern.id()}, 30s));
+}
+
+TEST_F(SyncEngineTest, TellsTheAgentWhichEventsTheCollectorStoredAndThatItIsReachable) {
+  ASSERT_NO_FATAL_FAILURE(collector_->Start());
+  ASSERT_NO_FATAL_FAILURE(OpenStore());
+  std::mutex mu;
+  std::set<std::string> acked;
+  std::vector<bool> reachability;
+  SyncOptions options = testing::TestSyncOptions(collector_->secret());
+  options.on_acked = [&](const std::vector<std::string>& ids) {
+    std::scoped_lock lock(mu);
+    acked.insert(ids.begin(), ids.end());
+  };
+  options.on_reachable = [&](bool reachable) {
+    std::scoped_lock lock(mu);
+    reachability.push_back(reachable);
+  };
+  const auto ids = AppendEvents(5);
+  StartAgent(options);
+  ASSERT_NO_FATAL_FAILURE(ExpectExactlyOnce(ids));
+  ASSERT_TRUE(WaitUntil([&] {
+    std::scoped_lock lock(mu);
+    return std::includes(acked.begin(), acked.end(), ids.begin(), ids.end());
+  }));
+  StopAgent();
+  std::scoped_lock lock(mu);
+  // Reported on changes only: the collector never failed, so once.
+  EXPECT_EQ(reachability, (std::vector<bool>{true}));
 }
 
 TEST_F(SyncEngineTest, StopReturnsPromptlyDuringALongPoll) {

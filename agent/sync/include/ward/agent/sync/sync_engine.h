@@ -4,8 +4,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "ward/agent/store/event_store.h"
 #include "ward/agent/sync/transport.h"
@@ -59,6 +62,13 @@ struct SyncOptions {
   std::chrono::milliseconds backoff_cap{300'000};
   // Longest Retry-After obeyed (a hostile or broken answer cannot park the agent for days).
   std::chrono::seconds max_retry_after{3'600};
+
+  // Called (from the upload thread) with the ids the collector acknowledged as stored, after
+  // they are deleted from the store. May be empty (no callback).
+  std::function<void(const std::vector<std::string>& acked_ids)> on_acked;
+  // Called when the collector becomes reachable (a call succeeds) or unreachable (a call
+  // fails), on changes only, from either engine thread. May be empty.
+  std::function<void(bool reachable)> on_reachable;
 
   const Clock* clock = nullptr;  // nullptr: SystemClock()
   Random* random = nullptr;      // nullptr: SystemRandom()
