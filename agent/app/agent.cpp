@@ -102,6 +102,7 @@ Result<std::unique_ptr<AgentDeps>> AgentDeps::Create(const AgentConfig& config,
     deps->degraded.push_back("store: " + store_error);
     deps->failures->Handle(core::FailureReason::kStoreWriteFailed, store_error);
   }
+  deps->CreateSync();
 
   if (config.usb) {
     deps->devices = platform::CreateDeviceControl({.sysfs_root = config.sysfs_root});
@@ -171,6 +172,7 @@ Status Agent::Start() {
     deps_->settings->Start(initial);
   }
   StartIpc();
+  StartSync();
   running_ = true;
   RecordAgent(v1::AgentEvent::KIND_STARTED, Summary());
   for (const auto& d : deps_->degraded) {
@@ -205,6 +207,8 @@ void Agent::Stop() {
   }
   running_ = false;
   RecordAgent(v1::AgentEvent::KIND_STOPPING, "");
+  // Sync first: its threads use the store, which closes after Stop.
+  StopSync();
   StopIpc();
   // Exec first: every pending program gets its answer before anything else stops.
   if (deps_->exec != nullptr) {
@@ -238,6 +242,9 @@ std::string Agent::Summary() const {
                                        ? "on"
                                        : (deps_->config.settings ? "degraded" : "off"));
   s += "; ipc " + std::string(ipc_ != nullptr ? "on" : (deps_->config.ipc ? "degraded" : "off"));
+  if (!deps_->config.collector_url.empty()) {
+    s += "; sync " + std::string(sync_ != nullptr ? "on" : "degraded");
+  }
   if (deps_->exec != nullptr) {
     const auto stats = deps_->exec->Stats();
     s += " (" + std::to_string(stats.decisions) + " decisions, " + std::to_string(stats.blocked) +

@@ -96,6 +96,8 @@ void AgentService::OnConcernAcknowledged(std::string_view event_id) {
   v1::Notice notice;
   notice.mutable_concern_received()->set_reference(pending->substr(space + 1));
   notices_.NotifyUser(uid, std::move(notice));
+  log::Info("concern received by the collector",
+            {{"event_id", std::string(event_id)}, {"reference", pending->substr(space + 1)}});
   if (auto deleted = store_->DeleteState(key); !deleted.has_value()) {
     log::Warning("concern acknowledgement not forgotten", {{"error", deleted.error().ToString()}});
   }

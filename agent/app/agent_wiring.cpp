@@ -115,9 +115,12 @@ std::shared_ptr<const core::ActivePolicy> Agent::policy() const {
   return policy_;
 }
 
-Status Agent::RejectPolicy(const Error& error) {
+Status Agent::RejectPolicy(const Error& error, PolicyOrigin origin) {
   deps_->failures->Handle(core::FailureReason::kPolicyInvalid, error.ToString());
-  RecordAgent(v1::AgentEvent::KIND_POLICY_REJECTED, error.ToString());
+  if (origin == PolicyOrigin::kLocal) {
+    // The sync engine records its own rejections (with the version it refused).
+    RecordAgent(v1::AgentEvent::KIND_POLICY_REJECTED, error.ToString());
+  }
   // Logged by the failure policy (and by the caller that handles the error).
   return std::unexpected(error);
 }
@@ -198,7 +201,7 @@ Status Agent::ReloadBundle() {
   return ApplySignedPolicy(*bundle);
 }
 
-Status Agent::ApplySignedPolicy(std::string_view bundle) {
+Status Agent::ApplySignedPolicy(std::string_view bundle, PolicyOrigin origin) {
   if (!key_.has_value()) {
     return FailedPreconditionError(
         "no pinned policy key: the agent has not started, or runs an unsigned development "
@@ -209,20 +212,21 @@ Status Agent::ApplySignedPolicy(std::string_view bundle) {
   auto verified = policy::VerifySignedPolicyBytes(
       bundle, *key_, current != nullptr ? current->policy.version() : 0);
   if (!verified.has_value()) {
-    return RejectPolicy(verified.error());
+    return RejectPolicy(verified.error(), origin);
   }
   auto next = core::ActivePolicy::Compile(*std::move(verified));
   if (!next.has_value()) {
-    return RejectPolicy(next.error());
+    return RejectPolicy(next.error(), origin);
   }
-  return Adopt(*std::move(next), std::string(bundle));
+  return Adopt(*std::move(next), std::string(bundle), origin);
 }
 
-Status Agent::Adopt(std::shared_ptr<const core::ActivePolicy> next, std::string bundle) {
+Status Agent::Adopt(std::shared_ptr<const core::ActivePolicy> next, std::string bundle,
+                    PolicyOrigin origin) {
   if (!bundle.empty()) {
     // Kept before it is applied: a restart must never fall back to an older policy.
     if (auto kept = WriteFileDurably(PolicyInForcePath(deps_->config), bundle); !kept.has_value()) {
-      return RejectPolicy(kept.error().WithContext("cannot keep the new policy"));
+      return RejectPolicy(kept.error().WithContext("cannot keep the new policy"), origin);
     }
     bundle_in_force_ = std::move(bundle);
   }

@@ -90,6 +90,16 @@ Status Apply(AgentConfig& c, std::string_view key, std::string_view value) {
     WARD_ASSIGN_OR_RETURN(c.settings, ParseBool(value));
   } else if (key == "settings_root") {
     WARD_ASSIGN_OR_RETURN(c.settings_root, ParsePath(value));
+  } else if (key == "collector_url") {
+    if (!value.starts_with("https://") || value.size() == 8 ||
+        value.find_first_of(" \t\"'\\") != std::string_view::npos) {
+      return InvalidArgumentError("expected an https:// URL, got '" + std::string(value) + "'");
+    }
+    c.collector_url = std::string(value);
+  } else if (key == "collector_ca") {
+    WARD_ASSIGN_OR_RETURN(c.collector_ca, ParsePath(value));
+  } else if (key == "enrolment_secret_file") {
+    WARD_ASSIGN_OR_RETURN(c.enrolment_secret_file, ParsePath(value));
   } else if (key == "learner_group") {
     if (value.empty() || value.find_first_of(" \t\"'\\") != std::string_view::npos) {
       return InvalidArgumentError("expected a group name, got '" + std::string(value) + "'");
@@ -122,6 +132,9 @@ std::string ConfigHelp() {
   settings = on                              dconf/polkit lock-down, with drift revert
   settings_root = /                          prefix for /etc/dconf and /etc/polkit-1
   learner_group = ward-learners              the polkit rules apply to this group
+  collector_url =                            https://host:port of the collector (empty: no sync)
+  collector_ca =                             the site CA (PEM); only it is trusted
+  enrolment_secret_file =                    file holding the enrolment secret (root-only)
 )";
 }
 
@@ -156,6 +169,16 @@ Result<AgentConfig> ParseConfig(std::string_view text) {
       return std::unexpected(
           std::move(applied).error().WithContext(where.substr(0, where.size() - 2)));
     }
+  }
+  if (!config.collector_url.empty() &&
+      (config.collector_ca.empty() || config.enrolment_secret_file.empty())) {
+    return InvalidArgumentError(
+        "collector_url needs collector_ca and enrolment_secret_file to be set too");
+  }
+  if (config.collector_url.empty() &&
+      (!config.collector_ca.empty() || !config.enrolment_secret_file.empty())) {
+    return InvalidArgumentError(
+        "collector_ca and enrolment_secret_file are used only with collector_url");
   }
   return config;
 }

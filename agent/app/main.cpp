@@ -146,6 +146,10 @@ int Main(int argc, char** argv) {
       std::fprintf(stderr, "ward-agent: %s\n", policy.error().ToString().c_str());
       return 1;
     }
+    if (auto sync = ward::app::CheckSync(*config); !sync.has_value()) {
+      std::fprintf(stderr, "ward-agent: sync: %s\n", sync.error().ToString().c_str());
+      return 1;
+    }
     std::printf(
         "configuration OK; policy version %llu (%s)%s\n",
         static_cast<unsigned long long>(policy->version()),

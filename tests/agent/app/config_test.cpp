@@ -68,6 +68,32 @@ TEST(AgentConfigTest, ErrorsNameTheLine) {
   expect_error("just words\n", "line 1: expected key = value");
 }
 
+TEST(AgentConfigTest, SyncIsOffUnlessCollectorUrlIsSet) {
+  auto off = ParseConfig("");
+  ASSERT_TRUE(off.has_value());
+  EXPECT_TRUE(off->collector_url.empty());
+  auto on = ParseConfig(
+      "collector_url = https://127.0.0.1:8443\ncollector_ca = /etc/ward/ca.pem\n"
+      "enrolment_secret_file = /etc/ward/enrolment.secret\n");
+  ASSERT_TRUE(on.has_value()) << on.error().ToString();
+  EXPECT_EQ(on->collector_url, "https://127.0.0.1:8443");
+  EXPECT_EQ(on->collector_ca, "/etc/ward/ca.pem");
+  EXPECT_EQ(on->enrolment_secret_file, "/etc/ward/enrolment.secret");
+}
+
+TEST(AgentConfigTest, RejectsPlainHttpAndIncompleteSyncSettings) {
+  auto http = ParseConfig("collector_url = http://127.0.0.1:8080\n");
+  ASSERT_FALSE(http.has_value());
+  EXPECT_NE(http.error().message().find("https://"), std::string::npos) << http.error().ToString();
+  auto no_ca =
+      ParseConfig("collector_url = https://127.0.0.1:8443\nenrolment_secret_file = /etc/ward/s\n");
+  ASSERT_FALSE(no_ca.has_value());
+  EXPECT_NE(no_ca.error().message().find("collector_ca"), std::string::npos);
+  auto stray = ParseConfig("collector_ca = /etc/ward/ca.pem\n");
+  ASSERT_FALSE(stray.has_value());
+  EXPECT_NE(stray.error().message().find("only with collector_url"), std::string::npos);
+}
+
 TEST(AgentConfigTest, MissingFileIsNotFound) {
   auto config = LoadConfig("/nonexistent/ward/agent.conf");
   ASSERT_FALSE(config.has_value());

@@ -12,6 +12,8 @@
 #include "ward/agent/ipc/ipc_server.h"
 
 #include "ward/agent/store/event_store.h"
+#include "ward/agent/sync/sync_engine.h"
+#include "ward/agent/sync/transport.h"
 #include "ward/app/agent_service.h"
 #include "ward/app/config.h"
 #include "ward/common/result.h"
@@ -37,6 +39,10 @@ Result<std::shared_ptr<const core::ActivePolicy>> LoadPolicyFile(const std::file
 // `--check-config`: the policy the agent would start with (the dev JSON file, or the signed
 // bundle verified with the pinned key; the one in force in state_dir when no bundle is there).
 Result<v1::Policy> CheckPolicy(const AgentConfig& config);
+
+// `--check-config` for sync: with collector_url set, the enrolment secret must be readable and
+// not empty and the URL and CA must make a transport (kInvalidArgument / kNotFound).
+Status CheckSync(const AgentConfig& config);
 
 // Where the signed policy in force is kept (root-only, written atomically).
 std::filesystem::path PolicyInForcePath(const AgentConfig& config);
@@ -67,9 +73,20 @@ struct AgentDeps {
   std::unique_ptr<core::ExecEnforcer> exec;
   std::unique_ptr<platform::SettingsControl> settings_control;
   std::unique_ptr<core::SettingsEnforcer> settings;
+  // The collector connection (null: sync off, collector_url unset, or degraded). The engine
+  // itself lives in Agent (its policy sink is the agent).
+  std::unique_ptr<agent::sync::CollectorTransport> collector;
+  agent::sync::SyncOptions sync_options;
   // Subsystems that could not start ("exec: fanotify_init: Operation not permitted").
   std::vector<std::string> degraded;
+
+ private:
+  // Builds `collector` and `sync_options` when collector_url is set (sync_wiring.cpp).
+  void CreateSync();
 };
+
+// Where a signed policy came from: the sync engine records its own rejections.
+enum class PolicyOrigin { kLocal, kSync };
 
 // The running agent: starts the enforcers under a policy, serves the tray (IpcServer +
 // AgentService), reloads the policy, stops cleanly and writes the status file. Start, Reload,
@@ -93,7 +110,10 @@ class Agent {
   // keeps it (so a restart runs it), applies it to the enforcers, records KIND_POLICY_APPLIED
   // and tells the trays (PolicyChangedNotice). On any error records KIND_POLICY_REJECTED and
   // the policy in force stays. kFailedPrecondition before Start or with a dev JSON policy.
-  Status ApplySignedPolicy(std::string_view bundle);
+  // With PolicyOrigin::kSync the rejection is not recorded here: the engine records it (once).
+  Status ApplySignedPolicy(std::string_view bundle, PolicyOrigin origin = PolicyOrigin::kLocal);
+  // The sync engine (null when sync is off).
+  agent::sync::SyncEngine* sync() { return sync_.get(); }
   // The tray's AgentControl (null before Start or with ipc off): sync hooks in here.
   AgentService* service() { return service_.get(); }
   // The policy in force (null before Start).
@@ -109,11 +129,14 @@ class Agent {
   void RecordAgent(v1::AgentEvent::Kind kind, const std::string& detail);
   Result<std::shared_ptr<const core::ActivePolicy>> LoadStartPolicy();
   Status ReloadBundle();
-  Status RejectPolicy(const Error& error);
+  Status RejectPolicy(const Error& error, PolicyOrigin origin = PolicyOrigin::kLocal);
   // Makes `policy` the one in force everywhere; `bundle` (signed) is kept first.
-  Status Adopt(std::shared_ptr<const core::ActivePolicy> policy, std::string bundle);
+  Status Adopt(std::shared_ptr<const core::ActivePolicy> policy, std::string bundle,
+               PolicyOrigin origin = PolicyOrigin::kLocal);
   void StartIpc();
   void StopIpc();
+  void StartSync();
+  void StopSync();
 
   std::unique_ptr<AgentDeps> deps_;
   std::optional<policy::PublicKey> key_;  // the pinned key; empty with dev_policy_json
@@ -124,6 +147,8 @@ class Agent {
   std::string bundle_in_force_;                       // guarded by apply_mu_
   std::unique_ptr<AgentService> service_;
   std::unique_ptr<agent::ipc::IpcServer> ipc_;
+  std::unique_ptr<agent::sync::PolicySink> sync_sink_;
+  std::unique_ptr<agent::sync::SyncEngine> sync_;  // stopped before the store closes
   std::atomic<bool> running_{false};
 };
 

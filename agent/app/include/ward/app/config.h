@@ -43,6 +43,12 @@ struct AgentConfig {
   // The tray's local socket (its directory is created 0755, owned by the agent's user).
   bool ipc = true;
   std::filesystem::path ipc_socket = "/run/ward/agent.sock";
+  // Sync to the collector; off while collector_url is empty. Needs the store, the site CA
+  // (only it is trusted) and the enrolment secret (a root-only file). Pushed policies are
+  // verified with `policy_key`.
+  std::string collector_url;
+  std::filesystem::path collector_ca;
+  std::filesystem::path enrolment_secret_file;
 };
 
 // The keys, their meaning and defaults, for --help.

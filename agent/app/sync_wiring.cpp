@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+// The agent's sync to the collector: config check, transport, engine, and its hooks into the
+// agent (policy sink, upload trigger, reachability, concern acknowledgements).
+#include <unistd.h>
+
+#include <climits>
+#include <fstream>
+#include <sstream>
+
+#include "ward/app/agent.h"
+#include "ward/common/log.h"
+
+namespace ward::app {
+namespace {
+
+constexpr std::size_t kMaxSecretBytes = 4096;
+
+Result<std::string> ReadEnrolmentSecret(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return NotFoundError("cannot read the enrolment secret " + path.string());
+  }
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  std::string secret = bytes.str();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' ||
+                             secret.back() == ' ' || secret.back() == '\t')) {
+    secret.pop_back();
+  }
+  if (secret.empty() || secret.size() > kMaxSecretBytes) {
+    return InvalidArgumentError("the enrolment secret in " + path.string() +
+                                " is empty or too long");
+  }
+  return secret;
+}
+
+Result<std::unique_ptr<agent::sync::CollectorTransport>> CreateTransport(
+    const AgentConfig& config) {
+  agent::sync::HttpsTransportOptions options;
+  options.url = config.collector_url;
+  options.ca_file = config.collector_ca;
+  return agent::sync::CreateHttpsTransport(options);
+}
+
+std::string Hostname() {
+  char name[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0) {
+    return "unknown";
+  }
+  return name;
+}
+
+// Hands verified policies from the engine to the agent. The engine has verified signature and
+// version already; the agent verifies again (it owns rollback state) and, for this origin,
+// leaves recording a rejection to the engine, so it is recorded once.
+class AgentPolicySink final : public agent::sync::PolicySink {
+ public:
+  explicit AgentPolicySink(Agent& agent) : agent_(agent) {}
+  std::uint64_t CurrentPolicyVersion() override {
+    const auto current = agent_.policy();
+    return current != nullptr ? current->policy.version() : 0;
+  }
+  Status ApplyPolicy(const v1::Policy& /*policy*/, const v1::SignedPolicy& signed_policy) override {
+    return agent_.ApplySignedPolicy(signed_policy.SerializeAsString(), PolicyOrigin::kSync);
+  }
+
+ private:
+  Agent& agent_;
+};
+
+}  // namespace
+
+Status CheckSync(const AgentConfig& config) {
+  if (config.collector_url.empty()) {
+    return OkStatus();
+  }
+  if (!config.store) {
+    return InvalidArgumentError("collector_url needs store = on (events are sent from it)");
+  }
+  if (!config.dev_policy_json.empty()) {
+    return InvalidArgumentError(
+        "collector_url cannot be used with dev_policy_json (pushed policies are signed)");
+  }
+  WARD_RETURN_IF_ERROR(ReadEnrolmentSecret(config.enrolment_secret_file));
+  WARD_RETURN_IF_ERROR(CreateTransport(config));
+  return OkStatus();
+}
+
+void AgentDeps::CreateSync() {
+  if (config.collector_url.empty()) {
+    return;
+  }
+  Status checked = CheckSync(config);
+  if (checked.has_value() && store == nullptr) {
+    checked = std::unexpected(Error(ErrorCode::kUnavailable, "the store is not available"));
+  }
+  auto secret = checked.has_value() ? ReadEnrolmentSecret(config.enrolment_secret_file)
+                                    : Result<std::string>(std::unexpected(checked.error()));
+  auto transport = secret.has_value() ? CreateTransport(config)
+                                      : Result<std::unique_ptr<agent::sync::CollectorTransport>>(
+                                            std::unexpected(secret.error()));
+  if (!transport.has_value()) {
+    // Fail-open: enforcement goes on; events stay in the store until sync works.
+    degraded.push_back("sync: " + transport.error().ToString());
+    log::Error("sync to the collector is off", {{"error", transport.error().ToString()}});
+    return;
+  }
+  collector = *std::move(transport);
+  sync_options.enrolment_secret = *std::move(secret);
+  sync_options.hostname = Hostname();
+  sync_options.os = "linux";
+  sync_options.agent_version = "ward-agent";
+}
+
+void Agent::StartSync() {
+  if (deps_->collector == nullptr || !key_.has_value()) {
+    return;
+  }
+  agent::sync::SyncOptions options = deps_->sync_options;
+  options.on_acked = [this](const std::vector<std::string>& ids) {
+    if (service_ != nullptr) {
+      for (const auto& id : ids) {
+        service_->OnConcernAcknowledged(id);
+      }
+    }
+  };
+  options.on_reachable = [this](bool reachable) {
+    if (service_ != nullptr) {
+      service_->SetCollectorReachable(reachable);
+    }
+  };
+  sync_sink_ = std::make_unique<AgentPolicySink>(*this);
+  sync_ = std::make_unique<agent::sync::SyncEngine>(std::move(options), *key_, *deps_->collector,
+                                                    *deps_->store, *sync_sink_);
+  if (service_ != nullptr) {
+    service_->SetUploadTrigger(
+        [engine = sync_.get()] { engine->NotifyAppended(v1::PRIORITY_CRITICAL); });
+  }
+  sync_->Start();
+  log::Info("sync to the collector started", {{"url", deps_->config.collector_url}});
+}
+
+void Agent::StopSync() {
+  if (sync_ == nullptr) {
+    return;
+  }
+  if (service_ != nullptr) {
+    service_->SetUploadTrigger(nullptr);
+  }
+  sync_->Stop();
+}
+
+}  // namespace ward::app

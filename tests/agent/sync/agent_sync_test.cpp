@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: Apache-2.0
+// A real ward Agent (enforcers off, real IpcServer and encrypted store) with sync on, against
+// the real collector in its own process over real TLS on loopback.
+#include <sys/stat.h>
+
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "sync_test_support.h"
+#include "ward/agent/ipc/ipc_client.h"
+#include "ward/app/agent.h"
+
+namespace ward::agent::sync {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::CollectorProcess;
+using testing::WaitUntil;
+
+class Notices final : public ipc::NoticeSink {
+ public:
+  void Notify(v1::Notice notice) override {
+    std::scoped_lock lock(mu_);
+    notices_.push_back(std::move(notice));
+  }
+  bool HasConcernReceived(const std::string& reference) const {
+    std::scoped_lock lock(mu_);
+    for (const auto& n : notices_) {
+      if (n.has_concern_received() && n.concern_received().reference() == reference) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<v1::Notice> notices_;
+};
+
+void WriteBytes(const std::filesystem::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+class AgentSyncTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto key = policy::SigningKey::Generate();
+    ASSERT_TRUE(key.has_value());
+    signing_key_ = std::make_unique<policy::SigningKey>(std::move(*key));
+    collector_ = std::make_unique<CollectorProcess>(dir_.path() / "collector",
+                                                    testing::PublicKeyHex(*signing_key_));
+    ASSERT_NO_FATAL_FAILURE(collector_->Start());
+    ::chmod(dir_.path().c_str(), 0755);
+    ASSERT_TRUE(signing_key_->public_key().WriteFile(dir_.path() / "policy.pub").has_value());
+    WriteBytes(dir_.path() / "policy.bundle",
+               testing::SignedPolicyOf(*signing_key_, 1).SerializeAsString());
+    WriteBytes(dir_.path() / "enrolment.secret", collector_->secret() + "\n");
+    config_.policy_bundle = dir_.path() / "policy.bundle";
+    config_.policy_key = dir_.path() / "policy.pub";
+    config_.state_dir = dir_.path() / "state";
+    config_.status_file = dir_.path() / "agent.status";
+    config_.ipc_socket = dir_.path() / "run/agent.sock";
+    config_.usb = false;
+    config_.exec = false;
+    config_.settings = false;
+    config_.collector_url = collector_->url();
+    config_.collector_ca = collector_->ca_file();
+    config_.enrolment_secret_file = dir_.path() / "enrolment.secret";
+  }
+  void TearDown() override {
+    client_.reset();
+    agent_.reset();
+  }
+
+  void StartAgent() {
+    ASSERT_TRUE(app::CheckSync(config_).has_value());
+    auto deps = app::AgentDeps::Create(config_);
+    ASSERT_TRUE(deps.has_value()) << deps.error().ToString();
+    ASSERT_TRUE((*deps)->degraded.empty()) << (*deps)->degraded.front();
+    agent_ = std::make_unique<app::Agent>(*std::move(deps));
+    ASSERT_TRUE(agent_->Start().has_value());
+    ASSERT_NE(agent_->sync(), nullptr);
+    auto client = ipc::IpcClient::Connect({.socket_path = config_.ipc_socket}, &notices_);
+    ASSERT_TRUE(client.has_value()) << client.error().ToString();
+    client_ = *std::move(client);
+  }
+
+  std::size_t AtCollector(const std::string& id, const std::string& kind = "") {
+    std::size_t n = 0;
+    for (const auto& [event_id, event_kind] : collector_->Events()) {
+      n += (id.empty() || event_id == id) && (kind.empty() || event_kind == kind) ? 1u : 0u;
+    }
+    return n;
+  }
+
+  testing::ScratchDir dir_;
+  std::unique_ptr<policy::SigningKey> signing_key_;
+  std::unique_ptr<CollectorProcess> collector_;
+  app::AgentConfig config_;
+  Notices notices_;
+  std::unique_ptr<app::Agent> agent_;
+  std::unique_ptr<ipc::IpcClient> client_;
+};
+
+TEST_F(AgentSyncTest, ConcernReachesTheCollectorAndTheSenderHearsItArrived) {
+  ASSERT_NO_FATAL_FAILURE(StartAgent());
+  ASSERT_TRUE(WaitUntil([&] { return agent_->sync()->Snapshot().enrolled; }, 30s))
+      << agent_->sync()->Snapshot().last_error;
+  EXPECT_EQ(collector_->DeviceCount(), 1u);
+  ASSERT_TRUE(client_->Subscribe().has_value());
+  v1::SubmitConcernRequest request;
+  request.set_category(v1::CONCERN_CATEGORY_BULLYING);
+  request.set_text("Someone keeps sending me mean messages.");
+  auto sent = client_->SubmitConcern({}, request);
+  ASSERT_TRUE(sent.has_value()) << sent.error().ToString();
+  // Uploaded at once (CRITICAL), not at the next telemetry round.
+  ASSERT_TRUE(WaitUntil([&] { return AtCollector(sent->event_id()) == 1; }, 30s,
+                        std::chrono::milliseconds(250)));
+  bool told = false;
+  for (int i = 0; i < 300 && !told; ++i) {
+    (void)client_->PumpNotices(100ms);
+    told = notices_.HasConcernReceived(sent->reference());
+  }
+  EXPECT_TRUE(told) << "no ConcernReceivedNotice for " << sent->reference();
+  EXPECT_FALSE(agent_->deps().store->GetState("concern/" + sent->event_id()).has_value());
+}
+
+TEST_F(AgentSyncTest, PushedPolicyReachesTheAgentAndIsKept) {
+  ASSERT_NO_FATAL_FAILURE(StartAgent());
+  ASSERT_TRUE(WaitUntil([&] { return agent_->sync()->Snapshot().enrolled; }, 30s))
+      << agent_->sync()->Snapshot().last_error;
+  ASSERT_EQ(collector_->PushPolicy(testing::SignedPolicyOf(*signing_key_, 2)), 200);
+  ASSERT_TRUE(WaitUntil([&] { return agent_->policy()->policy.version() == 2; }, 60s));
+  // Kept, so a restart runs it.
+  EXPECT_TRUE(std::filesystem::exists(app::PolicyInForcePath(config_)));
+
+  EXPECT_EQ(agent_->sync()->Snapshot().policies_rejected, 0u);
+}
+
+}  // namespace
+}  // namespace ward::agent::sync
