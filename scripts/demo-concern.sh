@@ -5,11 +5,17 @@
 # machine is touched); `ward-agent concern`, built on the same IPC client library as the tray,
 # sends a report. Run as root, the report is sent as the existing user nobody (uid 65534): the
 # agent names the sender from the kernel (SO_PEERCRED), not from anything the client says.
+# With a collector (URL, its CA, an enrolment secret file), the agent enrols and the concern is
+# uploaded at once; the script waits until the learner's tray would hear "received".
 #   usage: scripts/demo-concern.sh <path to ward-agent> <signed policy bundle> <public key>
+#          [<collector url> <collector ca> <enrolment secret file>]
 set -euo pipefail
 agent=${1:?usage: $0 <ward-agent> <bundle> <public key>}
 bundle=${2:?usage: $0 <ward-agent> <bundle> <public key>}
 pubkey=${3:?usage: $0 <ward-agent> <bundle> <public key>}
+collector_url=${4:-}
+collector_ca=${5:-}
+secret_file=${6:-}
 
 dir=$(mktemp -d -t ward-concern.XXXXXX)
 chmod 0755 "$dir"
@@ -32,6 +38,13 @@ usb = off
 exec = off
 settings = off
 CONF
+if [[ -n "$collector_url" ]]; then
+  cat >>"$dir/agent.conf" <<CONF
+collector_url = $collector_url
+collector_ca = $collector_ca
+enrolment_secret_file = $secret_file
+CONF
+fi
 chmod 0644 "$dir/agent.conf"
 
 "$agent" --check-config --config "$dir/agent.conf"
@@ -56,6 +69,14 @@ if "${as_learner[@]}" "$agent" concern --config "$dir/agent.conf" --category oth
   --text "see the picture" --screenshot "$dir/shot.png" 2>&1; then
   echo "demo: a non-PNG screenshot was accepted" >&2
   exit 1
+fi
+
+if [[ -n "$collector_url" ]]; then
+  echo "-- the collector stores it and the agent hears back (the tray would say \"received\")"
+  for _ in $(seq 600); do grep -q 'concern received by the collector' "$dir/agent.log" && break; sleep 0.1; done
+  # Not fatal here: demo.sh checks the collector's inbox itself.
+  grep 'concern received by the collector' "$dir/agent.log" ||
+    { echo "demo: the agent has not heard back from the collector yet; its sync log:" >&2; grep 'sync' "$dir/agent.log" >&2 || true; }
 fi
 
 kill -TERM "$agent_pid"; wait "$agent_pid"; agent_pid=

@@ -80,22 +80,33 @@ echo "ward-collector pid $collector_pid serving $url"
 secret=$("$collector" enrolment-secret --data-dir "$cdir" --group learners-under-18)
 echo "enrolment secret for learners-under-18: ${secret:0:12}... (agents use it once)"
 it_token=$("$collector" token create --data-dir "$cdir" --role it --name "IT demo")
-"$collector" token create --data-dir "$cdir" --role dsl --name "DSL demo" >/dev/null
+dsl_token=$("$collector" token create --data-dir "$cdir" --role dsl --name "DSL demo")
+printf '%s\n' "$secret" >"$work/enrolment.secret"
+chmod 0600 "$work/enrolment.secret"
 curl -sS --cacert "$cdir/ca.pem" "$url/healthz"
 staff=(--collector "$url" --ca "$cdir/ca.pem" --token "$it_token")
 "$wardctl" policy push "$work/under18.bundle" --group learners-under-18 "${staff[@]}"
 "$wardctl" devices "${staff[@]}"
 curl -sS --cacert "$cdir/ca.pem" "$url/metrics" | grep -E '^ward_collector_(policy_pushes_total|connections_open)'
-kill "$collector_pid"
-wait "$collector_pid" || true
-collector_pid=""
-echo "collector stopped"
 
 say "enforcement, safely: a program outside the allowlist, then a new policy"
 bash scripts/demo-enforcement.sh "$bin/agent/app/ward-agent" "$wardctl"
 
-say "a learner reports a concern: through the agent's socket into its encrypted store"
+say "a learner reports a concern: through the agent's socket, its encrypted store, to the collector"
 bash scripts/demo-concern.sh "$bin/agent/app/ward-agent" "$work/under18.bundle" \
-  "$work/keys/ward-policy.pub"
+  "$work/keys/ward-policy.pub" "$url" "$cdir/ca.pem" "$work/enrolment.secret"
+
+say "the collector: the laptop enrolled, its events arrived, the DSL sees the concern"
+"$wardctl" devices "${staff[@]}"
+"$wardctl" events tail "${staff[@]}" | tail -n 5
+dsl=(--collector "$url" --ca "$cdir/ca.pem" --token "$dsl_token")
+concerns=$("$wardctl" concerns list "${dsl[@]}")
+printf '%s\n' "$concerns"
+grep -q '^1 concern$' <<<"$concerns" ||
+  { echo "demo: the concern did not reach the collector's inbox" >&2; exit 1; }
+kill "$collector_pid"
+wait "$collector_pid" || true
+collector_pid=""
+echo "collector stopped"
 
 say "done"
