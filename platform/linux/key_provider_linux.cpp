@@ -12,6 +12,7 @@
 #include <string>
 #include <system_error>
 
+#include "unique_fd_linux.h"
 #include "ward/common/hex.h"
 #include "ward/platform/key_provider.h"
 
@@ -20,37 +21,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  void Reset(int fd) {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-    fd_ = fd;
-  }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  // Closes now and reports the error (a close error after write can mean lost data).
-  Status Close(std::string_view what) {
-    int fd = fd_;
-    fd_ = -1;
-    if (fd >= 0 && ::close(fd) != 0) {
-      return std::unexpected(ErrnoError(what, errno));
-    }
-    return OkStatus();
-  }
+using internal::UniqueFd;
 
- private:
-  int fd_;
-};
+// Closes now and reports the error (a close error after write can mean lost data).
+Status CloseChecked(UniqueFd& fd, std::string_view what) {
+  int raw = fd.Release();
+  if (raw >= 0 && ::close(raw) != 0) {
+    return std::unexpected(ErrnoError(what, errno));
+  }
+  return OkStatus();
+}
 
 std::string Ctx(std::string_view verb, const fs::path& path) {
   return std::string(verb) + " " + path.string();
@@ -100,7 +80,7 @@ Status FsyncPath(const fs::path& path, int flags) {
   if (::fsync(fd.get()) != 0) {
     return std::unexpected(ErrnoError(Ctx("fsync", path), errno));
   }
-  return fd.Close(Ctx("close", path));
+  return CloseChecked(fd, Ctx("close", path));
 }
 
 // Only the effective user may reach the key: owner is us, no group or other bits.
@@ -296,7 +276,7 @@ class LinuxKeyProvider final : public KeyProvider {
     if (::fsync(fd.get()) != 0) {
       return fail(ErrnoError(Ctx("fsync", tmp), errno));
     }
-    if (auto s = fd.Close(Ctx("close", tmp)); !s) {
+    if (auto s = CloseChecked(fd, Ctx("close", tmp)); !s) {
       return fail(s.error());
     }
     if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
