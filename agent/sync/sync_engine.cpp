@@ -281,10 +281,13 @@ class SyncEngine::Impl {
           }
           [[fallthrough]];
         case Round::kFailed: {
-          const milliseconds delay = backoff.NextDelay(
+          milliseconds delay = backoff.NextDelay(
               retry_after.count() > 0
                   ? std::optional<seconds>(std::chrono::duration_cast<seconds>(retry_after))
                   : std::nullopt);
+          if (retry_after.count() == 0 && CriticalWaiting()) {
+            delay = std::min(delay, options_.critical_retry_cap);
+          }
           {
             std::scoped_lock lock(mu_);
             snapshot_.last_upload_delay = delay;
@@ -373,6 +376,17 @@ class SyncEngine::Impl {
       return Round::kFailed;
     }
     return Round::kMore;
+  }
+
+  // Whether the store holds CRITICAL events not yet acknowledged by the collector.
+  bool CriticalWaiting() {
+    auto status = store_.GetStatus();
+    if (!status.has_value()) {
+      return true;  // cannot tell: retrying soon costs little, losing time on a concern does not
+    }
+    const auto& counts = status->events_by_priority();
+    const auto critical = counts.find("CRITICAL");
+    return critical != counts.end() && critical->second > 0;
   }
 
   void CountUploadFailure() {

@@ -378,6 +378,31 @@ TEST_F(SyncEngineTest, CriticalEventIsUploadedAtOnceWithoutPolling) {
   ASSERT_NO_FATAL_FAILURE(ExpectExactlyOnce({concern.id()}, 30s));
 }
 
+TEST_F(SyncEngineTest, ConcernWaitingDuringAnOutageIsRetriedSoonWhateverTheBackoff) {
+  ASSERT_NO_FATAL_FAILURE(collector_->Start());
+  ASSERT_NO_FATAL_FAILURE(OpenStore());
+  SyncOptions options = testing::TestSyncOptions(collector_->secret());
+  // Telemetry alone would back off for up to ten minutes after the first failure.
+  options.backoff_base = std::chrono::minutes(10);
+  options.backoff_cap = std::chrono::minutes(10);
+  options.critical_retry_cap = 300ms;
+  options.random = &random_;
+  StartAgent(options);
+  ASSERT_TRUE(WaitUntil([&] { return engine_->Snapshot().enrolled; }));
+  collector_->Kill();
+  v1::Event concern;
+  concern.set_id(uuids_.Next().ToString());
+  concern.set_priority(v1::PRIORITY_CRITICAL);
+  concern.mutable_concern()->set_text("someone online keeps asking where I live");
+  ASSERT_TRUE(store_->Append(concern).has_value());
+  engine_->NotifyAppended(v1::PRIORITY_CRITICAL);
+  ASSERT_TRUE(WaitUntil([&] { return engine_->Snapshot().upload_failures >= 3; }, 30s))
+      << "the concern was not retried while the collector was down";
+  EXPECT_LE(engine_->Snapshot().last_upload_delay, options.critical_retry_cap);
+  ASSERT_NO_FATAL_FAILURE(collector_->Restart());
+  ASSERT_NO_FATAL_FAILURE(ExpectExactlyOnce({concern.id()}, 30s));
+}
+
 TEST_F(SyncEngineTest, TellsTheAgentWhichEventsTheCollectorStoredAndThatItIsReachable) {
   ASSERT_NO_FATAL_FAILURE(collector_->Start());
   ASSERT_NO_FATAL_FAILURE(OpenStore());

@@ -60,6 +60,10 @@ struct SyncOptions {
   // Backoff after failures: full jitter between 0 and min(cap, base * 2^n).
   std::chrono::milliseconds backoff_base{1'000};
   std::chrono::milliseconds backoff_cap{300'000};
+  // While CRITICAL events (a learner's concern) wait in the store, a failed upload is retried
+  // at least this often, however far the backoff has grown, so a concern is delivered within
+  // seconds of the collector coming back. A collector's Retry-After is still obeyed.
+  std::chrono::milliseconds critical_retry_cap{2'000};
   // Longest Retry-After obeyed (a hostile or broken answer cannot park the agent for days).
   std::chrono::seconds max_retry_after{3'600};
 
