@@ -103,6 +103,15 @@ void AgentService::OnConcernAcknowledged(std::string_view event_id) {
   }
 }
 
+void AddDegradations(const std::vector<std::string>& degraded, v1::DeviceStatus& device) {
+  for (const auto& d : degraded) {
+    auto* entry = device.add_degraded();
+    const std::size_t colon = d.find(": ");
+    entry->set_subsystem(d.substr(0, colon));
+    entry->set_reason(colon == std::string::npos ? "" : d.substr(colon + 2));
+  }
+}
+
 Result<v1::StatusResponse> AgentService::Status(const agent::ipc::Caller& caller) {
   v1::StatusResponse out;
   std::vector<std::string> degraded;
@@ -117,12 +126,7 @@ Result<v1::StatusResponse> AgentService::Status(const agent::ipc::Caller& caller
     policy = policy_;
   }
   auto* device = out.mutable_device();
-  for (const auto& d : degraded) {
-    auto* entry = device->add_degraded();
-    const std::size_t colon = d.find(": ");
-    entry->set_subsystem(d.substr(0, colon));
-    entry->set_reason(colon == std::string::npos ? "" : d.substr(colon + 2));
-  }
+  AddDegradations(degraded, *device);
   if (store_ != nullptr) {
     if (auto status = store_->GetStatus(); status.has_value()) {
       *device->mutable_store() = *std::move(status);

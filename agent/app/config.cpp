@@ -100,6 +100,8 @@ Status Apply(AgentConfig& c, std::string_view key, std::string_view value) {
     WARD_ASSIGN_OR_RETURN(c.collector_ca, ParsePath(value));
   } else if (key == "enrolment_secret_file") {
     WARD_ASSIGN_OR_RETURN(c.enrolment_secret_file, ParsePath(value));
+  } else if (key == "machine_id_file") {
+    WARD_ASSIGN_OR_RETURN(c.machine_id_file, ParsePath(value));
   } else if (key == "learner_group") {
     if (value.empty() || value.find_first_of(" \t\"'\\") != std::string_view::npos) {
       return InvalidArgumentError("expected a group name, got '" + std::string(value) + "'");
@@ -135,6 +137,7 @@ std::string ConfigHelp() {
   collector_url =                            https://host:port of the collector (empty: no sync)
   collector_ca =                             the site CA (PEM); only it is trusted
   enrolment_secret_file =                    file holding the enrolment secret (root-only)
+  machine_id_file = /etc/machine-id          hashed (HMAC, app-specific) to recognise a reinstall
 )";
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The agent's sync to the collector: config check, transport, engine, and its hooks into the
 // agent (policy sink, upload trigger, reachability, concern acknowledgements).
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <unistd.h>
 
 #include <climits>
@@ -8,6 +10,7 @@
 #include <sstream>
 
 #include "ward/app/agent.h"
+#include "ward/common/hex.h"
 #include "ward/common/log.h"
 
 namespace ward::app {
@@ -42,6 +45,31 @@ Result<std::unique_ptr<agent::sync::CollectorTransport>> CreateTransport(
   return agent::sync::CreateHttpsTransport(options);
 }
 
+constexpr const char* kAgentVersion = "ward-agent " WARD_AGENT_VERSION;
+
+// The collector's key for "the same laptop, enrolled again" (a reinstall): an app-specific hash
+// of the machine id, as machine-id(5) asks (HMAC-SHA256 keyed by the id), so the id itself never
+// leaves the laptop and cannot be matched with other software's records. Empty when there is no
+// readable id: the collector then treats every enrolment as a new device.
+std::string MachineHash(const std::filesystem::path& machine_id_file) {
+  std::ifstream in(machine_id_file);
+  std::string id;
+  if (!(in >> id) || id.size() != 32) {
+    log::Warning("no machine id: a reinstall enrols as a new device",
+                 {{"path", machine_id_file.string()}});
+    return "";
+  }
+  static constexpr std::string_view kApp = "ward-agent machine hash v1";
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  if (HMAC(EVP_sha256(), id.data(), static_cast<int>(id.size()),
+           reinterpret_cast<const unsigned char*>(kApp.data()), kApp.size(), mac,
+           &mac_len) == nullptr) {
+    return "";
+  }
+  return HexEncode(std::span<const std::uint8_t>(mac, mac_len));
+}
+
 std::string Hostname() {
   char name[HOST_NAME_MAX + 1] = {};
   if (::gethostname(name, sizeof(name) - 1) != 0) {
@@ -50,18 +78,29 @@ std::string Hostname() {
   return name;
 }
 
-// Hands verified policies from the engine to the agent. The engine has verified signature and
-// version already; the agent verifies again (it owns rollback state) and, for this origin,
-// leaves recording a rejection to the engine, so it is recorded once.
-class AgentPolicySink final : public agent::sync::PolicySink {
+// The engine's view of the agent: verified policies go to the agent (which verifies again, as it
+// owns rollback state, and leaves recording a rejection from this origin to the engine, so it is
+// recorded once); the heartbeat carries the agent's version, mode and degradations.
+class AgentSyncHooks final : public agent::sync::PolicySink, public agent::sync::StatusSource {
  public:
-  explicit AgentPolicySink(Agent& agent) : agent_(agent) {}
+  explicit AgentSyncHooks(Agent& agent) : agent_(agent) {}
   std::uint64_t CurrentPolicyVersion() override {
     const auto current = agent_.policy();
     return current != nullptr ? current->policy.version() : 0;
   }
   Status ApplyPolicy(const v1::Policy& /*policy*/, const v1::SignedPolicy& signed_policy) override {
     return agent_.ApplySignedPolicy(signed_policy.SerializeAsString(), PolicyOrigin::kSync);
+  }
+  // Degradations are all recorded before sync starts (Agent::Start), so reading them from the
+  // upload thread needs no lock.
+  v1::DeviceStatus CurrentStatus() override {
+    v1::DeviceStatus status;
+    status.set_agent_version(kAgentVersion);
+    if (const auto current = agent_.policy(); current != nullptr) {
+      status.set_mode(current->policy.mode());
+    }
+    AddDegradations(agent_.deps().degraded, status);
+    return status;
   }
 
  private:
@@ -109,7 +148,8 @@ void AgentDeps::CreateSync() {
   sync_options.enrolment_secret = *std::move(secret);
   sync_options.hostname = Hostname();
   sync_options.os = "linux";
-  sync_options.agent_version = "ward-agent";
+  sync_options.agent_version = kAgentVersion;
+  sync_options.machine_hash = MachineHash(config.machine_id_file);
 }
 
 void Agent::StartSync() {
@@ -129,9 +169,11 @@ void Agent::StartSync() {
       service_->SetCollectorReachable(reachable);
     }
   };
-  sync_sink_ = std::make_unique<AgentPolicySink>(*this);
+  auto hooks = std::make_unique<AgentSyncHooks>(*this);
+  agent::sync::StatusSource* status = hooks.get();
+  sync_sink_ = std::move(hooks);
   sync_ = std::make_unique<agent::sync::SyncEngine>(std::move(options), *key_, *deps_->collector,
-                                                    *deps_->store, *sync_sink_);
+                                                    *deps_->store, *sync_sink_, status);
   if (service_ != nullptr) {
     service_->SetUploadTrigger(
         [engine = sync_.get()] { engine->NotifyAppended(v1::PRIORITY_CRITICAL); });

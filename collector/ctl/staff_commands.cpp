@@ -182,15 +182,22 @@ int Devices(const Args& args, Io& io) {
   }
   auto arr = v->extract<Poco::JSON::Array::Ptr>();
   io.out << std::left << std::setw(38) << "DEVICE" << std::setw(20) << "GROUP" << std::setw(18)
-         << "HOSTNAME" << std::setw(8) << "POLICY" << "LAST SEEN\n";
+         << "HOSTNAME" << std::setw(8) << "POLICY" << std::setw(9) << "MODE" << "LAST SEEN\n";
   for (std::size_t i = 0; i < arr->size(); ++i) {
     auto d = arr->getObject(static_cast<unsigned>(i));
+    const std::string mode = d->optValue<std::string>("mode", "");
     io.out << std::setw(38) << d->getValue<std::string>("id") << std::setw(20)
            << d->getValue<std::string>("group") << std::setw(18)
            << d->getValue<std::string>("hostname") << std::setw(8)
-           << d->getValue<std::uint64_t>("policy_version")
-           << Time(d->getValue<std::int64_t>("last_seen_ms"))
+           << d->getValue<std::uint64_t>("policy_version") << std::setw(9)
+           << (mode.empty() ? "-" : mode) << Time(d->getValue<std::int64_t>("last_seen_ms"))
            << (d->getValue<bool>("revoked") ? "  (revoked)" : "") << "\n";
+    if (auto degraded = d->getArray("degraded"); degraded != nullptr) {
+      for (std::size_t k = 0; k < degraded->size(); ++k) {
+        io.out << "    not working: " << degraded->getElement<std::string>(static_cast<unsigned>(k))
+               << "\n";
+      }
+    }
   }
   io.out << arr->size() << (arr->size() == 1 ? " device\n" : " devices\n");
   return kExitOk;

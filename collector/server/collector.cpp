@@ -656,6 +656,23 @@ class CollectorImpl final : public Collector {
       o->set("enrolled_at_ms", d.enrolled_at_ms);
       o->set("last_seen_ms", d.last_seen_ms);
       o->set("revoked", d.revoked);
+      // From the last heartbeat: what the laptop says of itself.
+      v1::DeviceStatus status;
+      std::string mode;
+      Poco::JSON::Array::Ptr degraded = new Poco::JSON::Array;
+      if (!d.last_status.empty() && status.ParseFromString(d.last_status)) {
+        mode = status.mode() == v1::MODE_ENFORCE   ? "enforce"
+               : status.mode() == v1::MODE_MONITOR ? "monitor"
+                                                   : "";
+        for (const v1::Degradation& g : status.degraded()) {
+          degraded->add(g.subsystem() + (g.reason().empty() ? "" : ": " + g.reason()));
+        }
+        if (!status.agent_version().empty()) {
+          o->set("agent_version", status.agent_version());
+        }
+      }
+      o->set("mode", mode);
+      o->set("degraded", degraded);
       out->add(o);
     }
     return Json(out);

@@ -132,6 +132,35 @@ TEST_F(AgentSyncTest, ConcernReachesTheCollectorAndTheSenderHearsItArrived) {
   EXPECT_FALSE(agent_->deps().store->GetState("concern/" + sent->event_id()).has_value());
 }
 
+TEST_F(AgentSyncTest, HeartbeatTellsITTheVersionModeAndWhatIsNotWorking) {
+  // A file where the socket's directory should be: the IPC server cannot start (degraded).
+  WriteBytes(dir_.path() / "not-a-dir", "");
+  config_.ipc_socket = dir_.path() / "not-a-dir" / "agent.sock";
+  ASSERT_TRUE(app::CheckSync(config_).has_value());
+  auto deps = app::AgentDeps::Create(config_);
+  ASSERT_TRUE(deps.has_value()) << deps.error().ToString();
+  agent_ = std::make_unique<app::Agent>(*std::move(deps));
+  ASSERT_TRUE(agent_->Start().has_value());
+  Poco::JSON::Object::Ptr device;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto devices = collector_->Devices();
+        device = devices->size() == 1 ? devices->getObject(0) : nullptr;
+        return device != nullptr && !device->getValue<std::string>("mode").empty();
+      },
+      30s, std::chrono::milliseconds(250)))
+      << "no heartbeat with a mode reached the collector";
+  EXPECT_EQ(device->getValue<std::string>("mode"),
+            agent_->policy()->enforce() ? "enforce" : "monitor");
+  EXPECT_TRUE(device->getValue<std::string>("agent_version").starts_with("ward-agent "))
+      << device->getValue<std::string>("agent_version");
+  auto degraded = device->getArray("degraded");
+  ASSERT_NE(degraded, nullptr);
+  ASSERT_EQ(degraded->size(), 1u);
+  EXPECT_TRUE(degraded->getElement<std::string>(0).starts_with("ipc: "))
+      << degraded->getElement<std::string>(0);
+}
+
 TEST_F(AgentSyncTest, PushedPolicyReachesTheAgentAndIsKept) {
   ASSERT_NO_FATAL_FAILURE(StartAgent());
   ASSERT_TRUE(WaitUntil([&] { return agent_->sync()->Snapshot().enrolled; }, 30s))

@@ -191,6 +191,16 @@ class CollectorProcess {
     }
   }
 
+  // GET /v1/staff/devices (an empty array when the call fails, with the failure reported).
+  Poco::JSON::Array::Ptr Devices() {
+    auto r = Staff("GET", "/v1/staff/devices");
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (r.status != 200) {
+      return new Poco::JSON::Array;
+    }
+    return Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Array::Ptr>();
+  }
+
   std::size_t DeviceCount() {
     auto r = Staff("GET", "/v1/staff/devices");
     EXPECT_EQ(r.status, 200) << r.body;

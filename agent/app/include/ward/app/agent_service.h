@@ -43,6 +43,9 @@ class NoticeBridge final : public core::NoticeSink {
   std::unique_ptr<core::NoticeSink> fallback_;
 };
 
+// Degradation lines ("exec: fanotify_init: Operation not permitted") as DeviceStatus entries.
+void AddDegradations(const std::vector<std::string>& degraded, v1::DeviceStatus& device);
+
 // The agent's answer to the tray (the real agent::ipc::AgentControl). The policy in force is
 // pushed in with SetPolicy(); the sync engine hooks in with SetCollectorReachable(),
 // SetUploadTrigger() and OnConcernAcknowledged().

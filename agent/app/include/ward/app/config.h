@@ -49,6 +49,8 @@ struct AgentConfig {
   std::string collector_url;
   std::filesystem::path collector_ca;
   std::filesystem::path enrolment_secret_file;
+  // Read to make the pseudonymous machine hash the collector uses to recognise a reinstall.
+  std::filesystem::path machine_id_file = "/etc/machine-id";
 };
 
 // The keys, their meaning and defaults, for --help.
