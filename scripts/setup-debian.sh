@@ -20,7 +20,7 @@ MAIN_PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3 libpq-dev postgresql
   umockdev libumockdev-dev dconf-cli util-linux iproute2 curl
-  qemu-system-x86 busybox-static kmod xz-utils perl
+  qemu-system-x86 busybox-static kmod xz-utils perl systemd
   liblmdb0 libmagic1 libcap-ng0 libseccomp2
   xvfb trayer x11-apps imagemagick
 )

@@ -14,73 +14,25 @@ here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 
-unavailable() {
-  if [[ "${WARD_REQUIRE_ROOT_TESTS:-}" == 1 ]]; then
-    echo "FAIL: $* (required under WARD_REQUIRE_ROOT_TESTS=1)" >&2
-    exit 1
-  fi
-  echo "SKIP: $*" >&2
-  exit 77
-}
-for tool in qemu-system-x86_64 apt-get dpkg depmod modprobe cc perl xz; do
-  command -v "$tool" >/dev/null || unavailable "$tool is not installed (scripts/setup-debian.sh)"
-done
+# shellcheck source=common.sh
+source "$here/common.sh"
+e2e_require qemu-system-x86_64 cc perl
 busybox=/bin/busybox
-"$busybox" --list 2>/dev/null | grep -qx insmod || unavailable "busybox-static is not installed"
 [[ -x "$agent" ]] || { echo "FAIL: no ward-agent at $agent" >&2; exit 1; }
 
 # --- The kernel: the running Debian kernel's package if there is one, else the newest. -------
-running=$(uname -r)
-if [[ "$running" == *-amd64 ]] && apt-cache show "linux-image-$running" >/dev/null 2>&1; then
-  pkg=linux-image-$running
-else
-  pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-    awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
-fi
-[[ -n "$pkg" ]] || unavailable "apt knows no linux-image-amd64 (run apt-get update)"
-kver=${pkg#linux-image-}
-modules=(xhci_pci usb_storage sd_mod usbhid hid_generic evdev 9p 9pnet_virtio virtio_pci)
-kdir=$cache/$kver
-if [[ ! -f "$kdir/ready" ]]; then
-  rm -rf "$kdir"
-  mkdir -p "$kdir/modules"
-  (cd "$cache" && apt-get download "$pkg" >"$cache/download.log" 2>&1) ||
-    unavailable "cannot download $pkg from Debian's archive: $(tail -1 "$cache/download.log")"
-  deb=$(ls "$cache/${pkg}"_*.deb | head -1)
-  dpkg -x "$deb" "$kdir/root"
-  depmod -b "$kdir/root" "$kver"
-  # Module files in load order (dependencies first), without repeats.
-  for m in "${modules[@]}"; do
-    modprobe -d "$kdir/root" -S "$kver" --show-depends "$m"
-  done | awk '$1 == "insmod" && !seen[$2]++ {print $2}' >"$kdir/order.paths"
-  while read -r path; do
-    cp "$path" "$kdir/modules/"
-    basename "$path"
-  done <"$kdir/order.paths" >"$kdir/modules.order"
-  # The uncompressed kernel (ELF, PVH entry) boots much faster under TCG than the bzImage.
-  vmlinuz=$kdir/root/boot/vmlinuz-$kver
-  offset=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$vmlinuz" | head -1 | cut -d: -f1)
-  [[ -n "$offset" ]] || offset=0
-  tail -c +"$((offset + 1))" "$vmlinuz" | xz -dc >"$kdir/vmlinux" 2>/dev/null || true
-  if ! head -c 4 "$kdir/vmlinux" | grep -q ELF; then cp "$vmlinuz" "$kdir/vmlinux"; fi
-  rm -rf "$kdir/root" "$deb"
-  touch "$kdir/ready"
-fi
+e2e_kernel "$cache"
+kdir=$KDIR
 
 # --- The initramfs: busybox, the modules, the agent's libraries, config and policy. ----------
-work=$(mktemp -d -t ward-usb-e2e.XXXXXX)
-qemu_pid=
-cleanup() {
-  if [[ -n "$qemu_pid" ]]; then kill "$qemu_pid" 2>/dev/null || true; wait "$qemu_pid" 2>/dev/null || true; fi
-  if [[ "${WARD_E2E_KEEP:-}" == 1 ]]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+e2e_workdir ward-usb-e2e
 stage=$work/initramfs
 mkdir -p "$stage"/{bin,lib/modules,etc/ward,proc,sys,dev,run,tmp}
 cp "$busybox" "$stage/bin/busybox"
 cc -O2 -static -o "$stage/bin/uevent-stamp" "$here/uevent_stamp.c"
-cp "$kdir"/modules/*.ko "$stage/lib/modules/"
-cp "$kdir/modules.order" "$stage/etc/modules.order"
+e2e_modules xhci_pci usb_storage sd_mod usbhid hid_generic evdev 9p 9pnet_virtio virtio_pci \
+  >"$stage/etc/modules.order"
+while read -r module; do cp "$kdir/modules/$module" "$stage/lib/modules/"; done <"$stage/etc/modules.order"
 cp "$here/guest_init.sh" "$stage/init"
 chmod 755 "$stage/init"
 ldd "$agent" | awk '/=> \// {print $3} $1 ~ /^\// {print $1}' | sort -u | while read -r lib; do
@@ -120,16 +72,11 @@ printf 'WARD-E2E-DISK-OK' | dd of="$work/allowed.img" conv=notrunc status=none
 console=$work/console.log
 qmp_sock=$work/qmp.sock
 : >"$console"
-qemu-system-x86_64 -machine pc,accel=tcg -cpu max -m 512 -smp 1 \
-  -kernel "$kdir/vmlinux" -initrd "$work/initrd.cpio" \
-  -append "console=ttyS0 rdinit=/init panic=-1 quiet loglevel=3" \
-  -display none -monitor none -serial "file:$console" -no-reboot -nic none \
-  -device qemu-xhci,id=xhci \
+e2e_qemu "$console" "" -m 512 -smp 1 \
   -virtfs "local,path=$(dirname "$agent"),mount_tag=ward,security_model=none,readonly=on" \
   -drive "if=none,id=blocked,file=$work/blocked.img,format=raw" \
   -drive "if=none,id=allowed,file=$work/allowed.img,format=raw" \
-  -qmp "unix:$qmp_sock,server=on,wait=off" >"$work/qemu.log" 2>&1 &
-qemu_pid=$!
+  -qmp "unix:$qmp_sock,server=on,wait=off"
 started=$(date +%s.%N)
 
 show_and_fail() {
