@@ -22,7 +22,7 @@ MAIN_PKGS=(
   umockdev libumockdev-dev dconf-cli util-linux iproute2 curl
   qemu-system-x86 busybox-static kmod xz-utils perl systemd
   liblmdb0 libmagic1 libcap-ng0 libseccomp2
-  xvfb trayer x11-apps imagemagick
+  xvfb trayer x11-apps imagemagick xdotool jq
 )
 # Packages that must come from bookworm-backports (SQLCipher 4.x; bookworm itself has 3.4.1).
 BACKPORT_PKGS=(libsqlcipher-dev libsqlcipher1 sqlcipher)

@@ -40,12 +40,14 @@ TrayController::TrayController(QString socket_path, bool force_window, QObject* 
                 menu_->popup(QCursor::pos());
               }
             });
-    tray_->show();
   } else {
     // No tray (e.g. GNOME on Wayland without the extension): a small window instead.
     buildWindow();
   }
   setState(TrayState::kNotRunning);
+  if (tray_ != nullptr) {
+    tray_->show();  // after setState: the icon is set before it is shown
+  }
 
   connect(agent_, &AgentConnection::connectedChanged, this, [this](bool connected) {
     if (connected) {

@@ -8,9 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-docs/screenshots/tray-menu.png}
-for tool in Xvfb trayer xwd convert; do
-  command -v "$tool" >/dev/null || { echo "tray_xvfb: $tool is missing (scripts/setup-debian.sh)" >&2; exit 1; }
-done
+# shellcheck source=tests/e2e/x_session.sh
+source tests/e2e/x_session.sh
 bin=${WARD_TRAY_SCREENSHOTS_BIN:-}
 if [[ -z "$bin" ]]; then
   cmake --preset ci >/dev/null
@@ -22,25 +21,12 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-# -displayfd: Xvfb picks a free display itself and writes its number when it is ready, so this
-# never lands on someone else's display.
-Xvfb -displayfd 3 -screen 0 800x480x24 -nolisten tcp 3>"$work/display" >"$work/xvfb.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do [[ -s "$work/display" ]] && break; sleep 0.1; done
-if [[ ! -s "$work/display" ]]; then
-  echo "tray_xvfb: Xvfb did not start" >&2
-  cat "$work/xvfb.log" >&2
-  exit 1
-fi
-display=:$(tr -d '[:space:]' <"$work/display")
-DISPLAY=$display trayer --edge top --align right --widthtype request --height 28 \
-  --transparent false --tint 0x303030 --SetDockType true >"$work/trayer.log" 2>&1 &
-pids+=($!)
-sleep 1
+start_x_session "$work"
 
 DISPLAY=$display QT_QPA_PLATFORM=xcb "$bin" --real-tray \
   >"$work/tray.out" 2>"$work/tray.err" &
