@@ -12,9 +12,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // dpkg writes its records in bursts (one journal file per state change); reload once a burst
-// has paused, but never let the index fall further behind than kMaxStaleness.
+// has paused, at most once per kMinInterval (a load of a desktop's records costs about 0.2 s
+// of CPU, docs/benchmarks.md), and never later than kMaxStaleness after the first change.
 constexpr auto kQuiet = std::chrono::milliseconds(250);
-constexpr auto kMaxStaleness = std::chrono::seconds(2);
+constexpr auto kMinInterval = std::chrono::seconds(2);
+constexpr auto kMaxStaleness = std::chrono::seconds(5);
 constexpr auto kIdleWait = std::chrono::hours(1);
 
 std::string RootPrefix(const std::filesystem::path& root) {
@@ -108,14 +110,20 @@ void PackageProvenance::Reload(bool force) {
 }
 
 void PackageProvenance::Watch() {
-  std::optional<Clock::time_point> first_change;
+  bool pending = false;  // changes seen that no reload has read yet
+  Clock::time_point first_change;
   Clock::time_point last_change;
+  Clock::time_point last_reload = Clock::now();
+  const auto due_at = [&] {
+    return std::min(std::max(last_change + kQuiet, last_reload + kMinInterval),
+                    first_change + kMaxStaleness);
+  };
   while (!stopping_) {
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(kIdleWait);
-    if (first_change.has_value()) {
-      const auto due = std::min(last_change + kQuiet, *first_change + kMaxStaleness);
-      wait = std::max(std::chrono::milliseconds(0),
-                      std::chrono::duration_cast<std::chrono::milliseconds>(due - Clock::now()));
+    if (pending) {
+      wait =
+          std::max(std::chrono::milliseconds(0),
+                   std::chrono::duration_cast<std::chrono::milliseconds>(due_at() - Clock::now()));
     }
     auto changed = database_->WaitForChange(wait);
     if (!changed.has_value()) {
@@ -129,12 +137,15 @@ void PackageProvenance::Watch() {
     const auto now = Clock::now();
     if (*changed) {
       last_change = now;
-      first_change = first_change.value_or(now);
+      if (!pending) {
+        first_change = now;
+      }
+      pending = true;
     }
-    if (first_change.has_value() &&
-        (now >= last_change + kQuiet || now >= *first_change + kMaxStaleness)) {
-      first_change.reset();
+    if (pending && now >= due_at()) {
+      pending = false;
       Reload(/*force=*/false);
+      last_reload = Clock::now();
     }
   }
 }

@@ -174,13 +174,23 @@ class PackageIndexBuilder {
   std::shared_ptr<const PackageIndex> Build();
 
  private:
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <typename V>
+  using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
   // Where dpkg's `path` for a file of `package` is on disk: diversion, then directory alias.
-  std::string OnDisk(std::string_view path, std::string_view package);
+  // Returns `path` itself when neither applies, else a view of `scratch`.
+  std::string_view OnDisk(std::string_view path, std::string_view package, std::string& scratch);
+  void Add(std::string_view dpkg_path, std::string_view package, std::uint32_t package_id,
+           const Md5Digest& md5, bool conffile);
   std::uint32_t DirId(std::string_view dir);
 
-  std::unordered_map<std::string, DpkgDiversion> diversions_;  // by `from`
+  StringMap<DpkgDiversion> diversions_;  // by `from`
   std::vector<DirectoryAlias> aliases_;
-  std::unordered_map<std::string, std::uint32_t> dir_ids_;
+  StringMap<std::uint32_t> dir_ids_;
   std::unique_ptr<PackageIndex> index_;
 };
 

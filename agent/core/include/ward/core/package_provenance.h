@@ -39,7 +39,8 @@ struct PackageProvenanceStats {
 // files and writing records): then the answer is "no package" for now, and not cached.
 //
 // A watcher thread follows the database (PackageDatabase::WaitForChange) and reloads it once
-// the changes have paused for 250 ms (at most 2 s after the first), then bumps generation().
+// the changes have paused for 250 ms (at most once per 2 s, and at most 5 s after the first
+// change), then bumps generation().
 // So that the window just after an install, upgrade or removal does not count, a lookup made
 // while the records have changed and dpkg is done reloads the index at once, on the caller's
 // thread (PackageDatabase::ChangedSinceLoad: two atomic loads and a poll() per lookup).
