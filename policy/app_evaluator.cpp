@@ -293,6 +293,12 @@ ward::Result<AppDecision> AppEvaluator::Evaluate(const ExecRequest& request) con
   return c.Finish(lower, true);
 }
 
+bool AppEvaluator::HasPackageRules() const { return !compiled_->by_package.empty(); }
+
+bool AppEvaluator::HasPackageRule(std::string_view package) const {
+  return compiled_->Find(compiled_->by_package, package) != nullptr;
+}
+
 std::string AppDecision::StaffReason() const {
   const std::string_view what = verdict == AppVerdict::kAllow   ? "allowed"
                                 : verdict == AppVerdict::kBlock ? "blocked"

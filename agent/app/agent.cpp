@@ -129,10 +129,22 @@ Result<std::unique_ptr<AgentDeps>> AgentDeps::Create(const AgentConfig& config,
     options.shutdown_verdict = platform::ExecVerdict::kAllow;
     options.trust_own_children = true;
     auto control = platform::CreateExecControl(options);
+    if (control.has_value() && config.packages) {
+      auto database = platform::CreatePackageDatabase(
+          {.root = config.dpkg_root, .admindir = config.dpkg_admindir});
+      if (database.has_value()) {
+        deps->packages = std::make_unique<core::PackageProvenance>(
+            *std::move(database), *deps->events, *deps->factory, *deps->failures);
+      } else {
+        // Not a dpkg system, or its records cannot be watched: package rules match nothing.
+        deps->degraded.push_back("packages: " + database.error().ToString());
+      }
+    }
     if (control.has_value()) {
       deps->exec_control = *std::move(control);
-      deps->exec = std::make_unique<core::ExecEnforcer>(
-          *deps->exec_control, *deps->events, *deps->notices, *deps->failures, *deps->factory);
+      deps->exec = std::make_unique<core::ExecEnforcer>(*deps->exec_control, *deps->events,
+                                                        *deps->notices, *deps->failures,
+                                                        *deps->factory, deps->packages.get());
     } else {
       deps->degraded.push_back("exec: " + control.error().ToString());
       deps->failures->Handle(core::FailureReason::kExecPlatformUnavailable,
@@ -164,6 +176,9 @@ Status Agent::Start() {
   }
   if (deps_->usb != nullptr) {
     deps_->usb->Start(initial);
+  }
+  if (deps_->packages != nullptr) {
+    deps_->packages->Start();  // read before the first exec is judged
   }
   if (deps_->exec != nullptr) {
     deps_->exec->Start(initial);
@@ -214,6 +229,9 @@ void Agent::Stop() {
   if (deps_->exec != nullptr) {
     deps_->exec->Stop();
   }
+  if (deps_->packages != nullptr) {
+    deps_->packages->Stop();
+  }
   if (deps_->usb != nullptr) {
     deps_->usb->Stop();
   }
@@ -236,6 +254,9 @@ std::string Agent::Summary() const {
        std::string(deps_->usb != nullptr ? "on" : (deps_->config.usb ? "degraded" : "off"));
   s += "; exec " +
        std::string(deps_->exec != nullptr ? "on" : (deps_->config.exec ? "degraded" : "off"));
+  if (deps_->config.exec && deps_->config.packages) {
+    s += "; packages " + std::string(deps_->packages != nullptr ? "on" : "degraded");
+  }
   s += "; store " +
        std::string(deps_->store != nullptr ? "on" : (deps_->config.store ? "degraded" : "off"));
   s += "; settings " + std::string(deps_->settings != nullptr

@@ -86,6 +86,12 @@ Status Apply(AgentConfig& c, std::string_view key, std::string_view value) {
     WARD_ASSIGN_OR_RETURN(c.exec_loaders, ParsePaths(value));
   } else if (key == "exec_answer_within_ms") {
     WARD_ASSIGN_OR_RETURN(c.exec_answer_within, ParseMillis(value));
+  } else if (key == "packages") {
+    WARD_ASSIGN_OR_RETURN(c.packages, ParseBool(value));
+  } else if (key == "dpkg_root") {
+    WARD_ASSIGN_OR_RETURN(c.dpkg_root, ParsePath(value));
+  } else if (key == "dpkg_admindir") {
+    WARD_ASSIGN_OR_RETURN(c.dpkg_admindir, ParsePath(value));
   } else if (key == "settings") {
     WARD_ASSIGN_OR_RETURN(c.settings, ParseBool(value));
   } else if (key == "settings_root") {
@@ -131,6 +137,9 @@ std::string ConfigHelp() {
   exec_mounts = /                            comma-separated mounts whose programs are checked
   exec_loaders = /lib64/ld-linux-x86-64.so.2 dynamic loaders that may not be run directly
   exec_answer_within_ms = 3000               every exec is answered within this time
+  packages = on                              package rules: dpkg provenance (content-checked)
+  dpkg_root = /                              the system dpkg's records describe
+  dpkg_admindir =                            dpkg's database (empty: <dpkg_root>/var/lib/dpkg)
   settings = on                              dconf/polkit lock-down, with drift revert
   settings_root = /                          prefix for /etc/dconf and /etc/polkit-1
   learner_group = ward-learners              the polkit rules apply to this group

@@ -30,12 +30,14 @@ std::size_t ExecEnforcer::IdentityHash::operator()(const platform::FileIdentity&
 }
 
 ExecEnforcer::ExecEnforcer(platform::ExecControl& control, EventSink& events, NoticeSink& notices,
-                           FailurePolicy& failures, EventFactory& factory)
+                           FailurePolicy& failures, EventFactory& factory,
+                           PackageProvenance* packages)
     : control_(control),
       events_(events),
       notices_(notices),
       failures_(failures),
-      factory_(factory) {}
+      factory_(factory),
+      packages_(packages) {}
 
 ExecEnforcer::~ExecEnforcer() { Stop(); }
 
@@ -74,6 +76,13 @@ void ExecEnforcer::Loop() {
       return;
     }
     if (next->has_value()) {
+      if (packages_ != nullptr && packages_->generation() != package_generation_) {
+        // New package records: verdicts that read the old ones are stale (hashes stay valid).
+        package_generation_ = packages_->generation();
+        if (policy_ != nullptr && policy_->apps->HasPackageRules()) {
+          ++generation_;
+        }
+      }
       if (policy_ == nullptr) {
         (void)control_.Respond((*next)->id, ExecVerdict::kAllow);
       } else {
@@ -129,16 +138,24 @@ void ExecEnforcer::Decide(const platform::ExecRequest& request) {
     }
     return hash;
   };
-  auto decision = policy_->apps->Evaluate(query);
+  Result<PackageProvenance::Answer> provenance = PackageProvenance::Answer{};
+  if (packages_ != nullptr && policy_->apps->HasPackageRules()) {
+    provenance = packages_->PackageOf(request, *policy_->apps, control_, policy_->policy.version());
+  }
+  query.package = provenance.has_value() ? std::string_view(provenance->package) : "";
+  auto decision = provenance.has_value()
+                      ? policy_->apps->Evaluate(query)
+                      : Result<policy::AppDecision>(std::unexpected(provenance.error()));
 
   v1::ExecEvent record;
   record.set_path(request.path);
   record.set_uid(request.uid);
   record.set_pid(request.pid);
+  record.set_package(std::string(query.package));
   AppVerdict verdict = AppVerdict::kAllow;
   std::string message;
   std::string url;
-  bool cacheable = true;
+  bool cacheable = !provenance.has_value() || provenance->cacheable;
   if (!decision.has_value()) {
     const FailureAction action =
         failures_.Handle(FailureReason::kExecHashFailed, decision.error().ToString());

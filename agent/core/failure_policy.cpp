@@ -35,6 +35,9 @@ constexpr std::array<FailureRule, static_cast<std::size_t>(kCount)> kTable = {{
      "enforcement goes on; the lost event is counted"},
     {kSettingsApplyFailed, kFailClosed, "settings-apply-failed",
      "the files already in place stay; the next change or reload retries"},
+    {kPackageIndexFailed, kFailClosed, "package-index-failed",
+     "the last package records read stay in force (none: no program has a package, so package "
+     "rules allow nothing); the next change of the records retries"},
 }};
 
 constexpr bool TableInOrder() {

@@ -58,11 +58,11 @@ std::uint32_t ProcessUid(std::int32_t pid) {
   return ::stat(path, &st) == 0 ? st.st_uid : 0xffffffffU;
 }
 
-Result<std::string> HashFd(int fd) {
+Result<std::string> HashFd(int fd, const EVP_MD* md) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  if (ctx == nullptr || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
+  if (ctx == nullptr || EVP_DigestInit_ex(ctx, md, nullptr) != 1) {
     EVP_MD_CTX_free(ctx);
-    return InternalError("EVP sha256 init failed");
+    return InternalError("EVP digest init failed");
   }
   std::uint8_t buffer[64 * 1024];
   off_t offset = 0;
@@ -176,7 +176,11 @@ class FanotifyExecControl final : public ExecControl {
     return AnswerAndRemember(pending.fd, pending.pid, verdict);
   }
 
-  Result<std::string> Sha256(std::uint64_t id) override {
+  Result<std::string> Sha256(std::uint64_t id) override { return Digest(id, EVP_sha256()); }
+
+  Result<std::string> Md5(std::uint64_t id) override { return Digest(id, EVP_md5()); }
+
+  Result<std::string> Digest(std::uint64_t id, const EVP_MD* md) {
     UniqueFd copy;
     {
       std::scoped_lock lock(mutex_);
@@ -189,7 +193,7 @@ class FanotifyExecControl final : public ExecControl {
     if (!copy.valid()) {
       return std::unexpected(ErrnoError("dup fanotify fd", errno));
     }
-    return HashFd(copy.get());
+    return HashFd(copy.get(), md);
   }
 
   void Interrupt() override { wait_.Wake(); }

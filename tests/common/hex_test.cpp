@@ -26,5 +26,15 @@ TEST(HexTest, RejectsNonHexDigitWithOffset) {
   EXPECT_EQ(r.error().message(), "not a hex digit at offset 2");
 }
 
+TEST(HexTest, DecodesIntoAFixedBufferOrRefuses) {
+  std::uint8_t out[2] = {};
+  ASSERT_TRUE(HexDecodeInto("0aFf", out));
+  EXPECT_EQ(out[0], 0x0a);
+  EXPECT_EQ(out[1], 0xff);
+  EXPECT_FALSE(HexDecodeInto("0a", out));      // too short for the buffer
+  EXPECT_FALSE(HexDecodeInto("0aff00", out));  // too long
+  EXPECT_FALSE(HexDecodeInto("0azz", out));
+}
+
 }  // namespace
 }  // namespace ward

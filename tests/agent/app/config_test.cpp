@@ -22,6 +22,9 @@ exec = on
 exec_mounts = /, /home
 exec_loaders = /lib64/ld-linux-x86-64.so.2
 exec_answer_within_ms = 1500
+packages = off
+dpkg_root = /srv/image
+dpkg_admindir = /srv/image/var/lib/dpkg
 )");
   ASSERT_TRUE(config.has_value()) << config.error().ToString();
   EXPECT_EQ(config->policy_bundle, "/etc/ward/policy.bundle");
@@ -38,6 +41,9 @@ exec_answer_within_ms = 1500
   ASSERT_EQ(config->exec_mounts.size(), 2u);
   EXPECT_EQ(config->exec_mounts[1], "/home");
   EXPECT_EQ(config->exec_answer_within, std::chrono::milliseconds(1500));
+  EXPECT_FALSE(config->packages);
+  EXPECT_EQ(config->dpkg_root, "/srv/image");
+  EXPECT_EQ(config->dpkg_admindir, "/srv/image/var/lib/dpkg");
 }
 
 TEST(AgentConfigTest, EmptyTextGivesTheDefaults) {
@@ -49,6 +55,9 @@ TEST(AgentConfigTest, EmptyTextGivesTheDefaults) {
   EXPECT_TRUE(config->ipc);
   EXPECT_EQ(config->ipc_socket, "/run/ward/agent.sock");
   EXPECT_TRUE(config->dev_policy_json.empty());
+  EXPECT_TRUE(config->packages);
+  EXPECT_EQ(config->dpkg_root, "/");
+  EXPECT_TRUE(config->dpkg_admindir.empty());
 }
 
 TEST(AgentConfigTest, ErrorsNameTheLine) {

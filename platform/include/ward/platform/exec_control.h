@@ -92,6 +92,10 @@ class ExecControl {
   // the kernel opened (not the path, which could be swapped). kNotFound once answered.
   virtual Result<std::string> Sha256(std::uint64_t id) = 0;
 
+  // MD5 (lower-case hex) of the same content, read the same way: dpkg records only MD5, so
+  // package provenance compares with it. kNotFound once answered.
+  virtual Result<std::string> Md5(std::uint64_t id) = 0;
+
   virtual void Interrupt() = 0;
 
   // Answers every pending request with the shutdown verdict and stops watching. Idempotent.

@@ -81,6 +81,11 @@ class AppEvaluator {
   // something that is not 64 hex digits. The caller's failure policy decides what happens then.
   ward::Result<AppDecision> Evaluate(const ExecRequest& request) const;
 
+  // Whether the policy has package rules at all / one for `package`: a caller finds a
+  // program's package (which costs a digest of its content) only when it could matter.
+  bool HasPackageRules() const;
+  bool HasPackageRule(std::string_view package) const;
+
  private:
   struct Compiled;
   explicit AppEvaluator(std::unique_ptr<Compiled> compiled);

@@ -21,6 +21,7 @@
 #include "ward/core/event_sink.h"
 #include "ward/core/exec_enforcer.h"
 #include "ward/core/failure_policy.h"
+#include "ward/core/package_provenance.h"
 #include "ward/core/settings_enforcer.h"
 #include "ward/core/usb_enforcer.h"
 #include "ward/platform/device_control.h"
@@ -70,6 +71,8 @@ struct AgentDeps {
   std::unique_ptr<platform::UeventSource> uevents;
   std::unique_ptr<core::UsbEnforcer> usb;
   std::unique_ptr<platform::ExecControl> exec_control;
+  // Package provenance (null: packages off, exec off, or no dpkg database); outlives `exec`.
+  std::unique_ptr<core::PackageProvenance> packages;
   std::unique_ptr<core::ExecEnforcer> exec;
   std::unique_ptr<platform::SettingsControl> settings_control;
   std::unique_ptr<core::SettingsEnforcer> settings;

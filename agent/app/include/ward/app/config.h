@@ -36,6 +36,12 @@ struct AgentConfig {
   std::vector<std::filesystem::path> exec_mounts = {"/"};
   std::vector<std::filesystem::path> exec_loaders = {"/lib64/ld-linux-x86-64.so.2"};
   std::chrono::milliseconds exec_answer_within{3000};
+  // Package provenance for `package` rules (with exec): dpkg's records of the system at
+  // `dpkg_root`, from `dpkg_admindir` (empty: <dpkg_root>/var/lib/dpkg). Off, or without a dpkg
+  // database (reported as degraded), package rules never match.
+  bool packages = true;
+  std::filesystem::path dpkg_root = "/";
+  std::filesystem::path dpkg_admindir;
   // Settings lock-down: dconf and polkit files below `settings_root`, denied to this group.
   bool settings = true;
   std::filesystem::path settings_root = "/";

@@ -13,6 +13,7 @@
 #include "ward/core/enforcer_thread.h"
 #include "ward/core/event_sink.h"
 #include "ward/core/failure_policy.h"
+#include "ward/core/package_provenance.h"
 #include "ward/platform/exec_control.h"
 
 namespace ward::core {
@@ -30,14 +31,18 @@ struct ExecEnforcerStats {
 // the policy in force, so a program rewritten in place is judged again, and its SHA-256 is
 // computed at most once per version. A direct run of the dynamic loader ("ld.so <program>")
 // is refused in ENFORCE (would-block in MONITOR) unless a sha256 or path rule allows the loader
-// itself. Blocks and would-blocks are events; a block also notifies the learner.
+// itself. Blocks and would-blocks are events; a block also notifies the learner. With
+// `packages`, package rules see the program's verified package (PackageProvenance); a new
+// index of the package records drops the cached verdicts of a policy that has package rules.
 //
 // Owns one event-loop thread (Start/Stop). SetPolicy() and Stats() are thread-safe. Stop()
 // answers every pending exec before it returns.
 class ExecEnforcer {
  public:
+  // `packages` (may be null: package rules then never match) must outlive the enforcer.
   ExecEnforcer(platform::ExecControl& control, EventSink& events, NoticeSink& notices,
-               FailurePolicy& failures, EventFactory& factory);
+               FailurePolicy& failures, EventFactory& factory,
+               PackageProvenance* packages = nullptr);
   ~ExecEnforcer();
   ExecEnforcer(const ExecEnforcer&) = delete;
   ExecEnforcer& operator=(const ExecEnforcer&) = delete;
@@ -69,6 +74,7 @@ class ExecEnforcer {
   NoticeSink& notices_;
   FailurePolicy& failures_;
   EventFactory& factory_;
+  PackageProvenance* const packages_;
 
   mutable std::mutex mutex_;
   ExecEnforcerStats stats_;  // guarded by mutex_
@@ -77,6 +83,7 @@ class ExecEnforcer {
   // Loop thread only.
   std::shared_ptr<const ActivePolicy> policy_;
   std::uint64_t generation_ = 0;
+  std::uint64_t package_generation_ = 0;  // packages_->generation() the cache was made with
   std::unordered_map<platform::FileIdentity, CacheEntry, IdentityHash> cache_;
   platform::ExecControlStats reported_;
 };

@@ -24,6 +24,7 @@ enum class FailureReason : std::uint8_t {
   kPolicyInvalid,            // a new policy did not load; the previous one stays
   kStoreWriteFailed,         // an event could not be stored
   kSettingsApplyFailed,      // Ward's dconf/polkit files could not be written or compiled
+  kPackageIndexFailed,       // dpkg's records could not be read or followed
   kCount,
 };
 
