@@ -178,7 +178,9 @@ Status Agent::Start() {
     deps_->usb->Start(initial);
   }
   if (deps_->packages != nullptr) {
-    deps_->packages->Start();  // read before the first exec is judged
+    // Read before the first exec is judged when the policy names packages; else only once a
+    // policy that does arrives (the index costs memory the agent otherwise does not need).
+    deps_->packages->Start(initial->apps->HasPackageRules());
   }
   if (deps_->exec != nullptr) {
     deps_->exec->Start(initial);

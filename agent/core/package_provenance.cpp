@@ -49,12 +49,14 @@ PackageProvenance::PackageProvenance(std::unique_ptr<platform::PackageDatabase> 
 
 PackageProvenance::~PackageProvenance() { Stop(); }
 
-void PackageProvenance::Start() {
+void PackageProvenance::Start(bool load_now) {
   if (watcher_.joinable()) {
     return;
   }
   stopping_ = false;
-  Reload(/*force=*/true);
+  if (load_now) {
+    Reload(/*force=*/true);
+  }
   watcher_ = std::thread([this] { Watch(); });
 }
 
@@ -78,9 +80,10 @@ PackageProvenanceStats PackageProvenance::Stats() const {
 
 void PackageProvenance::Reload(bool force) {
   std::scoped_lock serial(load_mutex_);
-  if (!force && !database_->ChangedSinceLoad()) {
-    return;
+  if (!force && (!wanted_.load(std::memory_order_acquire) || !database_->ChangedSinceLoad())) {
+    return;  // never wanted yet (no policy with package rules): nothing to keep fresh
   }
+  wanted_.store(true, std::memory_order_release);  // from now on, changes are followed
   const auto started = Clock::now();
   auto loaded = database_->Load();
   if (!loaded.has_value()) {
@@ -179,7 +182,11 @@ Result<PackageProvenance::Answer> PackageProvenance::PackageOf(const platform::E
                                                                std::uint64_t policy_version) {
   // A run of dpkg that just ended is read now rather than after the watcher's pause, so a new
   // install or upgrade is judged by its own records and a removed package vouches for nothing.
-  FreshenIfSettled();
+  if (!wanted_.load(std::memory_order_acquire)) {
+    Reload(/*force=*/true);  // the first policy with package rules: read the records now
+  } else {
+    FreshenIfSettled();
+  }
   // The owners' names view into this index: keep it alive while they are used.
   const std::shared_ptr<const platform::PackageIndex> pin = index();
   const std::vector<platform::PackageFile> owners = RuledOwners(pin.get(), request.path, apps);

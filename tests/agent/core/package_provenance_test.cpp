@@ -78,7 +78,9 @@ class PackageProvenanceTest : public ::testing::Test {
     ward::testing::LeavePrivateTmpfs(dir_);
   }
 
-  void Start(const std::string& default_action, const std::vector<Rule>& rules) {
+  // `load_now`: as the agent, which reads the records at start only for a policy naming packages.
+  void Start(const std::string& default_action, const std::vector<Rule>& rules,
+             bool load_now = true) {
     std::string json;
     for (const Rule& rule : rules) {
       json += std::string(json.empty() ? "" : ",") + R"({"id": ")" + rule.id + R"(", "action": ")" +
@@ -93,7 +95,7 @@ class PackageProvenanceTest : public ::testing::Test {
     ASSERT_TRUE(database.has_value()) << database.error().ToString();
     packages_ =
         std::make_unique<PackageProvenance>(*std::move(database), sinks_, factory_, failures_);
-    packages_->Start();
+    packages_->Start(load_now);
     platform::ExecControlOptions options;
     options.mounts = {dir_};
     auto control = platform::CreateExecControl(options);
@@ -272,10 +274,20 @@ TEST_F(PackageProvenanceTest, NewRecordsDropCachedVerdictsOfUntouchedFiles) {
 }
 
 TEST_F(PackageProvenanceTest, PolicyWithoutPackageRulesReadsNothing) {
-  Start("APP_ACTION_ALLOW", {});
+  Start("APP_ACTION_ALLOW", {}, /*load_now=*/false);
   EXPECT_EQ(Run("/usr/bin/alpha-tool"), 0);
   EXPECT_EQ(LastExec("/usr/bin/alpha-tool").package(), "");
   EXPECT_EQ(packages_->Stats().digests, 0u);
+  EXPECT_EQ(packages_->Stats().loads, 0u);
+  EXPECT_EQ(packages_->index(), nullptr) << "the index costs memory nobody needs";
+}
+
+TEST_F(PackageProvenanceTest, RecordsAreReadWhenAPolicyFirstNeedsThem) {
+  Start("APP_ACTION_BLOCK", {{"allow-alpha", true, "alpha"}}, /*load_now=*/false);
+  EXPECT_EQ(packages_->Stats().loads, 0u);
+  EXPECT_EQ(Run("/usr/bin/alpha-tool"), 0);
+  EXPECT_EQ(LastExec("/usr/bin/alpha-tool").package(), "alpha");
+  EXPECT_EQ(Run("/usr/bin/beta-tool"), 126);
   EXPECT_EQ(packages_->Stats().loads, 1u);
 }
 
