@@ -431,8 +431,9 @@ class FanotifyExecControl final : public ExecControl {
     ++stats_.requests;
     pending_.push_back(Pending{request.id, std::move(fd), pid, request.file, request.deadline});
     // Deadlines only grow (now + a fixed bound), so a sleeping deadline thread with a timer set
-    // wakes early enough by itself; only an idle one (nothing was pending) needs waking. That
-    // keeps a context switch off the per-exec path.
+    // wakes early enough by itself; only an idle one (no timer) needs waking. That keeps a
+    // context switch off the per-exec path.
+    requests_since_wake_ = true;
     const bool wake = deadline_thread_idle_;
     lock.unlock();
     if (wake) {
@@ -448,7 +449,14 @@ class FanotifyExecControl final : public ExecControl {
       for (const auto& pending : pending_) {
         earliest = std::min(earliest, pending.deadline);
       }
-      if (earliest == Clock::time_point::max()) {
+      if (earliest == Clock::time_point::max() && requests_since_wake_) {
+        // Nothing pending, but execs are coming: keep a timer armed one answer bound ahead, so
+        // the next request (whose deadline is later) needs no wake-up. Execs that come one by
+        // one would otherwise wake this thread (a futex call and a context switch) every time.
+        requests_since_wake_ = false;
+        deadline_changed_.wait_until(lock, Clock::now() + options_.answer_within);
+      } else if (earliest == Clock::time_point::max()) {
+        // Quiet for a whole bound: sleep without a timer (no idle wake-ups).
         deadline_thread_idle_ = true;
         deadline_changed_.wait(lock);
         deadline_thread_idle_ = false;
@@ -487,6 +495,7 @@ class FanotifyExecControl final : public ExecControl {
   ExecControlStats stats_;                                                    // guarded by mutex_
   bool shut_down_ = false;                                                    // guarded by mutex_
   bool stop_deadline_thread_ = false;                                         // guarded by mutex_
+  bool requests_since_wake_ = false;                                          // guarded by mutex_
   bool deadline_thread_idle_ = false;                                         // guarded by mutex_
   std::thread deadline_thread_;
 };

@@ -129,6 +129,28 @@ TEST_F(ExecControlLinuxTest, UnansweredRequestGetsTheTimeoutVerdict) {
             ErrorCode::kDeadlineExceeded);
 }
 
+TEST_F(ExecControlLinuxTest, UnansweredRequestRightAfterAnAnsweredOneTimesOutToo) {
+  ExecControlOptions options;
+  options.answer_within = std::chrono::milliseconds(200);
+  options.timeout_verdict = ExecVerdict::kDeny;
+  auto control = Create(options);
+  ASSERT_NE(control, nullptr);
+  // The first keeps the deadline thread's timer armed instead of idle; the second, left
+  // unanswered, must still get its verdict from that timer.
+  for (int i = 0; i < 3; ++i) {
+    const pid_t child = Spawn({program_.string()});
+    auto request = NextRequest(*control);
+    ASSERT_TRUE(request.has_value());
+    ASSERT_TRUE(control->Respond(request->id, ExecVerdict::kAllow).has_value());
+    ASSERT_EQ(WaitExit(child), 0);
+  }
+  const pid_t child = Spawn({program_.string()});
+  auto request = NextRequest(*control);
+  ASSERT_TRUE(request.has_value());
+  EXPECT_EQ(WaitExit(child), 126);  // only the timeout verdict refuses here
+  EXPECT_EQ(control->Stats().timed_out, 1u);
+}
+
 TEST_F(ExecControlLinuxTest, ShutdownAnswersEveryPendingRequest) {
   ExecControlOptions options;
   options.shutdown_verdict = ExecVerdict::kAllow;
