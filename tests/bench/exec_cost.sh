@@ -207,11 +207,11 @@ round_under() {
   [[ -n "$mem" ]] || mem=$(awk '/VmRSS/ {print $2}' "/proc/$daemon/status")
   "$2"
 }
-for v in none ward fap; do
-  for a in added mean side base cpu user sys; do declare -a "${v}_$a=()"; done
-done
+none_added=(); none_mean=(); none_side=(); none_base=()
+ward_added=(); ward_mean=(); ward_side=(); ward_base=(); ward_cpu=(); ward_user=(); ward_sys=()
+fap_added=(); fap_mean=(); fap_side=(); fap_base=(); fap_cpu=(); fap_user=(); fap_sys=()
 rss=; fap_rss=
-for r in $(seq "$rounds"); do
+for _ in $(seq "$rounds"); do
   measure none
   round_under start_ward stop_ward pid ward rss
   [[ -n "$fap_reason" ]] || round_under start_fapolicyd stop_fapolicyd fap_pid fap fap_rss
