@@ -18,17 +18,6 @@ constexpr std::string_view kLoaderReason =
 
 }  // namespace
 
-std::size_t ExecEnforcer::IdentityHash::operator()(const platform::FileIdentity& f) const {
-  std::size_t h = std::hash<std::uint64_t>()(f.inode);
-  const auto mix = [&h](std::uint64_t v) {
-    h ^= std::hash<std::uint64_t>()(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-  };
-  mix(f.device);
-  mix(static_cast<std::uint64_t>(f.change_time_ns));
-  mix(static_cast<std::uint64_t>(f.size));
-  return h;
-}
-
 ExecEnforcer::ExecEnforcer(platform::ExecControl& control, EventSink& events, NoticeSink& notices,
                            FailurePolicy& failures, EventFactory& factory,
                            PackageProvenance* packages)
@@ -106,7 +95,7 @@ void ExecEnforcer::ReportPlatformFailures() {
   reported_ = now;
 }
 
-void ExecEnforcer::Decide(const platform::ExecRequest& request) {
+void ExecEnforcer::Decide(platform::ExecRequest& request) {
   const bool enforce = policy_->enforce();
   if (auto hit = cache_.find(request.file);
       hit != cache_.end() && hit->second.generation == generation_) {
@@ -122,6 +111,8 @@ void ExecEnforcer::Decide(const platform::ExecRequest& request) {
   if (cache_.size() >= kCacheCapacity) {
     cache_.clear();
   }
+  // Not cached: the path (path rules, the record) and the requester's uid are needed now.
+  (void)control_.Describe(request);
   CacheEntry& entry = cache_[request.file];
   policy::ExecRequest query;
   query.path = request.path;

@@ -29,15 +29,6 @@ std::string RootPrefix(const std::filesystem::path& root) {
 
 }  // namespace
 
-std::size_t PackageProvenance::IdentityHash::operator()(const platform::FileIdentity& f) const {
-  // Inode numbers are dense and change times fine-grained: a multiply-xor mix is enough.
-  std::uint64_t h = f.inode * 0x9E3779B97F4A7C15ULL;
-  h ^= f.device + (h >> 29);
-  h ^= static_cast<std::uint64_t>(f.change_time_ns) * 0xBF58476D1CE4E5B9ULL;
-  h ^= static_cast<std::uint64_t>(f.size) + (h >> 31);
-  return static_cast<std::size_t>(h);
-}
-
 PackageProvenance::PackageProvenance(std::unique_ptr<platform::PackageDatabase> database,
                                      EventSink& events, EventFactory& factory,
                                      FailurePolicy& failures)

@@ -3,18 +3,21 @@
 #include <openssl/evp.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "unique_fd_linux.h"
 #include "wakeable_wait_linux.h"
@@ -32,6 +35,9 @@ using Clock = std::chrono::steady_clock;
 // How long "pid P just exec'd a dynamically linked program" stays valid while the kernel opens
 // that program's interpreter. The interpreter is opened within the same execve().
 constexpr auto kInterpreterWindow = std::chrono::seconds(5);
+
+// How many file versions the "has an interpreter" cache keeps before it starts again.
+constexpr std::size_t kInterpreterCacheCapacity = 4096;
 
 FileIdentity IdentityOf(const struct stat& st) {
   return FileIdentity{
@@ -112,6 +118,21 @@ std::int32_t ParentPid(std::int32_t pid) {
   return ppid;
 }
 
+// Whether this process has any child (running or not yet reaped), without reaping one. One system
+// call; it spares reading /proc/<pid>/stat for every exec while the agent has no children,
+// which is nearly always.
+bool HasChildren() {
+  siginfo_t info{};
+  for (;;) {
+    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0) {
+      return true;
+    }
+    if (errno != EINTR) {
+      return errno != ECHILD;
+    }
+  }
+}
+
 bool HasInterpreter(int fd) {
   std::uint8_t head[4096];
   const ssize_t n = ::pread(fd, head, sizeof(head), 0);
@@ -122,6 +143,11 @@ bool HasInterpreter(int fd) {
   return has.has_value() && *has;
 }
 
+// The hot path (a program whose decision the caller has cached) costs, per exec: one read of the
+// fanotify queue (shared by every event it returns), one fstat, one write (the answer), one close,
+// and one poll when the queue was empty — plus one waitid when the agent trusts its own children.
+// The path, the requester's uid and the SHA-256 are read only when the caller asks for them, and
+// whether a file has an ELF interpreter is read once per file version.
 class FanotifyExecControl final : public ExecControl {
  public:
   FanotifyExecControl(UniqueFd fan, internal::WakeableWait wait,
@@ -130,7 +156,9 @@ class FanotifyExecControl final : public ExecControl {
       : fan_(std::move(fan)),
         wait_(std::move(wait)),
         loaders_(std::move(loaders)),
-        options_(options) {
+        options_(options),
+        self_pid_(::getpid()) {
+    pending_.reserve(std::min<std::size_t>(options_.max_pending, 1024));
     deadline_thread_ = std::thread([this] { DeadlineLoop(); });
   }
 
@@ -147,33 +175,29 @@ class FanotifyExecControl final : public ExecControl {
 
   Result<std::optional<ExecRequest>> Next(std::chrono::milliseconds max_wait) override {
     const auto deadline = Clock::now() + max_wait;
-    while (ready_.empty()) {
+    while (ready_head_ == ready_.size()) {
+      ready_.clear();
+      ready_head_ = 0;
       WARD_ASSIGN_OR_RETURN(const auto outcome, wait_.Wait(fan_.get(), deadline));
       if (outcome != internal::WakeableWait::Outcome::kReadable) {
         return std::nullopt;
       }
       WARD_RETURN_IF_ERROR(ReadEvents());
     }
-    ExecRequest request = std::move(ready_.front());
-    ready_.pop_front();
-    return request;
+    return std::move(ready_[ready_head_++]);
   }
 
   Status Respond(std::uint64_t id, ExecVerdict verdict) override {
-    Pending pending;
-    {
-      std::scoped_lock lock(mutex_);
-      auto it = pending_.find(id);
-      if (it == pending_.end()) {
-        return DeadlineExceededError("exec request " + std::to_string(id) +
-                                     " was already answered");
-      }
-      pending = std::move(it->second);
-      pending_.erase(it);
-    }
+    UniqueFd fd;  // closed after the lock is released
     std::scoped_lock lock(mutex_);
+    const auto it = FindPending(id);
+    if (it == pending_.end()) {
+      return DeadlineExceededError("exec request " + std::to_string(id) + " was already answered");
+    }
     ++stats_.answered;
-    return AnswerAndRemember(pending.fd, pending.pid, verdict);
+    const Status answered = AnswerAndRemember(*it, verdict);
+    fd = TakePending(it);
+    return answered;
   }
 
   Result<std::string> Sha256(std::uint64_t id) override { return Digest(id, EVP_sha256()); }
@@ -184,16 +208,31 @@ class FanotifyExecControl final : public ExecControl {
     UniqueFd copy;
     {
       std::scoped_lock lock(mutex_);
-      auto it = pending_.find(id);
+      const auto it = FindPending(id);
       if (it == pending_.end()) {
         return NotFoundError("exec request " + std::to_string(id) + " is no longer pending");
       }
-      copy.Reset(::fcntl(it->second.fd.get(), F_DUPFD_CLOEXEC, 0));
+      copy.Reset(::fcntl(it->fd.get(), F_DUPFD_CLOEXEC, 0));
     }
     if (!copy.valid()) {
       return std::unexpected(ErrnoError("dup fanotify fd", errno));
     }
     return HashFd(copy.get(), md);
+  }
+
+  Status Describe(ExecRequest& request) override {
+    {
+      // One readlink under the lock: the deadline thread cannot close the fd meanwhile.
+      std::scoped_lock lock(mutex_);
+      const auto it = FindPending(request.id);
+      if (it == pending_.end()) {
+        return NotFoundError("exec request " + std::to_string(request.id) +
+                             " is no longer pending");
+      }
+      request.path = FdPath(it->fd.get());
+    }
+    request.uid = ProcessUid(request.pid);
+    return OkStatus();
   }
 
   void Interrupt() override { wait_.Wake(); }
@@ -205,7 +244,7 @@ class FanotifyExecControl final : public ExecControl {
         return;
       }
       shut_down_ = true;
-      for (auto& [id, pending] : pending_) {
+      for (const auto& pending : pending_) {
         (void)Answer(pending.fd, options_.shutdown_verdict);
         ++stats_.shutdown_answered;
       }
@@ -228,10 +267,30 @@ class FanotifyExecControl final : public ExecControl {
 
  private:
   struct Pending {
+    std::uint64_t id = 0;
     UniqueFd fd;
     std::int32_t pid = 0;
+    FileIdentity file;
     Clock::time_point deadline;
   };
+  using PendingList = std::vector<Pending>;
+
+  // Few requests are pending at a time (one per exec being judged), so a linear search in a
+  // reserved vector beats a map and allocates nothing per exec. Requires mutex_.
+  PendingList::iterator FindPending(std::uint64_t id) {
+    return std::find_if(pending_.begin(), pending_.end(),
+                        [id](const Pending& p) { return p.id == id; });
+  }
+
+  // Removes `it` (order does not matter) and hands back its fd. Requires mutex_.
+  UniqueFd TakePending(PendingList::iterator it) {
+    UniqueFd fd = std::move(it->fd);
+    if (it != pending_.end() - 1) {
+      *it = std::move(pending_.back());
+    }
+    pending_.pop_back();
+    return fd;
+  }
 
   // Writes the kernel's answer for one held event. Requires mutex_ (serialises writes).
   Status Answer(const UniqueFd& fd, ExecVerdict verdict) {
@@ -251,11 +310,38 @@ class FanotifyExecControl final : public ExecControl {
 
   // Answers, and when a dynamically linked program is let run remembers it, so the kernel's
   // opening of its interpreter is not taken for a direct "ld.so <program>". Requires mutex_.
-  Status AnswerAndRemember(const UniqueFd& fd, std::int32_t pid, ExecVerdict verdict) {
-    if (verdict == ExecVerdict::kAllow && HasInterpreter(fd.get())) {
-      interpreter_expected_[pid] = Clock::now() + kInterpreterWindow;
+  Status AnswerAndRemember(const Pending& pending, ExecVerdict verdict) {
+    if (verdict == ExecVerdict::kAllow && !loaders_.empty() &&
+        CachedHasInterpreter(pending.fd, pending.file)) {
+      RememberInterpreterDue(pending.pid);
     }
-    return Answer(fd, verdict);
+    return Answer(pending.fd, verdict);
+  }
+
+  // Whether the file has a PT_INTERP, read once per file version. Requires mutex_.
+  bool CachedHasInterpreter(const UniqueFd& fd, const FileIdentity& file) {
+    if (const auto hit = has_interpreter_.find(file); hit != has_interpreter_.end()) {
+      return hit->second;
+    }
+    if (has_interpreter_.size() >= kInterpreterCacheCapacity) {
+      has_interpreter_.clear();
+    }
+    const bool has = HasInterpreter(fd.get());
+    has_interpreter_.emplace(file, has);
+    return has;
+  }
+
+  // Requires mutex_. An entry is consumed by the pid's next event; programs whose interpreter is
+  // not a watched loader leave theirs behind, so expired ones are swept now and then (amortised:
+  // each sweep doubles the size at which the next one runs).
+  void RememberInterpreterDue(std::int32_t pid) {
+    const auto now = Clock::now();
+    interpreter_expected_[pid] = now + kInterpreterWindow;
+    if (interpreter_expected_.size() < sweep_expected_at_) {
+      return;
+    }
+    std::erase_if(interpreter_expected_, [now](const auto& e) { return e.second <= now; });
+    sweep_expected_at_ = std::max<std::size_t>(256, 2 * interpreter_expected_.size());
   }
 
   Status ReadEvents() {
@@ -286,6 +372,14 @@ class FanotifyExecControl final : public ExecControl {
     return OkStatus();
   }
 
+  // Whether `pid` is this process or (when trusted) one of its children.
+  bool IsOwn(std::int32_t pid) const {
+    if (pid == self_pid_) {
+      return true;
+    }
+    return options_.trust_own_children && HasChildren() && ParentPid(pid) == self_pid_;
+  }
+
   void Handle(UniqueFd fd, std::int32_t pid, std::uint64_t mask) {
     std::unique_lock lock(mutex_);
     if ((mask & FAN_OPEN_EXEC_PERM) == 0) {
@@ -298,7 +392,7 @@ class FanotifyExecControl final : public ExecControl {
       return;
     }
     // Our own execs, and our children's (dconf update), never wait for ourselves.
-    if (pid == ::getpid() || (options_.trust_own_children && ParentPid(pid) == ::getpid())) {
+    if (IsOwn(pid)) {
       (void)Answer(fd, ExecVerdict::kAllow);
       ++stats_.own_process;
       return;
@@ -311,13 +405,18 @@ class FanotifyExecControl final : public ExecControl {
     }
     ExecRequest request;
     request.file = IdentityOf(st);
+    request.pid = pid;
+    request.uid = 0xffffffffU;
     const auto now = Clock::now();
-    const auto expected = interpreter_expected_.find(pid);
-    const bool interpreter_due = expected != interpreter_expected_.end() && expected->second > now;
-    if (expected != interpreter_expected_.end()) {
-      interpreter_expected_.erase(expected);
+    bool interpreter_due = false;
+    if (!interpreter_expected_.empty()) {
+      const auto expected = interpreter_expected_.find(pid);
+      if (expected != interpreter_expected_.end()) {
+        interpreter_due = expected->second > now;
+        interpreter_expected_.erase(expected);
+      }
     }
-    if (loaders_.contains({request.file.device, request.file.inode})) {
+    if (!loaders_.empty() && loaders_.contains({request.file.device, request.file.inode})) {
       if (interpreter_due) {
         (void)Answer(fd, ExecVerdict::kAllow);
         ++stats_.loader_as_interpreter;
@@ -326,26 +425,24 @@ class FanotifyExecControl final : public ExecControl {
       request.direct_loader = true;
     }
     if (pending_.size() >= options_.max_pending) {
-      (void)AnswerAndRemember(fd, pid, options_.overload_verdict);
+      (void)AnswerAndRemember(Pending{0, std::move(fd), pid, request.file, now},
+                              options_.overload_verdict);
       ++stats_.overloaded;
       return;
     }
     request.id = next_id_++;
-    request.pid = pid;
     request.deadline = now + options_.answer_within;
     ++stats_.requests;
-    const int raw = fd.get();
-    pending_.emplace(request.id, Pending{std::move(fd), pid, request.deadline});
+    pending_.push_back(Pending{request.id, std::move(fd), pid, request.file, request.deadline});
     // Deadlines only grow (now + a fixed bound), so a sleeping deadline thread with a timer set
-    // wakes early enough by itself; only an idle one (nothing was pending) needs waking. That
-    // keeps a context switch off the per-exec path.
+    // wakes early enough by itself; only an idle one (no timer) needs waking. That keeps a
+    // context switch off the per-exec path.
+    requests_since_wake_ = true;
     const bool wake = deadline_thread_idle_;
     lock.unlock();
     if (wake) {
       deadline_changed_.notify_all();
     }
-    request.path = FdPath(raw);
-    request.uid = ProcessUid(pid);
     ready_.push_back(std::move(request));
   }
 
@@ -353,10 +450,17 @@ class FanotifyExecControl final : public ExecControl {
     std::unique_lock lock(mutex_);
     while (!stop_deadline_thread_) {
       auto earliest = Clock::time_point::max();
-      for (const auto& [id, pending] : pending_) {
+      for (const auto& pending : pending_) {
         earliest = std::min(earliest, pending.deadline);
       }
-      if (earliest == Clock::time_point::max()) {
+      if (earliest == Clock::time_point::max() && requests_since_wake_) {
+        // Nothing pending, but execs are coming: keep a timer armed one answer bound ahead, so
+        // the next request (whose deadline is later) needs no wake-up. Execs that come one by
+        // one would otherwise wake this thread (a futex call and a context switch) every time.
+        requests_since_wake_ = false;
+        deadline_changed_.wait_until(lock, Clock::now() + options_.answer_within);
+      } else if (earliest == Clock::time_point::max()) {
+        // Quiet for a whole bound: sleep without a timer (no idle wake-ups).
         deadline_thread_idle_ = true;
         deadline_changed_.wait(lock);
         deadline_thread_idle_ = false;
@@ -364,13 +468,13 @@ class FanotifyExecControl final : public ExecControl {
         deadline_changed_.wait_until(lock, earliest);
       }
       const auto now = Clock::now();
-      for (auto it = pending_.begin(); it != pending_.end();) {
-        if (it->second.deadline <= now) {
-          (void)AnswerAndRemember(it->second.fd, it->second.pid, options_.timeout_verdict);
+      for (std::size_t i = 0; i < pending_.size();) {
+        if (pending_[i].deadline <= now) {
+          (void)AnswerAndRemember(pending_[i], options_.timeout_verdict);
           ++stats_.timed_out;
-          it = pending_.erase(it);
+          TakePending(pending_.begin() + static_cast<std::ptrdiff_t>(i));  // the last moves to i
         } else {
-          ++it;
+          ++i;
         }
       }
     }
@@ -380,18 +484,23 @@ class FanotifyExecControl final : public ExecControl {
   internal::WakeableWait wait_;
   const std::set<std::pair<std::uint64_t, std::uint64_t>> loaders_;  // (device, inode)
   const ExecControlOptions options_;
-  std::deque<ExecRequest> ready_;  // reader thread only
+  const std::int32_t self_pid_;
+  std::vector<ExecRequest> ready_;  // reader thread only; handed out from ready_head_
+  std::size_t ready_head_ = 0;      // reader thread only
   std::atomic<bool> drained_any_ = false;
   std::uint64_t next_id_ = 1;  // reader thread only
 
   mutable std::mutex mutex_;
   std::condition_variable deadline_changed_;
-  std::map<std::uint64_t, Pending> pending_;                        // guarded by mutex_
-  std::map<std::int32_t, Clock::time_point> interpreter_expected_;  // guarded by mutex_
-  ExecControlStats stats_;                                          // guarded by mutex_
-  bool shut_down_ = false;                                          // guarded by mutex_
-  bool stop_deadline_thread_ = false;                               // guarded by mutex_
-  bool deadline_thread_idle_ = false;                               // guarded by mutex_
+  PendingList pending_;                                                       // guarded by mutex_
+  std::map<std::int32_t, Clock::time_point> interpreter_expected_;            // guarded by mutex_
+  std::size_t sweep_expected_at_ = 256;                                       // guarded by mutex_
+  std::unordered_map<FileIdentity, bool, FileIdentityHash> has_interpreter_;  // guarded by mutex_
+  ExecControlStats stats_;                                                    // guarded by mutex_
+  bool shut_down_ = false;                                                    // guarded by mutex_
+  bool stop_deadline_thread_ = false;                                         // guarded by mutex_
+  bool requests_since_wake_ = false;                                          // guarded by mutex_
+  bool deadline_thread_idle_ = false;                                         // guarded by mutex_
   std::thread deadline_thread_;
 };
 

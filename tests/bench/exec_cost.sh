@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Added cost per exec of a small binary with no agent, under ward-agent (cached decision) and
-# under Debian's fapolicyd (permissive), interleaved round by round in one run, in a private
-# mount namespace on a ramfs that only this namespace has (root only). Never marks the host's /.
-#   usage: tests/bench/exec_cost.sh <path to ward-agent> [execs per round] [rounds]
+# Added cost per exec of a small binary under ward-agent (cached decision) and under Debian's
+# fapolicyd (permissive), against no agent, in one run, in a private mount namespace on a ramfs
+# that only this namespace has (root only). Never marks the host's /.
+#   usage: tests/bench/exec_cost.sh <path to ward-agent> [exec pairs per loop] [rounds]
+# Noise: each loop execs the watched copy of `true` (on the ramfs) and an identical unwatched
+# twin (on a tmpfs nobody marks) alternately, A B B A ..., timing every exec; the added cost is
+# median(watched) - median(twin) of the same loop, so a change in the machine's load hits both
+# halves alike. Rounds run no agent, ward-agent, fapolicyd, no agent, ...; the no-agent loops
+# give the ramfs-vs-tmpfs bias, which is subtracted. Medians over rounds are reported, with
+# the daemon's own CPU per exec (schedstat; utime/stime from /proc/<pid>/stat as well).
+#   WARD_BENCH_CPU=N   pin the loop and both daemons to CPU N (taskset)
+#   WARD_BENCH_STRACE=1  also count each daemon's system calls per exec (strace -f -c)
 # fapolicyd is not installed on the machine (installing it would enable its service): its .deb
 # is fetched with `apt-get download` into $WARD_BENCH_CACHE (default /var/tmp/ward-bench-cache)
 # and run from the extracted tree; its libraries are in scripts/setup-debian.sh. It hardcodes
@@ -19,6 +27,9 @@ if [[ "${WARD_BENCH_INNER:-}" != 1 ]]; then
 fi
 dir=$(mktemp -d -t ward-bench.XXXXXX)
 mount -t ramfs ward-bench "$dir"
+twin_dir=$(mktemp -d -t ward-bench-twin.XXXXXX)
+mount -t tmpfs ward-bench-twin "$twin_dir"
+fap=""
 if grep -v "^ward-bench $dir " /proc/mounts | awk '{print $3}' | grep -qx ramfs; then
   echo "another ramfs is mounted; fapolicyd would watch it too: not running" >&2; exit 1
 fi
@@ -40,28 +51,52 @@ finish() {
     umount "$fap" 2>/dev/null || true; rmdir "$fap" 2>/dev/null || true
   fi
   umount "$dir"; rmdir "$dir"
+  umount "$twin_dir"; rmdir "$twin_dir"
 }
 trap finish EXIT
 cp /bin/true "$dir/true"
-# A C loop, so the shell's own cost does not drown the exec cost.
+cp /bin/true "$twin_dir/true"
+# A C loop, so the shell's own cost does not drown the exec cost: N pairs of fork+exec+wait of
+# A (watched) and B (its unwatched twin), in the order A B B A A B ..., each timed. It prints,
+# in microseconds: median A, median B, mean A, mean B, and the CPU per exec of A's and of B's
+# children (wait4 rusage: the exec side, where the kernel raises the permission event).
 cat >"$dir/loop.c" <<'C'
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-int main(int argc, char** argv) {
-  int n = atoi(argv[2]);
+static double run(const char* path, double* cpu) {
   struct timespec a, b;
+  struct rusage u;
+  int st;
   clock_gettime(CLOCK_MONOTONIC, &a);
-  for (int i = 0; i < n; ++i) {
-    pid_t p = fork();
-    if (p == 0) { execl(argv[1], argv[1], (char*)0); _exit(127); }
-    int st; waitpid(p, &st, 0);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) { fprintf(stderr, "exec failed\n"); return 1; }
-  }
+  pid_t p = fork();
+  if (p == 0) { execl(path, path, (char*)0); _exit(127); }
+  wait4(p, &st, 0, &u);
   clock_gettime(CLOCK_MONOTONIC, &b);
-  printf("%.2f\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n / 1000.0);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) { fprintf(stderr, "exec failed\n"); exit(1); }
+  *cpu += (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6 + u.ru_utime.tv_usec + u.ru_stime.tv_usec;
+  return ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / 1000.0;
+}
+static int cmp(const void* x, const void* y) {
+  double a = *(const double*)x, b = *(const double*)y;
+  return (a > b) - (a < b);
+}
+int main(int argc, char** argv) {
+  int n = atoi(argv[3]);
+  double* ta = malloc(n * sizeof(double));
+  double* tb = malloc(n * sizeof(double));
+  double ca = 0, cb = 0, sa = 0, sb = 0;
+  for (int i = 0; i < n; ++i) {
+    if (i % 2 == 0) { ta[i] = run(argv[1], &ca); tb[i] = run(argv[2], &cb); }
+    else { tb[i] = run(argv[2], &cb); ta[i] = run(argv[1], &ca); }
+    sa += ta[i]; sb += tb[i];
+  }
+  qsort(ta, n, sizeof(double), cmp);
+  qsort(tb, n, sizeof(double), cmp);
+  printf("%.2f %.2f %.2f %.2f %.2f %.2f\n", ta[n / 2], tb[n / 2], sa / n, sb / n, ca / n, cb / n);
   return 0;
 }
 C
@@ -78,6 +113,10 @@ JSON
 printf 'dev_policy_json = %s\nstatus_file = %s\nstore = off\nipc = off\nusb = off\nsettings = off\nexec_mounts = %s\nexec_loaders =\n' \
   "$dir/policy.json" "$dir/agent.status" "$dir" >"$dir/agent.conf"
 
+# Optional pinning: WARD_BENCH_CPU=N runs the loop and both daemons on CPU N only, so the answer
+# does not wait for the other core and no cross-CPU wake-up is paid.
+pin=()
+[[ -z "${WARD_BENCH_CPU:-}" ]] || pin=(taskset -c "$WARD_BENCH_CPU")
 # Whether PID holds a fanotify mark (filesystem or mount) on the bench's ramfs.
 marked() {
   local dev mnt
@@ -86,7 +125,7 @@ marked() {
   grep -h -q -E "fanotify (sdev:$dev|mnt_id:$mnt) " /proc/"$1"/fdinfo/* 2>/dev/null
 }
 start_ward() {
-  "$agent" --config "$dir/agent.conf" 2>/dev/null & pid=$!
+  "${pin[@]}" "$agent" --config "$dir/agent.conf" 2>/dev/null & pid=$!
   for _ in $(seq 100); do grep -q state=running "$dir/agent.status" 2>/dev/null && break; sleep 0.05; done
   marked "$pid" || { echo "ward-agent did not mark $dir" >&2; exit 1; }
 }
@@ -125,7 +164,7 @@ if [[ -z "$fap_reason" ]]; then
 fi
 start_fapolicyd() {
   rm -f /run/fapolicyd.pid
-  "$fap/root/usr/sbin/fapolicyd" --permissive 2>/dev/null
+  "${pin[@]}" "$fap/root/usr/sbin/fapolicyd" --permissive 2>/dev/null
   for _ in $(seq 600); do [[ -s /run/fapolicyd.pid ]] && break; sleep 0.05; done
   fap_pid=$(cat /run/fapolicyd.pid)
   for _ in $(seq 600); do marked "$fap_pid" && break; sleep 0.05; done
@@ -139,27 +178,67 @@ start_fapolicyd() {
 # CPU time (ns) every thread of PID has run: a cost figure that scheduling delays on a loaded
 # machine do not inflate, unlike the wall-clock per exec.
 cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{s += $1} END {printf "%d", s}'; }
-# round_under START STOP PID-VAR TIMES-ARRAY CPU-ARRAY RSS-VAR: one round of execs under a daemon.
+# utime and stime of PID (all threads), clock ticks, from /proc/PID/stat (after the ")").
+ticks() { sed 's/.*) //' /proc/"$1"/stat | awk '{print $12, $13}'; }
+hz=$(getconf CLK_TCK)
+sub() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a - b}'; }
+# One loop of N pairs under whatever runs now; appends to the arrays PREFIX_added (median A -
+# median B), PREFIX_mean (mean A - mean B), PREFIX_side (exec side CPU, A - B) and PREFIX_base
+# (median B: a plain fork+exec+wait at this moment).
+measure() {
+  local -n added=${1}_added mean=${1}_mean side=${1}_side base=${1}_base
+  local o
+  read -r -a o <<<"$("${pin[@]}" "$loop" "$dir/true" "$twin_dir/true" "$n")"
+  added+=("$(sub "${o[0]}" "${o[1]}")"); mean+=("$(sub "${o[2]}" "${o[3]}")")
+  side+=("$(sub "${o[4]}" "${o[5]}")"); base+=("${o[1]}")
+}
+# round_under START STOP PID-VAR PREFIX RSS-VAR: one loop under a daemon; also appends the
+# daemon's CPU per watched exec to PREFIX_cpu (schedstat) and PREFIX_user / PREFIX_sys (stat).
 round_under() {
-  local -n daemon=$3 times=$4 cpus=$5 mem=$6
+  local -n daemon=$3 mem=$5 user=${4}_user sys=${4}_sys cpus=${4}_cpu
   "$1"
-  local c0
-  c0=$(cpu_ns "$daemon")
-  times+=("$("$loop" "$dir/true" "$n")")
+  local c0 t0 t1
+  c0=$(cpu_ns "$daemon"); t0=$(ticks "$daemon")
+  measure "$4"
   cpus+=("$(awk -v a="$c0" -v b="$(cpu_ns "$daemon")" -v n="$n" 'BEGIN {printf "%.2f", (b - a) / n / 1000}')")
+  t1=$(ticks "$daemon")
+  user+=("$(awk -v a="${t0% *}" -v b="${t1% *}" -v n="$n" -v hz="$hz" 'BEGIN {printf "%.1f", (b - a) * 1e6 / hz / n}')")
+  sys+=("$(awk -v a="${t0#* }" -v b="${t1#* }" -v n="$n" -v hz="$hz" 'BEGIN {printf "%.1f", (b - a) * 1e6 / hz / n}')")
   [[ -n "$mem" ]] || mem=$(awk '/VmRSS/ {print $2}' "/proc/$daemon/status")
   "$2"
 }
-without=(); with=(); with_fap=(); cpu=(); cpu_fap=(); rss=; fap_rss=
-for r in $(seq "$rounds"); do
-  without+=("$("$loop" "$dir/true" "$n")")
-  round_under start_ward stop_ward pid with cpu rss
-  [[ -n "$fap_reason" ]] || round_under start_fapolicyd stop_fapolicyd fap_pid with_fap cpu_fap fap_rss
+none_added=(); none_mean=(); none_side=(); none_base=()
+ward_added=(); ward_mean=(); ward_side=(); ward_base=(); ward_cpu=(); ward_user=(); ward_sys=()
+fap_added=(); fap_mean=(); fap_side=(); fap_base=(); fap_cpu=(); fap_user=(); fap_sys=()
+rss=; fap_rss=
+for _ in $(seq "$rounds"); do
+  measure none
+  round_under start_ward stop_ward pid ward rss
+  [[ -n "$fap_reason" ]] || round_under start_fapolicyd stop_fapolicyd fap_pid fap fap_rss
 done
+
+# WARD_BENCH_STRACE=1: system calls per exec of each daemon, counted by `strace -f -c` attached
+# (all threads) for one loop of N execs after the daemon is up, detached before it stops.
+strace_under() {
+  local -n daemon=$3
+  "$1"
+  local out=$dir/strace.$4
+  strace -f -c -o "$out" -p "$daemon" 2>/dev/null & local tracer=$!
+  sleep 1
+  "${pin[@]}" "$loop" "$dir/true" "$twin_dir/true" "$n" >/dev/null
+  kill -INT "$tracer"; wait "$tracer" || true
+  "$2"
+  echo "$4: system calls per exec (strace -f -c, $n execs)"
+  awk -v n="$n" '$1 ~ /^[0-9.]+$/ && $NF != "total" {printf "  %-18s %6.2f\n", $NF, $4 / n; s += $4}
+    END {printf "  %-18s %6.2f\n", "all", s / n}' "$out"
+}
+if [[ "${WARD_BENCH_STRACE:-}" == 1 ]]; then
+  strace_under start_ward stop_ward pid ward-agent
+  [[ -n "$fap_reason" ]] || strace_under start_fapolicyd stop_fapolicyd fap_pid fapolicyd
+fi
 rm -f "$loop"
-# Idle wake-ups: context switches of every agent thread over 10 s with nothing happening.
-# idle_under START STOP PID-VAR SWITCHES-VAR THREADS-VAR: context switches of every thread of an
-# idle daemon in 10 s, and its thread count.
+
+# Idle wake-ups: context switches of every thread of an idle daemon in 10 s, and its threads.
 switches() { cat /proc/"$1"/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
 idle_under() {
   local -n daemon=$3 count=$4 nthreads=$5
@@ -173,25 +252,37 @@ idle_under() {
 }
 idle_under start_ward stop_ward pid idle threads
 [[ -n "$fap_reason" ]] || idle_under start_fapolicyd stop_fapolicyd fap_pid fap_idle fap_threads
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-mw=$(median "${without[@]}"); mi=$(median "${with[@]}")
-echo "execs per round: $n, rounds: $rounds (median of rounds, microseconds per fork+exec+wait)"
-echo "no agent:            $mw"
-echo "ward-agent (cached): $mi"
-awk -v a="$mw" -v b="$mi" 'BEGIN {printf "added per exec:      %.2f us (ratio %.3f)\n", b - a, b / a}'
-if [[ -z "$fap_reason" ]]; then
-  mf=$(median "${with_fap[@]}")
-  echo "fapolicyd (permissive): $mf"
-  awk -v a="$mw" -v b="$mf" 'BEGIN {printf "added per exec:      %.2f us (ratio %.3f)\n", b - a, b / a}'
-else
-  echo "fapolicyd: not measured: $fap_reason"
-fi
-echo "rounds (no agent / ward / fapolicyd): ${without[*]} / ${with[*]} / ${with_fap[*]:-}"
-echo "agent CPU per exec (median of rounds, all threads, schedstat): ward-agent $(median "${cpu[@]}") us, fapolicyd $( [[ -z "$fap_reason" ]] && median "${cpu_fap[@]}" || echo -) us"
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# row LABEL ARRAY-SUFFIX [minus-none]: medians over rounds for ward-agent and fapolicyd.
+row() {
+  local w f
+  w=$(eval median "\${ward_$2[@]}"); f=-
+  [[ -n "$fap_reason" ]] || f=$(eval median "\${fap_$2[@]}")
+  if [[ "${3:-}" == minus-none ]]; then
+    local b
+    b=$(eval median "\${none_$2[@]}")
+    w=$(sub "$w" "$b"); [[ "$f" == - ]] || f=$(sub "$f" "$b")
+  fi
+  printf '%-44s %10s %10s\n' "$1" "$w" "$f"
+}
+echo "exec pairs per loop: $n, rounds: $rounds, pinned: ${WARD_BENCH_CPU:-no}; microseconds, medians over rounds"
+printf '%-44s %10s %10s\n' "" "ward-agent" "fapolicyd"
+row "added per exec (median exec, twin-paired)" added minus-none
+row "added per exec (mean exec, twin-paired)" mean minus-none
+row "daemon CPU per exec (schedstat)" cpu
+row "daemon user CPU per exec (stat, ticks)" user
+row "daemon system CPU per exec (stat, ticks)" sys
+row "exec side CPU added per exec (wait4)" side minus-none
+echo "no agent: plain fork+exec+wait $(median "${none_base[@]}"); watched-minus-twin bias $(median "${none_added[@]}") (median), $(median "${none_mean[@]}") (mean)"
+echo "ratio to a plain fork+exec+wait (added / plain): ward-agent $(awk -v a="$(median "${ward_added[@]}")" -v z="$(median "${none_added[@]}")" -v b="$(median "${ward_base[@]}")" 'BEGIN {printf "%.3f", 1 + (a - z) / b}')$( [[ -n "$fap_reason" ]] || echo ", fapolicyd $(awk -v a="$(median "${fap_added[@]}")" -v z="$(median "${none_added[@]}")" -v b="$(median "${fap_base[@]}")" 'BEGIN {printf "%.3f", 1 + (a - z) / b}')")"
+[[ -z "$fap_reason" ]] || echo "fapolicyd: not measured: $fap_reason"
+echo "per loop, median watched - median twin: no agent ${none_added[*]}"
+echo "  ward-agent ${ward_added[*]}"
+[[ -n "$fap_reason" ]] || echo "  fapolicyd ${fap_added[*]}"
+echo "per loop, plain fork+exec+wait (twin): ${none_base[*]} / ${ward_base[*]} / ${fap_base[*]:-}"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "ward-agent RSS after $n execs: ${rss} kB"
-echo "ward-agent idle: $idle context switches in 10 s across $threads threads"
+echo "ward-agent RSS after $n execs: ${rss} kB; idle: $idle context switches in 10 s across $threads threads"
 if [[ -z "$fap_reason" ]]; then
-  echo "fapolicyd RSS after $n execs: ${fap_rss} kB"
-  echo "fapolicyd idle: $fap_idle context switches in 10 s across $fap_threads threads"
+  echo "fapolicyd RSS after $n execs: ${fap_rss} kB; idle: $fap_idle context switches in 10 s across $fap_threads threads"
 fi

@@ -62,7 +62,10 @@ TEST_F(ExecControlLinuxTest, DeniedExecFailsWithPermissionError) {
   auto request = NextRequest(*control);
   ASSERT_TRUE(request.has_value());
   EXPECT_EQ(request->pid, child);
+  EXPECT_EQ(request->path, "") << "filled only on request";
+  ASSERT_TRUE(control->Describe(*request).has_value());
   EXPECT_EQ(request->path, program_.string());
+  EXPECT_EQ(request->uid, ::getuid());
   EXPECT_FALSE(request->direct_loader);
   ASSERT_TRUE(control->Respond(request->id, ExecVerdict::kDeny).has_value());
   EXPECT_EQ(WaitExit(child), 126);
@@ -86,6 +89,7 @@ TEST_F(ExecControlLinuxTest, AllowedExecRunsAndHashIsOfTheContent) {
   in >> expected;
   EXPECT_EQ(*hash, expected);
   EXPECT_EQ(control->Sha256(request->id).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(control->Describe(*request).error().code(), ErrorCode::kNotFound);
 }
 
 TEST_F(ExecControlLinuxTest, RewrittenFileHasANewIdentity) {
@@ -125,6 +129,28 @@ TEST_F(ExecControlLinuxTest, UnansweredRequestGetsTheTimeoutVerdict) {
             ErrorCode::kDeadlineExceeded);
 }
 
+TEST_F(ExecControlLinuxTest, UnansweredRequestRightAfterAnAnsweredOneTimesOutToo) {
+  ExecControlOptions options;
+  options.answer_within = std::chrono::milliseconds(200);
+  options.timeout_verdict = ExecVerdict::kDeny;
+  auto control = Create(options);
+  ASSERT_NE(control, nullptr);
+  // The first keeps the deadline thread's timer armed instead of idle; the second, left
+  // unanswered, must still get its verdict from that timer.
+  for (int i = 0; i < 3; ++i) {
+    const pid_t child = Spawn({program_.string()});
+    auto request = NextRequest(*control);
+    ASSERT_TRUE(request.has_value());
+    ASSERT_TRUE(control->Respond(request->id, ExecVerdict::kAllow).has_value());
+    ASSERT_EQ(WaitExit(child), 0);
+  }
+  const pid_t child = Spawn({program_.string()});
+  auto request = NextRequest(*control);
+  ASSERT_TRUE(request.has_value());
+  EXPECT_EQ(WaitExit(child), 126);  // only the timeout verdict refuses here
+  EXPECT_EQ(control->Stats().timed_out, 1u);
+}
+
 TEST_F(ExecControlLinuxTest, ShutdownAnswersEveryPendingRequest) {
   ExecControlOptions options;
   options.shutdown_verdict = ExecVerdict::kAllow;
@@ -147,6 +173,7 @@ TEST_F(ExecControlLinuxTest, DirectLoaderExecutionIsFlagged) {
   auto request = NextRequest(*control);
   ASSERT_TRUE(request.has_value());
   EXPECT_TRUE(request->direct_loader);
+  ASSERT_TRUE(control->Describe(*request).has_value());
   EXPECT_EQ(request->path, loader_.string());
   ASSERT_TRUE(control->Respond(request->id, ExecVerdict::kDeny).has_value());
   EXPECT_EQ(WaitExit(child), 126);
@@ -169,6 +196,35 @@ TEST_F(ExecControlLinuxTest, TooManyPendingGetTheOverloadVerdict) {
   EXPECT_EQ(control->Stats().overloaded, 1u);
   ASSERT_TRUE(control->Respond(held->id, ExecVerdict::kAllow).has_value());
   EXPECT_EQ(WaitExit(first), 0);
+}
+
+TEST_F(ExecControlLinuxTest, TrustedOwnChildRunsUnjudgedButNotAGrandchild) {
+  ExecControlOptions options;
+  options.trust_own_children = true;
+  options.answer_within = std::chrono::seconds(20);
+  auto control = Create(options);
+  ASSERT_NE(control, nullptr);
+  // Our own child is let run inside Next(), which hands nothing out.
+  const pid_t child = Spawn({program_.string()});
+  auto next = control->Next(std::chrono::milliseconds(500));
+  ASSERT_TRUE(next.has_value());
+  EXPECT_FALSE(next->has_value());
+  EXPECT_EQ(WaitExit(child), 0);
+  EXPECT_EQ(control->Stats().own_process, 1u);
+  // A grandchild while we have a child (the shell): held for the caller.
+  const pid_t shell = Spawn({"/bin/sh", "-c", program_.string() + "; exit $?"});
+  auto request = NextRequest(*control);
+  ASSERT_TRUE(request.has_value());
+  EXPECT_NE(request->pid, shell);
+  ASSERT_TRUE(control->Respond(request->id, ExecVerdict::kDeny).has_value());
+  EXPECT_EQ(WaitExit(shell), 126);
+  // An orphan while we have no child at all: held too.
+  EXPECT_EQ(WaitExit(Spawn({"/bin/sh", "-c", "(sleep 0.3; " + program_.string() + ") &"})), 0);
+  auto orphan = NextRequest(*control);
+  ASSERT_TRUE(orphan.has_value());
+  ASSERT_TRUE(control->Respond(orphan->id, ExecVerdict::kAllow).has_value());
+  EXPECT_EQ(control->Stats().own_process, 1u);
+  EXPECT_EQ(control->Stats().requests, 2u);
 }
 
 TEST_F(ExecControlLinuxTest, KilledListenerLeavesNoExecHanging) {

@@ -181,8 +181,12 @@ TEST_F(ExecEnforcerTest, LoaderOpenedAsInterpreterOfAnAllowedProgramIsAllowed) {
   fs::permissions(patched, fs::perms::owner_all);
   Start("MODE_ENFORCE", {Sha256Of(patched)});
   EXPECT_EQ(Run({patched.string()}), 0);
-  EXPECT_EQ(control_->Stats().loader_as_interpreter, 1u);
+  EXPECT_EQ(Run({patched.string()}), 0);  // cached decision, ELF header not read again
+  EXPECT_EQ(control_->Stats().loader_as_interpreter, 2u);
+  EXPECT_EQ(enforcer_->Stats().cache_hits, 1u);
   EXPECT_EQ(enforcer_->Stats().blocked, 0u);
+  // The allowance was used up by the interpreter: a direct loader run is still refused.
+  EXPECT_EQ(Run({loader_.string(), unknown_.string(), "hi"}), 126);
 }
 
 TEST_F(ExecEnforcerTest, StopAnswersAndReleasesEverything) {

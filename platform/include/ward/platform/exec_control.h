@@ -2,8 +2,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,14 +26,30 @@ struct FileIdentity {
   friend bool operator==(const FileIdentity&, const FileIdentity&) = default;
 };
 
+// For unordered containers keyed by file version.
+struct FileIdentityHash {
+  std::size_t operator()(const FileIdentity& f) const {
+    std::size_t h = std::hash<std::uint64_t>()(f.inode);
+    const auto mix = [&h](std::uint64_t v) {
+      h ^= std::hash<std::uint64_t>()(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    };
+    mix(f.device);
+    mix(static_cast<std::uint64_t>(f.change_time_ns));
+    mix(static_cast<std::uint64_t>(f.size));
+    return h;
+  }
+};
+
 enum class ExecVerdict : std::uint8_t { kAllow, kDeny };
 
-// A program about to run, held by the kernel until answered.
+// A program about to run, held by the kernel until answered. Next() fills what a cached
+// decision needs (the file version, the requester, the loader flag) without any system call
+// beyond the event's own fstat; `path` and `uid` cost two more and are filled by Describe().
 struct ExecRequest {
-  std::uint64_t id = 0;  // for Respond() and Sha256()
-  std::string path;      // as the kernel resolved it; informational (names can change)
+  std::uint64_t id = 0;  // for Respond(), Sha256() and Describe()
+  std::string path;      // Describe(): as the kernel resolved it; informational (names change)
   std::int32_t pid = 0;
-  std::uint32_t uid = 0;  // owner of the executing process
+  std::uint32_t uid = 0;  // Describe(): owner of the executing process (0xffffffff: unknown)
   FileIdentity file;
   // The file is a configured dynamic loader executed directly ("ld-linux.so <program>"), not as
   // the interpreter of a program that was itself judged. Policy should refuse it for learners:
@@ -75,7 +93,7 @@ struct ExecControlOptions {
 // Exec permission checks (fanotify FAN_CLASS_CONTENT + FAN_OPEN_EXEC_PERM on Linux, with
 // filesystem marks). The kernel
 // holds each exec until it is answered; this class guarantees an answer: the caller's, or the
-// timeout / overload / shutdown verdict. Next(), Sha256() and Identity() are confined to one
+// timeout / overload / shutdown verdict. Next(), Sha256() and Describe() are confined to one
 // reader thread; Respond(), Interrupt(), Shutdown() and Stats() are thread-safe. An internal
 // thread answers requests that reach their deadline.
 class ExecControl {
@@ -95,6 +113,10 @@ class ExecControl {
   // MD5 (lower-case hex) of the same content, read the same way: dpkg records only MD5, so
   // package provenance compares with it. kNotFound once answered.
   virtual Result<std::string> Md5(std::uint64_t id) = 0;
+
+  // Fills `path` and `uid` of a pending request (see ExecRequest). kNotFound once answered;
+  // an unreadable owner (the process is gone) leaves uid 0xffffffff and is not an error.
+  virtual Status Describe(ExecRequest& request) = 0;
 
   virtual void Interrupt() = 0;
 

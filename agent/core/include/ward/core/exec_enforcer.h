@@ -56,9 +56,6 @@ class ExecEnforcer {
   static constexpr std::size_t kCacheCapacity = 16384;
 
  private:
-  struct IdentityHash {
-    std::size_t operator()(const platform::FileIdentity& f) const;
-  };
   struct CacheEntry {
     std::optional<std::string> sha256;
     std::uint64_t generation = 0;  // policy generation of `verdict`
@@ -66,7 +63,7 @@ class ExecEnforcer {
   };
 
   void Loop();
-  void Decide(const platform::ExecRequest& request);
+  void Decide(platform::ExecRequest& request);
   void ReportPlatformFailures();
 
   platform::ExecControl& control_;
@@ -84,7 +81,7 @@ class ExecEnforcer {
   std::shared_ptr<const ActivePolicy> policy_;
   std::uint64_t generation_ = 0;
   std::uint64_t package_generation_ = 0;  // packages_->generation() the cache was made with
-  std::unordered_map<platform::FileIdentity, CacheEntry, IdentityHash> cache_;
+  std::unordered_map<platform::FileIdentity, CacheEntry, platform::FileIdentityHash> cache_;
   platform::ExecControlStats reported_;
 };
 

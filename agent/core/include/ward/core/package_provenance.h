@@ -84,9 +84,6 @@ class PackageProvenance {
   static constexpr std::size_t kReportedCapacity = 4096;
 
  private:
-  struct IdentityHash {
-    std::size_t operator()(const platform::FileIdentity& f) const;
-  };
   // Loads the database and puts the index in force; unless `force`, only when the records
   // changed since the last load (another thread may just have loaded them).
   void Reload(bool force);
@@ -118,7 +115,8 @@ class PackageProvenance {
   std::thread watcher_;
 
   // PackageOf's thread only.
-  std::unordered_map<platform::FileIdentity, platform::Md5Digest, IdentityHash> digests_;
+  std::unordered_map<platform::FileIdentity, platform::Md5Digest, platform::FileIdentityHash>
+      digests_;
   std::unordered_set<std::string> reported_;  // path + '\0' + found digest
 };
 
