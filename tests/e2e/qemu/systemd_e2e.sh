@@ -205,7 +205,7 @@ check "WatchdogUSec=30s" is start.WatchdogUSec 30s
 check "TimeoutStopUSec=20s" is start.TimeoutStopUSec 20s
 check "NRestarts=0" is start.NRestarts 0
 check "MainPID is the agent" same start.MainPID start.pidof
-check "STATUS= (sent with READY=1) is the agent's summary, nothing degraded" matches start.StatusText '^policy 1 \(enforce\); usb on; exec on; store on; settings on; ipc on'
+check "STATUS= (sent with READY=1) is the agent's summary, nothing degraded" matches start.StatusText '^policy 1 \(enforce\); usb on; exec on; packages on; store on; settings on; ipc on'
 check "PID 1: start-pre -> start, READY=1 from the main PID, then start -> running" \
   logged_in_order start "${unit}Changed start-pre -> start" \
   "${unit}Got notification message from PID $(pid start.MainPID) \(READY=1, STATUS=policy 1 " \
@@ -283,12 +283,12 @@ check "without usbcore, /sys/bus/usb is absent" is usblate.bus_before no
 check "the unit starts (ExecStartPre=+modprobe usbcore)" is usblate.rc 0
 check "active (running)" is usblate.SubState running
 check "/sys/bus/usb exists for the agent" is usblate.bus_after yes
-check "usb enforcement on" matches usblate.StatusText '; usb on; exec on; store on; settings on; ipc on'
+check "usb enforcement on" matches usblate.StatusText '; usb on; exec on; packages on; store on; settings on; ipc on'
 echo "no USB at all (usbcore cannot be loaded):"
 check "no /sys/bus/usb" is usbnone.bus_before no
 check "the unit still starts (-/sys/bus/usb/drivers_probe is optional)" is usbnone.rc 0
 check "active (running)" is usbnone.SubState running
-check "exec, store, settings, ipc on" matches usbnone.StatusText '; exec on; store on; settings on; ipc on'
+check "exec, packages, store, settings, ipc on" matches usbnone.StatusText '; exec on; packages on; store on; settings on; ipc on'
 echo "a failed start (broken bundle, no ExecStartPre):"
 check "systemctl start reports the failure" matches broken.rc '^[1-9]'
 check "the agent logged why and exited 1" \
