@@ -123,6 +123,7 @@ Result<std::unique_ptr<AgentDeps>> AgentDeps::Create(const AgentConfig& config,
     options.mounts = config.exec_mounts;
     options.loaders = config.exec_loaders;
     options.answer_within = config.exec_answer_within;
+    options.kernel_cache = config.exec_kernel_cache;
     options.timeout_verdict = VerdictFor(core::FailureReason::kExecDecisionTimeout);
     options.overload_verdict = VerdictFor(core::FailureReason::kExecOverload);
     // Stopping must never leave a program waiting, whatever the policy.

@@ -86,6 +86,8 @@ Status Apply(AgentConfig& c, std::string_view key, std::string_view value) {
     WARD_ASSIGN_OR_RETURN(c.exec_loaders, ParsePaths(value));
   } else if (key == "exec_answer_within_ms") {
     WARD_ASSIGN_OR_RETURN(c.exec_answer_within, ParseMillis(value));
+  } else if (key == "exec_kernel_cache") {
+    WARD_ASSIGN_OR_RETURN(c.exec_kernel_cache, ParseBool(value));
   } else if (key == "packages") {
     WARD_ASSIGN_OR_RETURN(c.packages, ParseBool(value));
   } else if (key == "dpkg_root") {
@@ -137,6 +139,7 @@ std::string ConfigHelp() {
   exec_mounts = /                            comma-separated mounts whose programs are checked
   exec_loaders = /lib64/ld-linux-x86-64.so.2 dynamic loaders that may not be run directly
   exec_answer_within_ms = 3000               every exec is answered within this time
+  exec_kernel_cache = on                     the kernel answers allowed programs again itself
   packages = on                              package rules: dpkg provenance (content-checked)
   dpkg_root = /                              the system dpkg's records describe
   dpkg_admindir =                            dpkg's database (empty: <dpkg_root>/var/lib/dpkg)

@@ -31,6 +31,10 @@ ExecEnforcer::ExecEnforcer(platform::ExecControl& control, EventSink& events, No
 ExecEnforcer::~ExecEnforcer() { Stop(); }
 
 void ExecEnforcer::Start(std::shared_ptr<const ActivePolicy> policy) {
+  if (packages_ != nullptr) {
+    // Programs the kernel answers raise no request, so new records must wake the loop.
+    packages_->OnNewIndex([this] { control_.Interrupt(); });
+  }
   thread_.Start(std::move(policy), [this] { Loop(); });
 }
 
@@ -39,6 +43,9 @@ void ExecEnforcer::SetPolicy(std::shared_ptr<const ActivePolicy> policy) {
 }
 
 void ExecEnforcer::Stop() {
+  if (packages_ != nullptr) {
+    packages_->OnNewIndex({});
+  }
   if (!thread_.Stop()) {
     return;
   }
@@ -56,8 +63,9 @@ void ExecEnforcer::Loop() {
   while (!thread_.stopping()) {
     if (auto changed = thread_.TakePolicy(); changed != nullptr) {
       policy_ = std::move(changed);
-      ++generation_;  // cached verdicts belong to the old policy; cached hashes stay valid
+      NewGeneration();  // cached verdicts belong to the old policy; cached hashes stay valid
     }
+    CheckPackageRecords();
     auto next = control_.Next(kIdleWait);
     if (!next.has_value()) {
       // The platform answers what it holds (deadline thread); report and stop judging.
@@ -65,13 +73,7 @@ void ExecEnforcer::Loop() {
       return;
     }
     if (next->has_value()) {
-      if (packages_ != nullptr && packages_->generation() != package_generation_) {
-        // New package records: verdicts that read the old ones are stale (hashes stay valid).
-        package_generation_ = packages_->generation();
-        if (policy_ != nullptr && policy_->apps->HasPackageRules()) {
-          ++generation_;
-        }
-      }
+      CheckPackageRecords();
       if (policy_ == nullptr) {
         (void)control_.Respond((*next)->id, ExecVerdict::kAllow);
       } else {
@@ -79,6 +81,23 @@ void ExecEnforcer::Loop() {
       }
     }
     ReportPlatformFailures();
+  }
+}
+
+void ExecEnforcer::NewGeneration() {
+  ++generation_;
+  // The kernel's remembered allowances came from the old verdicts.
+  control_.ForgetRemembered();
+}
+
+void ExecEnforcer::CheckPackageRecords() {
+  if (packages_ == nullptr || packages_->generation() == package_generation_) {
+    return;
+  }
+  // New package records: verdicts that read the old ones are stale (hashes stay valid).
+  package_generation_ = packages_->generation();
+  if (policy_ != nullptr && policy_->apps->HasPackageRules()) {
+    NewGeneration();
   }
 }
 
@@ -177,7 +196,13 @@ void ExecEnforcer::Decide(platform::ExecRequest& request) {
   }
   const ExecVerdict answer =
       verdict == AppVerdict::kBlock ? ExecVerdict::kDeny : ExecVerdict::kAllow;
-  (void)control_.Respond(request.id, answer);
+  if (verdict == AppVerdict::kAllow && cacheable && !request.direct_loader) {
+    // The kernel may answer this file's next runs itself (see ExecControl::AllowAndRemember);
+    // a new policy or new package records make this loop call ForgetRemembered() first.
+    (void)control_.AllowAndRemember(request.id);
+  } else {
+    (void)control_.Respond(request.id, answer);
+  }
   if (cacheable) {
     entry.generation = generation_;
     entry.verdict = answer;

@@ -59,6 +59,11 @@ void PackageProvenance::Stop() {
   }
 }
 
+void PackageProvenance::OnNewIndex(std::function<void()> callback) {
+  std::scoped_lock lock(callback_mutex_);
+  on_new_index_ = std::move(callback);
+}
+
 std::shared_ptr<const platform::PackageIndex> PackageProvenance::index() const {
   std::scoped_lock lock(mutex_);
   return index_;
@@ -94,6 +99,12 @@ void PackageProvenance::Reload(bool force) {
     stats_.index_bytes = s.bytes;
   }
   generation_.fetch_add(1, std::memory_order_acq_rel);
+  {
+    std::scoped_lock lock(callback_mutex_);
+    if (on_new_index_) {
+      on_new_index_();
+    }
+  }
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
   log::Info("package records loaded",

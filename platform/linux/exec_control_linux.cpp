@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <openssl/evp.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +20,7 @@
 #include <set>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "unique_fd_linux.h"
@@ -143,17 +147,81 @@ bool HasInterpreter(int fd) {
   return has.has_value() && *has;
 }
 
+// Filesystems whose every content change the kernel sees (so it drops a remembered allowance), or
+// that cannot change at all. Not network or FUSE filesystems: a change made elsewhere raises no
+// event here.
+bool WritesAreSeenLocally(const struct statfs& fs) {
+  switch (static_cast<unsigned long>(fs.f_type)) {
+    case EXT4_SUPER_MAGIC:  // also ext2 and ext3
+    case XFS_SUPER_MAGIC:
+    case BTRFS_SUPER_MAGIC:
+    case F2FS_SUPER_MAGIC:
+    case TMPFS_MAGIC:
+    case RAMFS_MAGIC:
+    case SQUASHFS_MAGIC:
+    case EROFS_SUPER_MAGIC_V1:
+    case ISOFS_SUPER_MAGIC:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Whether the file has an access ACL, which could let a learner write it whatever its mode says.
+bool HasAccessAcl(int fd) {
+  const ssize_t n = ::fgetxattr(fd, "system.posix_acl_access", nullptr, 0);
+  return n >= 0 || (errno != ENODATA && errno != ENOTSUP);
+}
+
+// The kernel's name for a file, as fanotify reports it with FAN_REPORT_FID: the filesystem id
+// and the file handle (type and bytes). Empty when the filesystem has no handles.
+std::string FileKey(const __kernel_fsid_t& fsid, std::int32_t handle_type,
+                    const unsigned char* handle, std::size_t handle_bytes) {
+  std::string key;
+  key.reserve(sizeof(fsid) + sizeof(handle_type) + handle_bytes);
+  key.append(reinterpret_cast<const char*>(&fsid), sizeof(fsid));
+  key.append(reinterpret_cast<const char*>(&handle_type), sizeof(handle_type));
+  key.append(reinterpret_cast<const char*>(handle), handle_bytes);
+  return key;
+}
+
+std::string FileKeyOf(int fd, const struct statfs& fs) {
+  alignas(file_handle) unsigned char storage[sizeof(file_handle) + MAX_HANDLE_SZ] = {};
+  auto* handle = reinterpret_cast<file_handle*>(storage);
+  handle->handle_bytes = MAX_HANDLE_SZ;
+  int mount_id = 0;
+  if (::name_to_handle_at(fd, "", handle, &mount_id, AT_EMPTY_PATH) != 0) {
+    return {};
+  }
+  __kernel_fsid_t fsid{};
+  static_assert(sizeof(fsid) == sizeof(fs.f_fsid));
+  std::memcpy(&fsid, &fs.f_fsid, sizeof(fsid));
+  return FileKey(fsid, handle->handle_type, storage + sizeof(file_handle), handle->handle_bytes);
+}
+
 // The hot path (a program whose decision the caller has cached) costs, per exec: one read of the
 // fanotify queue (shared by every event it returns), one fstat, one write (the answer), one close,
 // and one poll when the queue was empty — plus one waitid when the agent trusts its own children.
 // The path, the requester's uid and the SHA-256 are read only when the caller asks for them, and
 // whether a file has an ELF interpreter is read once per file version.
+//
+// Faster still, a file the caller allows with AllowAndRemember() gets an ignore mark in the
+// fanotify group (FAN_MARK_IGNORED_MASK for FAN_OPEN_EXEC_PERM on its inode, without
+// FAN_MARK_IGNORED_SURV_MODIFY, so the kernel clears it when the file is written): its next execs
+// raise no event at all. That hides the program's own event, which the loader check needs (the
+// loader opened as a program's interpreter is allowed, "ld.so <program>" is not). So when loaders
+// are watched, a second group (`notify_`, FAN_REPORT_FID, FAN_OPEN_EXEC notifications on the same
+// filesystems) records which process opened a remembered dynamically linked program; it never
+// wakes anyone, and is read only when a loader's permission event comes.
 class FanotifyExecControl final : public ExecControl {
  public:
-  FanotifyExecControl(UniqueFd fan, internal::WakeableWait wait,
+  FanotifyExecControl(UniqueFd fan, UniqueFd notify, std::set<std::uint64_t> notified_devices,
+                      internal::WakeableWait wait,
                       std::set<std::pair<std::uint64_t, std::uint64_t>> loaders,
                       const ExecControlOptions& options)
       : fan_(std::move(fan)),
+        notify_(std::move(notify)),
+        notified_devices_(std::move(notified_devices)),
         wait_(std::move(wait)),
         loaders_(std::move(loaders)),
         options_(options),
@@ -188,16 +256,18 @@ class FanotifyExecControl final : public ExecControl {
   }
 
   Status Respond(std::uint64_t id, ExecVerdict verdict) override {
-    UniqueFd fd;  // closed after the lock is released
+    return Finish(id, verdict, /*remember=*/false);
+  }
+
+  Status AllowAndRemember(std::uint64_t id) override {
+    return Finish(id, ExecVerdict::kAllow, /*remember=*/options_.kernel_cache);
+  }
+
+  void ForgetRemembered() override {
     std::scoped_lock lock(mutex_);
-    const auto it = FindPending(id);
-    if (it == pending_.end()) {
-      return DeadlineExceededError("exec request " + std::to_string(id) + " was already answered");
+    if (!shut_down_) {
+      ForgetInKernel();
     }
-    ++stats_.answered;
-    const Status answered = AnswerAndRemember(*it, verdict);
-    fd = TakePending(it);
-    return answered;
   }
 
   Result<std::string> Sha256(std::uint64_t id) override { return Digest(id, EVP_sha256()); }
@@ -272,6 +342,7 @@ class FanotifyExecControl final : public ExecControl {
     std::int32_t pid = 0;
     FileIdentity file;
     Clock::time_point deadline;
+    bool only_root_writes = false;  // owned by root, no group or other write bit
   };
   using PendingList = std::vector<Pending>;
 
@@ -280,6 +351,23 @@ class FanotifyExecControl final : public ExecControl {
   PendingList::iterator FindPending(std::uint64_t id) {
     return std::find_if(pending_.begin(), pending_.end(),
                         [id](const Pending& p) { return p.id == id; });
+  }
+
+  // Answers the caller's request (see Respond, AllowAndRemember).
+  Status Finish(std::uint64_t id, ExecVerdict verdict, bool remember) {
+    UniqueFd fd;  // closed after the lock is released
+    std::scoped_lock lock(mutex_);
+    const auto it = FindPending(id);
+    if (it == pending_.end()) {
+      return DeadlineExceededError("exec request " + std::to_string(id) + " was already answered");
+    }
+    ++stats_.answered;
+    if (remember && it->only_root_writes) {
+      RememberInKernel(*it);
+    }
+    const Status answered = AnswerAndRemember(*it, verdict);
+    fd = TakePending(it);
+    return answered;
   }
 
   // Removes `it` (order does not matter) and hands back its fd. Requires mutex_.
@@ -316,6 +404,132 @@ class FanotifyExecControl final : public ExecControl {
       RememberInterpreterDue(pending.pid);
     }
     return Answer(pending.fd, verdict);
+  }
+
+  // Puts an ignore mark on the pending file when it qualifies (see AllowAndRemember). Requires
+  // mutex_. Costs, once per file version: fstatfs, fgetxattr, the mark (and for a dynamically
+  // linked program with loaders watched, name_to_handle_at).
+  void RememberInKernel(const Pending& pending) {
+    if (loaders_.contains({pending.file.device, pending.file.inode})) {
+      return;
+    }
+    struct statfs fs{};
+    if (::fstatfs(pending.fd.get(), &fs) != 0 || !WritesAreSeenLocally(fs) ||
+        HasAccessAcl(pending.fd.get())) {
+      return;
+    }
+    const bool dynamic = !loaders_.empty() && CachedHasInterpreter(pending.fd, pending.file);
+    std::string key;
+    if (dynamic) {
+      if (!notify_.valid() || !notified_devices_.contains(pending.file.device)) {
+        return;  // the loader check could not tell its interpreter load from "ld.so <it>"
+      }
+      key = FileKeyOf(pending.fd.get(), fs);
+      if (key.empty()) {
+        return;
+      }
+    }
+    if (remembered_ >= options_.kernel_cache_capacity) {
+      ForgetInKernel();
+    }
+    if (::fanotify_mark(fan_.get(), FAN_MARK_ADD | FAN_MARK_IGNORED_MASK, FAN_OPEN_EXEC_PERM,
+                        pending.fd.get(), nullptr) != 0) {
+      return;  // ENOSPC (mark limit) and the like: the caller's own cache still answers
+    }
+    if (dynamic) {
+      remembered_dynamic_.insert(std::move(key));
+    } else if (notify_.valid()) {
+      // A static program needs no loader: keep its notifications out of the queue.
+      (void)::fanotify_mark(notify_.get(), FAN_MARK_ADD | FAN_MARK_IGNORED_MASK, FAN_OPEN_EXEC,
+                            pending.fd.get(), nullptr);
+    }
+    ++remembered_;
+    ++stats_.remembered;
+  }
+
+  // Drops every ignore mark. FAN_MARK_FLUSH removes all inode marks, so the loaders' are put
+  // back at once (a loader that is not on a watched filesystem goes unseen for those few
+  // microseconds). Requires mutex_.
+  void ForgetInKernel() {
+    if (remembered_ == 0) {
+      return;
+    }
+    ::fanotify_mark(fan_.get(), FAN_MARK_FLUSH, 0, AT_FDCWD, nullptr);
+    for (const auto& loader : options_.loaders) {
+      if (::fanotify_mark(fan_.get(), FAN_MARK_ADD, FAN_OPEN_EXEC_PERM, AT_FDCWD, loader.c_str()) !=
+          0) {
+        log::Error("cannot watch the dynamic loader again",
+                   {{"loader", loader.string()}, {"error", std::strerror(errno)}});
+      }
+    }
+    if (notify_.valid()) {
+      ::fanotify_mark(notify_.get(), FAN_MARK_FLUSH, 0, AT_FDCWD, nullptr);
+      DrainNotifications();
+    }
+    // A process may have opened a remembered program an instant ago and not yet queued its
+    // notification: for one interpreter window those files still count.
+    recently_dynamic_ = std::move(remembered_dynamic_);
+    recently_until_ = Clock::now() + kInterpreterWindow;
+    remembered_dynamic_.clear();
+    remembered_ = 0;
+    ++stats_.remembered_flushes;
+  }
+
+  // Reads every queued exec notification; a process that opened a remembered dynamically linked
+  // program is due to open its interpreter. Requires mutex_.
+  void DrainNotifications() {
+    alignas(fanotify_event_metadata) char buffer[8192];
+    for (;;) {
+      const ssize_t length = ::read(notify_.get(), buffer, sizeof(buffer));
+      if (length <= 0) {
+        return;  // EAGAIN: empty
+      }
+      auto* event = reinterpret_cast<fanotify_event_metadata*>(buffer);
+      ssize_t left = length;
+      for (; FAN_EVENT_OK(event, left); event = FAN_EVENT_NEXT(event, left)) {
+        if ((event->mask & FAN_Q_OVERFLOW) != 0) {
+          ++stats_.notify_overflows;
+          continue;
+        }
+        if (remembered_dynamic_.empty() && recently_dynamic_.empty()) {
+          continue;
+        }
+        const std::string key = NotificationKey(*event);
+        if (key.empty()) {
+          continue;
+        }
+        if (remembered_dynamic_.contains(key) ||
+            (recently_dynamic_.contains(key) && Clock::now() < recently_until_)) {
+          RememberInterpreterDue(event->pid);
+        }
+      }
+    }
+  }
+
+  // The FID record of one notification, as FileKey(); empty if it has none.
+  static std::string NotificationKey(const fanotify_event_metadata& event) {
+    const auto* at = reinterpret_cast<const unsigned char*>(&event) + event.metadata_len;
+    const auto* end = reinterpret_cast<const unsigned char*>(&event) + event.event_len;
+    while (end - at >= static_cast<std::ptrdiff_t>(sizeof(fanotify_event_info_header))) {
+      fanotify_event_info_header header{};
+      std::memcpy(&header, at, sizeof(header));
+      if (header.len < sizeof(header) || header.len > end - at) {
+        return {};
+      }
+      constexpr std::size_t kFixed = sizeof(fanotify_event_info_fid) + sizeof(file_handle);
+      if (header.info_type == FAN_EVENT_INFO_TYPE_FID && header.len >= kFixed) {
+        fanotify_event_info_fid fid{};
+        std::memcpy(&fid, at, sizeof(fid));
+        file_handle handle{};
+        std::memcpy(&handle, at + sizeof(fanotify_event_info_fid), sizeof(handle));
+        if (handle.handle_bytes > header.len - kFixed) {
+          return {};
+        }
+        return FileKey(fid.fsid, handle.handle_type, at + kFixed, handle.handle_bytes);
+      }
+      at += header.len;
+    }
+    return {};
   }
 
   // Whether the file has a PT_INTERP, read once per file version. Requires mutex_.
@@ -417,6 +631,15 @@ class FanotifyExecControl final : public ExecControl {
       }
     }
     if (!loaders_.empty() && loaders_.contains({request.file.device, request.file.inode})) {
+      if (notify_.valid()) {
+        // The program this loader may be the interpreter of could have run without an event.
+        DrainNotifications();
+        if (const auto expected = interpreter_expected_.find(pid);
+            expected != interpreter_expected_.end()) {
+          interpreter_due = interpreter_due || expected->second > now;
+          interpreter_expected_.erase(expected);
+        }
+      }
       if (interpreter_due) {
         (void)Answer(fd, ExecVerdict::kAllow);
         ++stats_.loader_as_interpreter;
@@ -433,7 +656,9 @@ class FanotifyExecControl final : public ExecControl {
     request.id = next_id_++;
     request.deadline = now + options_.answer_within;
     ++stats_.requests;
-    pending_.push_back(Pending{request.id, std::move(fd), pid, request.file, request.deadline});
+    const bool only_root_writes = st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+    pending_.push_back(
+        Pending{request.id, std::move(fd), pid, request.file, request.deadline, only_root_writes});
     // Deadlines only grow (now + a fixed bound), so a sleeping deadline thread with a timer set
     // wakes early enough by itself; only an idle one (no timer) needs waking. That keeps a
     // context switch off the per-exec path.
@@ -481,6 +706,8 @@ class FanotifyExecControl final : public ExecControl {
   }
 
   UniqueFd fan_;
+  UniqueFd notify_;  // invalid unless loaders are watched and the kernel cache is on
+  const std::set<std::uint64_t> notified_devices_;  // st_dev of filesystems `notify_` follows
   internal::WakeableWait wait_;
   const std::set<std::pair<std::uint64_t, std::uint64_t>> loaders_;  // (device, inode)
   const ExecControlOptions options_;
@@ -496,11 +723,15 @@ class FanotifyExecControl final : public ExecControl {
   std::map<std::int32_t, Clock::time_point> interpreter_expected_;            // guarded by mutex_
   std::size_t sweep_expected_at_ = 256;                                       // guarded by mutex_
   std::unordered_map<FileIdentity, bool, FileIdentityHash> has_interpreter_;  // guarded by mutex_
-  ExecControlStats stats_;                                                    // guarded by mutex_
-  bool shut_down_ = false;                                                    // guarded by mutex_
-  bool stop_deadline_thread_ = false;                                         // guarded by mutex_
-  bool requests_since_wake_ = false;                                          // guarded by mutex_
-  bool deadline_thread_idle_ = false;                                         // guarded by mutex_
+  std::unordered_set<std::string> remembered_dynamic_;  // FileKey()s; guarded by mutex_
+  std::unordered_set<std::string> recently_dynamic_;    // until recently_until_; guarded
+  Clock::time_point recently_until_;                    // guarded by mutex_
+  std::size_t remembered_ = 0;                          // ignore marks; guarded by mutex_
+  ExecControlStats stats_;                              // guarded by mutex_
+  bool shut_down_ = false;                              // guarded by mutex_
+  bool stop_deadline_thread_ = false;                   // guarded by mutex_
+  bool requests_since_wake_ = false;                    // guarded by mutex_
+  bool deadline_thread_idle_ = false;                   // guarded by mutex_
   std::thread deadline_thread_;
 };
 
@@ -537,9 +768,33 @@ Result<std::unique_ptr<ExecControl>> CreateExecControl(const ExecControlOptions&
     }
     loaders.emplace(static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino));
   }
+  // Exec notifications for the loader check of remembered programs (see FanotifyExecControl).
+  // A filesystem without file handles (or a kernel without FID reporting on it) is simply not
+  // followed: its dynamically linked programs are then not remembered.
+  UniqueFd notify;
+  std::set<std::uint64_t> notified_devices;
+  if (options.kernel_cache && !options.loaders.empty()) {
+    notify.Reset(::fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_FID | FAN_CLOEXEC | FAN_NONBLOCK,
+                                 O_RDONLY | O_LARGEFILE | O_CLOEXEC));
+    for (const auto& mount :
+         notify.valid() ? options.mounts : std::vector<std::filesystem::path>{}) {
+      struct stat st{};
+      if (::stat(mount.c_str(), &st) == 0 &&
+          ::fanotify_mark(notify.get(), FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_EXEC, AT_FDCWD,
+                          mount.c_str()) == 0) {
+        notified_devices.insert(static_cast<std::uint64_t>(st.st_dev));
+      } else {
+        log::Info(
+            "exec notifications unavailable: its dynamically linked programs are judged on every "
+            "run",
+            {{"filesystem", mount.string()}, {"error", std::strerror(errno)}});
+      }
+    }
+  }
   WARD_ASSIGN_OR_RETURN(auto wait, internal::WakeableWait::Create());
-  return std::make_unique<FanotifyExecControl>(std::move(fan), std::move(wait), std::move(loaders),
-                                               options);
+  return std::make_unique<FanotifyExecControl>(std::move(fan), std::move(notify),
+                                               std::move(notified_devices), std::move(wait),
+                                               std::move(loaders), options);
 }
 
 }  // namespace ward::platform

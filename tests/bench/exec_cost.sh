@@ -2,7 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 # Added cost per exec of a small binary under ward-agent (cached decision) and under Debian's
 # fapolicyd (permissive), against no agent, in one run, in a private mount namespace on a ramfs
-# that only this namespace has (root only). Never marks the host's /.
+# that only this namespace has (root only). Never marks the host's /. ward-agent runs three ways:
+#   ward-agent   the default: the kernel answers the allowed program itself (exec_kernel_cache)
+#   agent-cache  exec_kernel_cache = off: every exec is a permission event the agent answers from
+#                its own decision cache
+#   loader       the default, with a dynamic loader watched (exec_loaders), as on a laptop: the
+#                watched program is a copy of `true` whose PT_INTERP names a loader copy, both on
+#                a tmpfs of their own (the kernel cache follows exec notifications there, which
+#                ramfs cannot give), so each exec also raises the loader's event; the twin stays
+#                plain `true`
 #   usage: tests/bench/exec_cost.sh <path to ward-agent> [exec pairs per loop] [rounds]
 # Noise: each loop execs the watched copy of `true` (on the ramfs) and an identical unwatched
 # twin (on a tmpfs nobody marks) alternately, A B B A ..., timing every exec; the added cost is
@@ -52,10 +60,32 @@ finish() {
   fi
   umount "$dir"; rmdir "$dir"
   umount "$twin_dir"; rmdir "$twin_dir"
+  [[ -z "${ld_dir:-}" ]] || { umount "$ld_dir"; rmdir "$ld_dir"; }
 }
 trap finish EXIT
 cp /bin/true "$dir/true"
 cp /bin/true "$twin_dir/true"
+# The loader variant: the loader copy's path must be as long as the system loader's to patch it
+# into the program's PT_INTERP.
+system_loader=$(readelf -l /bin/true | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
+ld_dir=$(mktemp -d -t ward-ld.XXXXXX)
+mount -t tmpfs ward-bench-ld "$ld_dir"
+name_length=$((${#system_loader} - ${#ld_dir} - 1))
+loader_copy="$ld_dir/ld$(printf '%*s' $((name_length - 2)) '' | tr ' ' x)"
+loader_reason=""
+if ((name_length < 2)) || [[ ${#loader_copy} -ne ${#system_loader} ]]; then
+  loader_reason="$ld_dir is too long to hold a loader named as long as $system_loader (TMPDIR)"
+else
+  cp "$system_loader" "$loader_copy"
+  python3 - "$dir/true" "$ld_dir/ptrue" "$system_loader" "$loader_copy" <<'PY'
+import sys
+src, dst, old, new = sys.argv[1:]
+image = open(src, 'rb').read()
+assert image.count(old.encode() + b'\0') == 1
+open(dst, 'wb').write(image.replace(old.encode() + b'\0', new.encode() + b'\0'))
+PY
+  chmod 0755 "$ld_dir/ptrue"
+fi
 # A C loop, so the shell's own cost does not drown the exec cost: N pairs of fork+exec+wait of
 # A (watched) and B (its unwatched twin), in the order A B B A A B ..., each timed. It prints,
 # in microseconds: median A, median B, mean A, mean B, and the CPU per exec of A's and of B's
@@ -103,15 +133,24 @@ C
 cc -O2 -o /tmp/ward-bench-loop.$$ "$dir/loop.c"   # the loop runs from outside the marked tmpfs
 loop=/tmp/ward-bench-loop.$$
 sha=$(sha256sum "$dir/true" | cut -d' ' -f1)
+psha=$( [[ -n "$loader_reason" ]] && echo "$sha" || sha256sum "$ld_dir/ptrue" | cut -d' ' -f1)
 cat >"$dir/policy.json" <<JSON
 {"version": 1, "issued_at": "2026-09-01T08:00:00Z", "mode": "MODE_ENFORCE", "name": "bench",
  "audience": "AUDIENCE_ADULT", "aup": {"version": 1, "title": "t", "text_adult": "Be kind."},
  "usb": {"default_action": "USB_ACTION_BLOCK"},
  "apps": {"default_action": "APP_ACTION_BLOCK",
-          "rules": [{"id": "allow-true", "action": "APP_ACTION_ALLOW", "sha256": "$sha"}]}}
+          "rules": [{"id": "allow-true", "action": "APP_ACTION_ALLOW", "sha256": "$sha"},
+                    {"id": "allow-ptrue", "action": "APP_ACTION_ALLOW", "sha256": "$psha"}]}}
 JSON
-printf 'dev_policy_json = %s\nstatus_file = %s\nstore = off\nipc = off\nusb = off\nsettings = off\nexec_mounts = %s\nexec_loaders =\n' \
-  "$dir/policy.json" "$dir/agent.status" "$dir" >"$dir/agent.conf"
+write_conf() {  # write_conf FILE MOUNTS KERNEL-CACHE LOADERS
+  printf 'dev_policy_json = %s\nstatus_file = %s\nstore = off\nipc = off\nusb = off\nsettings = off\nexec_mounts = %s\nexec_loaders = %s\nexec_kernel_cache = %s\n' \
+    "$dir/policy.json" "$dir/agent.status" "$2" "$4" "$3" >"$1"
+}
+write_conf "$dir/agent.conf" "$dir" on ""
+write_conf "$dir/agent-cache.conf" "$dir" off ""
+write_conf "$dir/agent-loader.conf" "$dir,$ld_dir" on "$loader_copy"
+conf=$dir/agent.conf     # what start_ward runs
+target=$dir/true         # what the loop execs (its twin is always plain `true`)
 
 # Optional pinning: WARD_BENCH_CPU=N runs the loop and both daemons on CPU N only, so the answer
 # does not wait for the other core and no cross-CPU wake-up is paid.
@@ -125,7 +164,7 @@ marked() {
   grep -h -q -E "fanotify (sdev:$dev|mnt_id:$mnt) " /proc/"$1"/fdinfo/* 2>/dev/null
 }
 start_ward() {
-  "${pin[@]}" "$agent" --config "$dir/agent.conf" 2>/dev/null & pid=$!
+  "${pin[@]}" "$agent" --config "$conf" 2>/dev/null & pid=$!
   for _ in $(seq 100); do grep -q state=running "$dir/agent.status" 2>/dev/null && break; sleep 0.05; done
   marked "$pid" || { echo "ward-agent did not mark $dir" >&2; exit 1; }
 }
@@ -188,7 +227,7 @@ sub() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a - b}'; }
 measure() {
   local -n added=${1}_added mean=${1}_mean side=${1}_side base=${1}_base
   local o
-  read -r -a o <<<"$("${pin[@]}" "$loop" "$dir/true" "$twin_dir/true" "$n")"
+  read -r -a o <<<"$("${pin[@]}" "$loop" "$target" "$twin_dir/true" "$n")"
   added+=("$(sub "${o[0]}" "${o[1]}")"); mean+=("$(sub "${o[2]}" "${o[3]}")")
   side+=("$(sub "${o[4]}" "${o[5]}")"); base+=("${o[1]}")
 }
@@ -208,12 +247,17 @@ round_under() {
   "$2"
 }
 none_added=(); none_mean=(); none_side=(); none_base=()
-ward_added=(); ward_mean=(); ward_side=(); ward_base=(); ward_cpu=(); ward_user=(); ward_sys=()
-fap_added=(); fap_mean=(); fap_side=(); fap_base=(); fap_cpu=(); fap_user=(); fap_sys=()
-rss=; fap_rss=
+for v in ward kc ld fap; do
+  for a in added mean side base cpu user sys; do eval "${v}_$a=()"; done
+done
+rss=; kc_rss=; ld_rss=; fap_rss=
 for _ in $(seq "$rounds"); do
   measure none
   round_under start_ward stop_ward pid ward rss
+  conf=$dir/agent-cache.conf round_under start_ward stop_ward pid kc kc_rss
+  if [[ -z "$loader_reason" ]]; then
+    conf=$dir/agent-loader.conf target=$ld_dir/ptrue round_under start_ward stop_ward pid ld ld_rss
+  fi
   [[ -n "$fap_reason" ]] || round_under start_fapolicyd stop_fapolicyd fap_pid fap fap_rss
 done
 
@@ -225,7 +269,7 @@ strace_under() {
   local out=$dir/strace.$4
   strace -f -c -o "$out" -p "$daemon" 2>/dev/null & local tracer=$!
   sleep 1
-  "${pin[@]}" "$loop" "$dir/true" "$twin_dir/true" "$n" >/dev/null
+  "${pin[@]}" "$loop" "$target" "$twin_dir/true" "$n" >/dev/null
   kill -INT "$tracer"; wait "$tracer" || true
   "$2"
   echo "$4: system calls per exec (strace -f -c, $n execs)"
@@ -234,6 +278,8 @@ strace_under() {
 }
 if [[ "${WARD_BENCH_STRACE:-}" == 1 ]]; then
   strace_under start_ward stop_ward pid ward-agent
+  conf=$dir/agent-cache.conf strace_under start_ward stop_ward pid agent-cache
+  [[ -n "$loader_reason" ]] || conf=$dir/agent-loader.conf target=$ld_dir/ptrue strace_under start_ward stop_ward pid loader
   [[ -n "$fap_reason" ]] || strace_under start_fapolicyd stop_fapolicyd fap_pid fapolicyd
 fi
 rm -f "$loop"
@@ -254,20 +300,21 @@ idle_under start_ward stop_ward pid idle threads
 [[ -n "$fap_reason" ]] || idle_under start_fapolicyd stop_fapolicyd fap_pid fap_idle fap_threads
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# row LABEL ARRAY-SUFFIX [minus-none]: medians over rounds for ward-agent and fapolicyd.
+# row LABEL ARRAY-SUFFIX [minus-none]: medians over rounds for each column.
 row() {
-  local w f
-  w=$(eval median "\${ward_$2[@]}"); f=-
-  [[ -n "$fap_reason" ]] || f=$(eval median "\${fap_$2[@]}")
-  if [[ "${3:-}" == minus-none ]]; then
-    local b
-    b=$(eval median "\${none_$2[@]}")
-    w=$(sub "$w" "$b"); [[ "$f" == - ]] || f=$(sub "$f" "$b")
-  fi
-  printf '%-44s %10s %10s\n' "$1" "$w" "$f"
+  local cells=() v x
+  for v in ward kc ld fap; do
+    x=-
+    if { [[ $v != fap ]] || [[ -z "$fap_reason" ]]; } && { [[ $v != ld ]] || [[ -z "$loader_reason" ]]; }; then
+      x=$(eval median "\${${v}_$2[@]}")
+      [[ "${3:-}" != minus-none ]] || x=$(sub "$x" "$(eval median "\${none_$2[@]}")")
+    fi
+    cells+=("$x")
+  done
+  printf '%-44s %11s %11s %11s %11s\n' "$1" "${cells[@]}"
 }
 echo "exec pairs per loop: $n, rounds: $rounds, pinned: ${WARD_BENCH_CPU:-no}; microseconds, medians over rounds"
-printf '%-44s %10s %10s\n' "" "ward-agent" "fapolicyd"
+printf '%-44s %11s %11s %11s %11s\n' "" "ward-agent" "agent-cache" "loader" "fapolicyd"
 row "added per exec (median exec, twin-paired)" added minus-none
 row "added per exec (mean exec, twin-paired)" mean minus-none
 row "daemon CPU per exec (schedstat)" cpu
@@ -279,10 +326,12 @@ echo "ratio to a plain fork+exec+wait (added / plain): ward-agent $(awk -v a="$(
 [[ -z "$fap_reason" ]] || echo "fapolicyd: not measured: $fap_reason"
 echo "per loop, median watched - median twin: no agent ${none_added[*]}"
 echo "  ward-agent ${ward_added[*]}"
+echo "  agent-cache ${kc_added[*]}"
+[[ -n "$loader_reason" ]] && echo "  loader: not measured: $loader_reason" || echo "  loader ${ld_added[*]}"
 [[ -n "$fap_reason" ]] || echo "  fapolicyd ${fap_added[*]}"
 echo "per loop, plain fork+exec+wait (twin): ${none_base[*]} / ${ward_base[*]} / ${fap_base[*]:-}"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "ward-agent RSS after $n execs: ${rss} kB; idle: $idle context switches in 10 s across $threads threads"
+echo "ward-agent RSS after $n execs: ${rss} kB (agent-cache ${kc_rss} kB, loader ${ld_rss:--} kB); idle: $idle context switches in 10 s across $threads threads"
 if [[ -z "$fap_reason" ]]; then
   echo "fapolicyd RSS after $n execs: ${fap_rss} kB; idle: $fap_idle context switches in 10 s across $fap_threads threads"
 fi

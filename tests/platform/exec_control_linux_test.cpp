@@ -4,8 +4,11 @@
 
 #include <signal.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -41,6 +44,69 @@ class ExecControlLinuxTest : public ::testing::Test {
     auto control = CreateExecControl(options);
     EXPECT_TRUE(control.has_value()) << control.error().ToString();
     return control.has_value() ? *std::move(control) : nullptr;
+  }
+
+  // A copy of `true` whose PT_INTERP names the watched loader copy, so the kernel opens that
+  // loader as its interpreter (the system loader's path and `loader_` have the same length).
+  fs::path InterpretedByWatchedLoader() {
+    std::ifstream in(program_, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    std::string image = bytes.str();
+    const std::string original = ward::testing::SystemLoader().string();
+    const std::size_t at = image.find(original + '\0');
+    EXPECT_NE(at, std::string::npos);
+    EXPECT_EQ(loader_.string().size(), original.size());
+    if (at == std::string::npos || loader_.string().size() != original.size()) {
+      return {};
+    }
+    image.replace(at, original.size(), loader_.string());
+    const fs::path patched = dir_ / "ptrue";
+    std::ofstream(patched, std::ios::binary) << image;
+    fs::permissions(patched, fs::perms::owner_all);
+    return patched;
+  }
+
+  // Answers the first request with AllowAndRemember (and keeps reading, so the kernel's opening
+  // of a watched interpreter is answered too) and returns its file; the exec ran.
+  std::optional<FileIdentity> RunRemembering(ExecControl& control, const fs::path& program) {
+    const pid_t child = Spawn({program.string()});
+    auto request = NextRequest(control);
+    if (!request.has_value()) {
+      return std::nullopt;
+    }
+    EXPECT_TRUE(control.AllowAndRemember(request->id).has_value());
+    auto more = control.Next(std::chrono::milliseconds(300));
+    EXPECT_TRUE(more.has_value() && !more->has_value()) << "one request only";
+    EXPECT_EQ(WaitExit(child), 0);
+    return request->file;
+  }
+
+  // Runs `argv` and answers every request with `verdict` until it exits; how many it raised.
+  static int RunAnswering(ExecControl& control, const std::vector<std::string>& argv,
+                          ExecVerdict verdict, int* exit_code) {
+    const pid_t child = Spawn(argv);
+    int requests = 0;
+    for (;;) {
+      auto next = control.Next(std::chrono::milliseconds(300));
+      if (!next.has_value() || !next->has_value()) {
+        break;
+      }
+      ++requests;
+      EXPECT_TRUE(control.Respond((*next)->id, verdict).has_value());
+    }
+    *exit_code = WaitExit(child);
+    return requests;
+  }
+
+  // `loader_ program` run by hand: a request flagged as a direct loader run; refused.
+  void ExpectDirectLoaderRunFlagged(ExecControl& control, const fs::path& program) {
+    const pid_t child = Spawn({loader_.string(), program.string()});
+    auto request = NextRequest(control);
+    ASSERT_TRUE(request.has_value());
+    EXPECT_TRUE(request->direct_loader);
+    ASSERT_TRUE(control.Respond(request->id, ExecVerdict::kDeny).has_value());
+    EXPECT_EQ(WaitExit(child), 126);
   }
 
   // The next request, waiting at most 10 s.
@@ -254,6 +320,106 @@ TEST_F(ExecControlLinuxTest, KilledListenerLeavesNoExecHanging) {
   ::kill(listener, SIGKILL);
   EXPECT_EQ(WaitExit(child), 0);  // released by the kernel, not left hanging
   WaitExit(listener);
+}
+
+TEST_F(ExecControlLinuxTest, RememberedProgramRunsWithoutARequestUntilItIsWritten) {
+  auto control = Create();
+  ASSERT_NE(control, nullptr);
+  ASSERT_TRUE(RunRemembering(*control, program_).has_value());
+  EXPECT_EQ(control->Stats().remembered, 1u);
+  int code = -1;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(RunAnswering(*control, {program_.string()}, ExecVerdict::kDeny, &code), 0);
+    EXPECT_EQ(code, 0) << "the kernel answered from its ignore mark";
+  }
+  EXPECT_EQ(control->Stats().requests, 1u);
+  // Any write drops what the kernel remembers: the next run is a request again.
+  {
+    std::ofstream append(program_, std::ios::app | std::ios::binary);
+    append << '\0';
+  }
+  EXPECT_EQ(RunAnswering(*control, {program_.string()}, ExecVerdict::kDeny, &code), 1);
+  EXPECT_EQ(code, 126);
+}
+
+TEST_F(ExecControlLinuxTest, ForgetRememberedMakesTheNextRunARequestAgain) {
+  auto control = Create();
+  ASSERT_NE(control, nullptr);
+  ASSERT_TRUE(RunRemembering(*control, program_).has_value());
+  control->ForgetRemembered();
+  EXPECT_EQ(control->Stats().remembered_flushes, 1u);
+  int code = -1;
+  EXPECT_EQ(RunAnswering(*control, {program_.string()}, ExecVerdict::kDeny, &code), 1);
+  EXPECT_EQ(code, 126);
+  // The loader is still watched after the flush: a direct run of it is still seen and flagged.
+  ExpectDirectLoaderRunFlagged(*control, program_);
+}
+
+TEST_F(ExecControlLinuxTest, ProgramALearnerCouldWriteIsNeverRemembered) {
+  auto control = Create();
+  ASSERT_NE(control, nullptr);
+  fs::permissions(program_, fs::perms::others_write, fs::perm_options::add);
+  ASSERT_TRUE(RunRemembering(*control, program_).has_value());
+  fs::permissions(program_, fs::perms::others_write, fs::perm_options::remove);
+  ASSERT_EQ(::chown(program_.c_str(), 65534, 65534), 0);
+  ASSERT_TRUE(RunRemembering(*control, program_).has_value());
+  EXPECT_EQ(control->Stats().remembered, 0u);
+  EXPECT_EQ(control->Stats().requests, 2u);
+}
+
+TEST_F(ExecControlLinuxTest, KernelCacheOffIsAPlainAllow) {
+  ExecControlOptions options;
+  options.kernel_cache = false;
+  auto control = Create(options);
+  ASSERT_NE(control, nullptr);
+  ASSERT_TRUE(RunRemembering(*control, program_).has_value());
+  ASSERT_TRUE(RunRemembering(*control, program_).has_value());
+  EXPECT_EQ(control->Stats().remembered, 0u);
+  EXPECT_EQ(control->Stats().requests, 2u);
+}
+
+TEST_F(ExecControlLinuxTest, RememberedProgramsInterpreterIsStillToldFromADirectLoaderRun) {
+  auto control = Create();
+  ASSERT_NE(control, nullptr);
+  const fs::path patched = InterpretedByWatchedLoader();
+  ASSERT_FALSE(patched.empty());
+  ASSERT_TRUE(RunRemembering(*control, patched).has_value());
+  EXPECT_EQ(control->Stats().remembered, 1u);
+  EXPECT_EQ(control->Stats().loader_as_interpreter, 1u);
+  // Its next runs raise no request: the program's event is gone, and the loader's is answered
+  // as its interpreter because the exec notification says who opened the remembered program.
+  int code = -1;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(RunAnswering(*control, {patched.string()}, ExecVerdict::kDeny, &code), 0);
+    EXPECT_EQ(code, 0);
+  }
+  EXPECT_EQ(control->Stats().loader_as_interpreter, 4u);
+  EXPECT_EQ(control->Stats().requests, 1u);
+  // Running the loader by hand is still a request flagged as such, with the remembered program
+  // as its argument too.
+  ExpectDirectLoaderRunFlagged(*control, program_);
+  ExpectDirectLoaderRunFlagged(*control, patched);
+}
+
+TEST_F(ExecControlLinuxTest, FullKernelCacheForgetsEverythingAndRelearns) {
+  ExecControlOptions options;
+  options.kernel_cache_capacity = 1;
+  auto control = Create(options);
+  ASSERT_NE(control, nullptr);
+  const fs::path other = dir_ / "false";
+  fs::copy_file("/bin/false", other);
+  ASSERT_TRUE(RunRemembering(*control, program_).has_value());
+  const pid_t child = Spawn({other.string()});
+  auto request = NextRequest(*control);
+  ASSERT_TRUE(request.has_value());
+  ASSERT_TRUE(control->AllowAndRemember(request->id).has_value());
+  EXPECT_EQ(WaitExit(child), 1);
+  EXPECT_EQ(control->Stats().remembered_flushes, 1u);
+  // `true` was forgotten to make room; `false` is remembered.
+  int code = -1;
+  EXPECT_EQ(RunAnswering(*control, {program_.string()}, ExecVerdict::kAllow, &code), 1);
+  EXPECT_EQ(RunAnswering(*control, {other.string()}, ExecVerdict::kDeny, &code), 0);
+  EXPECT_EQ(code, 1);
 }
 
 }  // namespace

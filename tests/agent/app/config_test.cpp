@@ -22,6 +22,7 @@ exec = on
 exec_mounts = /, /home
 exec_loaders = /lib64/ld-linux-x86-64.so.2
 exec_answer_within_ms = 1500
+exec_kernel_cache = off
 packages = off
 dpkg_root = /srv/image
 dpkg_admindir = /srv/image/var/lib/dpkg
@@ -41,6 +42,7 @@ dpkg_admindir = /srv/image/var/lib/dpkg
   ASSERT_EQ(config->exec_mounts.size(), 2u);
   EXPECT_EQ(config->exec_mounts[1], "/home");
   EXPECT_EQ(config->exec_answer_within, std::chrono::milliseconds(1500));
+  EXPECT_FALSE(config->exec_kernel_cache);
   EXPECT_FALSE(config->packages);
   EXPECT_EQ(config->dpkg_root, "/srv/image");
   EXPECT_EQ(config->dpkg_admindir, "/srv/image/var/lib/dpkg");

@@ -81,6 +81,7 @@ class ExecEnforcerTest : public ::testing::Test {
     platform::ExecControlOptions options;
     options.mounts = {dir_};
     options.loaders = {loader_};
+    options.kernel_cache = kernel_cache_;
     auto control = platform::CreateExecControl(options);
     ASSERT_TRUE(control.has_value()) << control.error().ToString();
     control_ = *std::move(control);
@@ -91,6 +92,7 @@ class ExecEnforcerTest : public ::testing::Test {
   // Runs `argv` on the marked tmpfs; its exit code (126: refused with EPERM).
   int Run(const std::vector<std::string>& argv) { return WaitExit(Spawn(argv)); }
 
+  bool kernel_cache_ = true;  // off: every run reaches the enforcer (its own cache)
   fs::path dir_;
   fs::path allowed_;
   fs::path unknown_;
@@ -137,6 +139,7 @@ TEST_F(ExecEnforcerTest, UnknownProgramRunsButIsRecordedInMonitor) {
 }
 
 TEST_F(ExecEnforcerTest, CachedDecisionHashesOnceAndRewrittenFileIsJudgedAgain) {
+  kernel_cache_ = false;
   Start("MODE_ENFORCE", {Sha256Of(allowed_)});
   EXPECT_EQ(Run({allowed_.string()}), 0);
   EXPECT_EQ(Run({allowed_.string()}), 0);
@@ -183,10 +186,44 @@ TEST_F(ExecEnforcerTest, LoaderOpenedAsInterpreterOfAnAllowedProgramIsAllowed) {
   EXPECT_EQ(Run({patched.string()}), 0);
   EXPECT_EQ(Run({patched.string()}), 0);  // cached decision, ELF header not read again
   EXPECT_EQ(control_->Stats().loader_as_interpreter, 2u);
-  EXPECT_EQ(enforcer_->Stats().cache_hits, 1u);
+  // The second run was answered by the kernel (the allowance it remembers), not the enforcer.
+  EXPECT_EQ(control_->Stats().remembered, 1u);
+  EXPECT_EQ(enforcer_->Stats().decisions, 1u);
   EXPECT_EQ(enforcer_->Stats().blocked, 0u);
   // The allowance was used up by the interpreter: a direct loader run is still refused.
   EXPECT_EQ(Run({loader_.string(), unknown_.string(), "hi"}), 126);
+}
+
+TEST_F(ExecEnforcerTest, KernelAnswersAnAllowedProgramUntilItIsRewritten) {
+  Start("MODE_ENFORCE", {Sha256Of(allowed_)});
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Run({allowed_.string()}), 0);
+  }
+  EXPECT_EQ(control_->Stats().remembered, 1u);
+  EXPECT_EQ(enforcer_->Stats().decisions, 1u);
+  EXPECT_EQ(enforcer_->Stats().hashes, 1u);
+  // Same inode, new content: the kernel forgets on the write, the enforcer judges it again.
+  {
+    std::ofstream rewrite(allowed_, std::ios::binary | std::ios::trunc);
+    rewrite << Slurp(unknown_);
+  }
+  EXPECT_EQ(Run({allowed_.string(), "hi"}), 126);
+  EXPECT_TRUE(Eventually([&] { return enforcer_->Stats().blocked == 1u; }));
+}
+
+TEST_F(ExecEnforcerTest, NewPolicyMakesTheKernelForgetWhatItAllowed) {
+  Start("MODE_ENFORCE", {Sha256Of(allowed_)});
+  EXPECT_EQ(Run({allowed_.string()}), 0);
+  EXPECT_EQ(Run({allowed_.string()}), 0);
+  EXPECT_EQ(control_->Stats().remembered, 1u);
+  auto stricter = ward::testing::CompilePolicy(
+      ward::testing::PolicyJson("MODE_ENFORCE", R"({"default_action": "USB_ACTION_BLOCK"})",
+                                R"({"default_action": "APP_ACTION_BLOCK", "rules": []})"));
+  ASSERT_NE(stricter, nullptr);
+  enforcer_->SetPolicy(stricter);
+  ASSERT_TRUE(Eventually([&] { return control_->Stats().remembered_flushes == 1u; }));
+  EXPECT_EQ(Run({allowed_.string()}), 126);
+  EXPECT_TRUE(Eventually([&] { return enforcer_->Stats().blocked == 1u; }));
 }
 
 TEST_F(ExecEnforcerTest, StopAnswersAndReleasesEverything) {

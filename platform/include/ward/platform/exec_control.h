@@ -68,6 +68,9 @@ struct ExecControlStats {
   std::uint64_t loader_as_interpreter = 0;  // loader opened for a judged program: allowed
   std::uint64_t own_process = 0;            // our own execs (never held)
   std::uint64_t queue_overflows = 0;        // kernel queue overflowed (not with unlimited queue)
+  std::uint64_t remembered = 0;             // allowances the kernel took over (AllowAndRemember)
+  std::uint64_t remembered_flushes = 0;     // ForgetRemembered(), or the capacity was reached
+  std::uint64_t notify_overflows = 0;       // exec notifications lost (see AllowAndRemember)
 };
 
 struct ExecControlOptions {
@@ -88,6 +91,10 @@ struct ExecControlOptions {
   bool trust_own_children = false;
   // What Shutdown() (and destruction) answer for requests still pending.
   ExecVerdict shutdown_verdict = ExecVerdict::kAllow;
+  // Let the kernel remember allowances (AllowAndRemember); off, that is a plain allow.
+  bool kernel_cache = true;
+  // At most this many files remembered at once; then everything is forgotten and relearnt.
+  std::size_t kernel_cache_capacity = 8192;
 };
 
 // Exec permission checks (fanotify FAN_CLASS_CONTENT + FAN_OPEN_EXEC_PERM on Linux, with
@@ -105,6 +112,22 @@ class ExecControl {
 
   // Answers a request. kDeadlineExceeded if it was already answered (timeout, shutdown).
   virtual Status Respond(std::uint64_t id, ExecVerdict verdict) = 0;
+
+  // Answers kAllow and, when the file qualifies, lets the kernel remember it: later execs of the
+  // file then run without a request at all (no wake-up, no context switch) until its content is
+  // written (the kernel drops what it remembers on any write to the file), ForgetRemembered() or
+  // Shutdown(). A file qualifies when no learner can change it behind the kernel's back: owned
+  // by root, no group or other write bit, no ACL, on a local filesystem (ext4, xfs, btrfs, f2fs,
+  // tmpfs, ramfs, or a read-only squashfs, erofs or iso9660), not a loader; and, when loaders are
+  // watched and the file names an ELF interpreter, on a filesystem whose exec notifications this
+  // control follows, so that the kernel's opening of the interpreter is still told apart from
+  // "ld.so <program>". Otherwise, and with `kernel_cache` off, this is Respond(id, kAllow).
+  // Errors as Respond().
+  virtual Status AllowAndRemember(std::uint64_t id) = 0;
+
+  // Forgets every allowance the kernel remembers: the next exec of each file is a request again.
+  // For a new policy or new package records. Thread-safe.
+  virtual void ForgetRemembered() = 0;
 
   // SHA-256 (lower-case hex) of the file content behind a pending request, read from the file
   // the kernel opened (not the path, which could be swapped). kNotFound once answered.

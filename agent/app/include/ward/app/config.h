@@ -36,6 +36,9 @@ struct AgentConfig {
   std::vector<std::filesystem::path> exec_mounts = {"/"};
   std::vector<std::filesystem::path> exec_loaders = {"/lib64/ld-linux-x86-64.so.2"};
   std::chrono::milliseconds exec_answer_within{3000};
+  // Allowed programs no learner can write are answered by the kernel itself (an ignore mark)
+  // until they are written or the policy changes: no wake-up of the agent per run.
+  bool exec_kernel_cache = true;
   // Package provenance for `package` rules (with exec): dpkg's records of the system at
   // `dpkg_root`, from `dpkg_admindir` (empty: <dpkg_root>/var/lib/dpkg). Off, or without a dpkg
   // database (reported as degraded), package rules never match.

@@ -34,6 +34,8 @@ struct ExecEnforcerStats {
 // itself. Blocks and would-blocks are events; a block also notifies the learner. With
 // `packages`, package rules see the program's verified package (PackageProvenance); a new
 // index of the package records drops the cached verdicts of a policy that has package rules.
+// Allowed programs are handed to ExecControl::AllowAndRemember, so the kernel answers their
+// next runs itself; a new policy or new package records make the kernel forget them first.
 //
 // Owns one event-loop thread (Start/Stop). SetPolicy() and Stats() are thread-safe. Stop()
 // answers every pending exec before it returns.
@@ -65,6 +67,8 @@ class ExecEnforcer {
   void Loop();
   void Decide(platform::ExecRequest& request);
   void ReportPlatformFailures();
+  void NewGeneration();        // drops every cached verdict, the kernel's too
+  void CheckPackageRecords();  // NewGeneration() when new package records matter to the policy
 
   platform::ExecControl& control_;
   EventSink& events_;

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -77,6 +78,11 @@ class PackageProvenance {
   // Changes each time a new index is in force; cached decisions made with package rules are
   // stale then.
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
+  // Called, on the thread that loaded it, right after each new index is in force (generation()
+  // has changed): the exec enforcer wakes to drop what the kernel remembers. An empty function
+  // removes it; once set-to-empty returns, the old one is not running and will not run.
+  void OnNewIndex(std::function<void()> callback);
   std::shared_ptr<const platform::PackageIndex> index() const;
   PackageProvenanceStats Stats() const;
 
@@ -109,6 +115,8 @@ class PackageProvenance {
   std::shared_ptr<const platform::PackageIndex> index_;  // guarded by mutex_
   PackageProvenanceStats stats_;                         // guarded by mutex_
   std::atomic<std::uint64_t> generation_{0};
+  std::mutex callback_mutex_;
+  std::function<void()> on_new_index_;  // guarded by callback_mutex_
   // A policy needed the records: they have been read (or tried) and are followed from then on.
   std::atomic<bool> wanted_{false};
   std::atomic<bool> stopping_{false};
