@@ -153,7 +153,13 @@ mark stop
 pid=$(prop MainPID)
 fact stop.pid_before "$pid"
 rm -f /run/held.rc
+# Allowed once by this agent, allowed-tool is remembered by the kernel (an ignore mark): it runs
+# while the agent is stopped. Debian's own kernel, so that is proven on the kernel it ships for.
+fact stop.allowed-tool-before "$(run_tool allowed-tool)"
 kill -STOP "$pid" # the agent cannot answer: the next exec on its mount waits in the kernel
+remembered=$(now)
+fact stop.remembered-tool "$(run_tool allowed-tool)"
+fact stop.remembered-seconds "$(since "$remembered")"
 (
   rc=0
   timeout 30 /srv/ward-exec/held-tool 2>/dev/null || rc=$?

@@ -266,6 +266,9 @@ check "active (running) again" is crash.SubState running
 check "the store opens again with the same key, nothing degraded" matches crash.StatusText 'store on; settings on; ipc on'
 check "store key unchanged" is crash.store_key_same yes
 echo "stop (SIGTERM):"
+check "allowed-tool runs under the restarted agent" is stop.allowed-tool-before 0
+check "then the kernel runs it without the (stopped) agent: it remembers the allowance" is stop.remembered-tool 0
+check "at once (not after a timeout)" below stop.remembered-seconds 5
 check "an exec was held in the kernel for the (stopped) agent when stop began" is stop.held_waiting yes
 check "systemctl stop succeeds" is stop.rc 0
 check "the held exec was answered (it did not hang)" matches stop.held-tool '^(0|126)$'
