@@ -17,7 +17,6 @@ find_package(Poco REQUIRED COMPONENTS Foundation Util Net NetSSL Crypto JSON Dat
 # 3.15 of bookworm's SQLCipher 3.4.1 is refused here.
 pkg_check_modules(SQLCIPHER REQUIRED IMPORTED_TARGET sqlcipher>=3.40)
 pkg_check_modules(LIBUSB REQUIRED IMPORTED_TARGET libusb-1.0)
-pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 pkg_check_modules(LIBUDEV REQUIRED IMPORTED_TARGET libudev)
 
 if(WARD_BUILD_TRAY)

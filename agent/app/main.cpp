@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
-// ward-agent: the root service. `ward-agent [--config PATH]` runs it (systemd Type=notify),
+// ward-agent: the root service. `ward-agent [--config PATH]` runs it (systemd Type=notify;
+// the notifications come from ward::platform::ServiceNotifier, not libsystemd),
 // `--check-config` validates config and policy, `ward-agent status` reports on a running agent,
 // `ward-agent concern ...` reports a concern through the running agent's socket.
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +20,7 @@
 #include "ward/app/client_cli.h"
 #include "ward/app/config.h"
 #include "ward/common/log.h"
+#include "ward/platform/service_notifier.h"
 
 namespace {
 
@@ -57,6 +60,14 @@ int Run(const ward::app::AgentConfig& config) {
     return 1;
   }
 
+  // A NOTIFY_SOCKET systemd would never set is a broken start; a notification that cannot be
+  // sent later is logged and the agent runs on (systemd then fails the start or the watchdog).
+  auto notifier = ward::platform::CreateServiceNotifier();
+  if (!notifier.has_value()) {
+    ward::log::Error("cannot talk to the service manager",
+                     {{"error", notifier.error().ToString()}});
+    return 1;
+  }
   auto deps = ward::app::AgentDeps::Create(config);
   if (!deps.has_value()) {
     ward::log::Error("cannot build the agent", {{"error", deps.error().ToString()}});
@@ -68,11 +79,23 @@ int Run(const ward::app::AgentConfig& config) {
     return 1;
   }
 
-  std::uint64_t watchdog_usec = 0;
-  const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0;
-  sd_notifyf(0, "READY=1\nSTATUS=%s", agent.Summary().c_str());
+  ward::platform::ServiceNotifier& service = **notifier;
+  const auto notify = [](const ward::Status& sent, const char* what) {
+    if (!sent.has_value()) {
+      ward::log::Warning("cannot notify the service manager",
+                         {{"what", what}, {"error", sent.error().ToString()}});
+    }
+  };
+  std::optional<std::chrono::microseconds> watchdog;
+  if (auto interval = service.WatchdogInterval(); interval.has_value()) {
+    watchdog = *interval;
+  } else {
+    ward::log::Warning("watchdog settings ignored", {{"error", interval.error().ToString()}});
+  }
+  notify(service.Ready(agent.Summary()), "READY");
   // Idle, the agent wakes only for the watchdog (half its interval) or a signal.
-  const int timeout_ms = watchdog ? static_cast<int>(watchdog_usec / 2000) : -1;
+  const int timeout_ms = watchdog.has_value() ? static_cast<int>(watchdog->count() / 2000) : -1;
+  bool watchdog_failing = false;
   for (;;) {
     pollfd fd{signal_fd, POLLIN, 0};
     const int ready = poll(&fd, 1, timeout_ms);
@@ -81,8 +104,13 @@ int Run(const ward::app::AgentConfig& config) {
       agent.Stop();
       return 1;
     }
-    if (watchdog) {
-      sd_notify(0, "WATCHDOG=1");
+    if (watchdog.has_value()) {
+      // Logged when pings start failing, not on every one of them.
+      const auto pinged = service.WatchdogPing();
+      if (!pinged.has_value() && !watchdog_failing) {
+        notify(pinged, "WATCHDOG");
+      }
+      watchdog_failing = !pinged.has_value();
     }
     if (ready <= 0) {
       continue;
@@ -92,16 +120,16 @@ int Run(const ward::app::AgentConfig& config) {
       continue;
     }
     if (info.ssi_signo == SIGHUP) {
-      sd_notify(0, "RELOADING=1");
+      notify(service.Reloading(), "RELOADING");
       if (auto reloaded = agent.Reload(); !reloaded.has_value()) {
         ward::log::Error("policy reload rejected; the previous policy stays",
                          {{"error", reloaded.error().ToString()}});
       }
-      sd_notifyf(0, "READY=1\nSTATUS=%s", agent.Summary().c_str());
+      notify(service.Ready(agent.Summary()), "READY");
       continue;
     }
     ward::log::Info("stopping", {{"signal", static_cast<int>(info.ssi_signo)}});
-    sd_notify(0, "STOPPING=1");
+    notify(service.Stopping(), "STOPPING");
     agent.Stop();
     close(signal_fd);
     return 0;
