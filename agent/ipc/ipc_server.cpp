@@ -598,8 +598,10 @@ void IpcServer::Impl::CheckTimeouts(SteadyTime now) {
   });
 }
 
+// Until the next connection deadline, or -1 (no timer) when no connection has one: an idle
+// server, with or without a subscribed tray, sleeps until a client, a notice or Stop() wakes it.
 int IpcServer::Impl::PollTimeoutMs(SteadyTime now) const {
-  auto next = now + std::chrono::seconds(1);
+  auto next = SteadyTime::max();
   for (const auto& [fd, c] : connections_) {
     if (c->HasOutput()) {
       next = std::min(next, c->output_since + options_.slow_client_timeout);
@@ -610,8 +612,11 @@ int IpcServer::Impl::PollTimeoutMs(SteadyTime now) const {
       next = std::min(next, c->last_activity + options_.idle_timeout);
     }
   }
+  if (next == SteadyTime::max()) {
+    return -1;
+  }
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(next - now).count();
-  return static_cast<int>(std::clamp<std::int64_t>(ms, 0, 1000)) + 1;
+  return static_cast<int>(std::clamp<std::int64_t>(ms, 0, 3'600'000)) + 1;
 }
 
 Result<std::unique_ptr<IpcServer>> IpcServer::Create(IpcServerOptions options,

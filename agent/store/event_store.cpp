@@ -1116,9 +1116,27 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   return store;
 }
 
-Status EventStore::Append(const v1::Event& event) { return impl_->Append(event); }
+Status EventStore::Append(const v1::Event& event) {
+  Status appended = impl_->Append(event);
+  if (appended.has_value()) {
+    Appended(event.priority());
+  }
+  return appended;
+}
 std::future<Status> EventStore::AppendWithReceipt(const v1::Event& event) {
-  return impl_->AppendWithReceipt(event);
+  auto receipt = impl_->AppendWithReceipt(event);
+  Appended(event.priority());  // queued; a failed batch resolves the future with its error
+  return receipt;
+}
+void EventStore::SetOnAppended(std::function<void(v1::Priority)> listener) {
+  std::scoped_lock lock(listener_mu_);
+  on_appended_ = std::move(listener);
+}
+void EventStore::Appended(v1::Priority priority) {
+  std::scoped_lock lock(listener_mu_);
+  if (on_appended_) {
+    on_appended_(priority);
+  }
 }
 Status EventStore::Flush() { return impl_->Flush(); }
 Result<LeaseBatch> EventStore::Lease(std::size_t max_count, std::size_t max_bytes) {

@@ -64,6 +64,8 @@ class SyncEngine::Impl {
       return;
     }
     started_ = true;
+    // Every accepted event wakes the upload loop, so it needs no timer while the store is empty.
+    store_.SetOnAppended([this](v1::Priority priority) { NotifyAppended(priority); });
     upload_thread_ = std::thread([this] { UploadLoop(); });
     policy_thread_ = std::thread([this] { PolicyLoop(); });
   }
@@ -76,6 +78,7 @@ class SyncEngine::Impl {
       }
       stopping_ = true;
     }
+    store_.SetOnAppended({});
     cv_.notify_all();
     transport_.Cancel();
     if (upload_thread_.joinable()) {
@@ -87,12 +90,15 @@ class SyncEngine::Impl {
   }
 
   void NotifyAppended(v1::Priority priority) {
-    if (priority != v1::PRIORITY_CRITICAL) {
-      return;
-    }
     {
       std::scoped_lock lock(mu_);
-      critical_pending_ = true;
+      if (priority == v1::PRIORITY_CRITICAL) {
+        critical_pending_ = true;
+      } else if (!appended_pending_) {
+        appended_pending_ = true;
+      } else {
+        return;  // the loop knows already: no wake-up per event
+      }
     }
     cv_.notify_all();
   }
@@ -114,6 +120,22 @@ class SyncEngine::Impl {
       critical_pending_ = false;
     }
     return !stopping_;
+  }
+
+  // With nothing to upload: sleeps until an event is appended or `limit` passes, with no timer
+  // when `limit` is max(). Returns true when a telemetry event (not CRITICAL) ended the wait.
+  bool WaitForAppend(milliseconds limit) {
+    std::unique_lock lock(mu_);
+    const auto woken = [&] { return stopping_ || critical_pending_ || appended_pending_; };
+    if (limit == milliseconds::max()) {
+      cv_.wait(lock, woken);
+    } else {
+      cv_.wait_for(lock, limit, woken);
+    }
+    const bool telemetry = appended_pending_ && !critical_pending_;
+    appended_pending_ = false;
+    critical_pending_ = false;
+    return telemetry && !stopping_;
   }
 
   bool Stopping() const {
@@ -268,9 +290,14 @@ class SyncEngine::Impl {
           continue;
         case Round::kIdle: {
           backoff.Reset();
+          // The store is empty: no timer but the status report's. A CRITICAL event is uploaded
+          // at once; telemetry is gathered for upload_interval first, so a burst is one request.
           const auto until_status =
-              std::chrono::duration_cast<milliseconds>(next_status - clock_.SteadyNow());
-          WaitFor(std::clamp(until_status, milliseconds(0), options_.upload_interval), true);
+              std::max(milliseconds(0),
+                       std::chrono::duration_cast<milliseconds>(next_status - clock_.SteadyNow()));
+          if (WaitForAppend(until_status)) {
+            WaitFor(options_.upload_interval, true);
+          }
           continue;
         }
         case Round::kUnauthorized:
@@ -301,6 +328,10 @@ class SyncEngine::Impl {
   }
 
   Round UploadOnce(const Credential& credential, milliseconds& retry_after) {
+    {
+      std::scoped_lock lock(mu_);
+      ++snapshot_.store_leases;
+    }
     auto lease = store_.Lease(options_.batch_max_events, options_.batch_max_bytes);
     if (!lease.has_value()) {
       RecordError(lease.error().WithContext("leasing events for upload"));
@@ -560,6 +591,7 @@ class SyncEngine::Impl {
   bool started_ = false;            // guarded by mu_
   bool stopping_ = false;           // guarded by mu_
   bool critical_pending_ = false;   // guarded by mu_
+  bool appended_pending_ = false;   // telemetry appended since the loop last looked; guarded by mu_
   SyncSnapshot snapshot_;           // guarded by mu_
   std::atomic<int> reachable_{-1};  // last value given to on_reachable; -1: none yet
   std::thread upload_thread_;

@@ -378,6 +378,27 @@ TEST_F(SyncEngineTest, CriticalEventIsUploadedAtOnceWithoutPolling) {
   ASSERT_NO_FATAL_FAILURE(ExpectExactlyOnce({concern.id()}, 30s));
 }
 
+TEST_F(SyncEngineTest, IdleEngineSleepsWithoutATimerAndWakesForTheNextEvent) {
+  ASSERT_NO_FATAL_FAILURE(collector_->Start());
+  ASSERT_NO_FATAL_FAILURE(OpenStore());
+  SyncOptions options = testing::TestSyncOptions(collector_->secret());
+  options.upload_interval = 50ms;  // the old loop looked into the store this often
+  StartAgent(options);
+  ASSERT_TRUE(WaitUntil([&] { return engine_->Snapshot().statuses_sent >= 1; }));
+  ASSERT_TRUE(WaitUntil([&] { return engine_->Snapshot().store_leases >= 1; }));
+  std::this_thread::sleep_for(200ms);  // let a first empty round settle
+  const std::uint64_t leases = engine_->Snapshot().store_leases;
+  std::this_thread::sleep_for(1s);  // twenty upload intervals of an empty store
+  EXPECT_EQ(engine_->Snapshot().store_leases, leases) << "an empty store is not polled";
+  // Telemetry wakes it (no NotifyAppended from the test: the store tells the engine).
+  v1::Event event;
+  event.set_id(uuids_.Next().ToString());
+  event.set_priority(v1::PRIORITY_LOW);
+  event.mutable_agent()->set_kind(v1::AgentEvent::KIND_STARTED);
+  ASSERT_TRUE(store_->Append(event).has_value());
+  ASSERT_NO_FATAL_FAILURE(ExpectExactlyOnce({event.id()}, 30s));
+}
+
 TEST_F(SyncEngineTest, ConcernWaitingDuringAnOutageIsRetriedSoonWhateverTheBackoff) {
   ASSERT_NO_FATAL_FAILURE(collector_->Start());
   ASSERT_NO_FATAL_FAILURE(OpenStore());

@@ -5,8 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -121,6 +123,12 @@ class EventStore {
   // Waits until everything queued before the call is committed.
   [[nodiscard]] Status Flush();
 
+  // Called with the event's priority after each accepted Append() or AppendWithReceipt(), on
+  // the appending thread (keep it short; it must not call into the store). The sync engine uses
+  // it to sleep without a timer while the store is empty. An empty function removes it; once
+  // that call returns, the old one is not running and will not run.
+  void SetOnAppended(std::function<void(v1::Priority)> listener);
+
   // Leases up to max_count events and about max_bytes (at least one event if any is stored),
   // highest priority first, oldest first within a priority; skips events leased already.
   [[nodiscard]] Result<LeaseBatch> Lease(std::size_t max_count, std::size_t max_bytes);
@@ -158,7 +166,10 @@ class EventStore {
  private:
   class Impl;
   explicit EventStore(std::unique_ptr<Impl> impl);
+  void Appended(v1::Priority priority);
   std::unique_ptr<Impl> impl_;
+  std::mutex listener_mu_;
+  std::function<void(v1::Priority)> on_appended_;  // guarded by listener_mu_
 };
 
 // "4.6.1 community" -> OK; "" (plain SQLite) or another major version -> kUnsupported.
