@@ -239,9 +239,11 @@ Status HttpResponseParser::FinishAtEof() {
     return OkStatus();
   }
   if (state_ == State::kHead && line_.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, "the connection closed without an answer");
+    return Fail(ErrorCode::kInvalidArgument,
+                "the collector closed the connection without an answer");
   }
-  return Fail(ErrorCode::kInvalidArgument, "the connection closed before the answer was complete");
+  return Fail(ErrorCode::kInvalidArgument,
+              "the collector closed the connection before the answer was complete");
 }
 
 Status HttpResponseParser::ParseHead(std::string_view head) {

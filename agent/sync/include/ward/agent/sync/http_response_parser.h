@@ -51,7 +51,8 @@ class HttpResponseParser {
   // once done(): what is left over does not belong to this response.
   Result<std::size_t> Feed(std::string_view data);
   // The peer closed the connection. Completes a body that runs to the end of the connection;
-  // kInvalidArgument ("closed before the answer was complete") otherwise, unless done().
+  // kInvalidArgument (the connection closed before the answer was complete) otherwise, unless
+  // done().
   Status FinishAtEof();
 
   bool head_done() const { return state_ > State::kHead; }
