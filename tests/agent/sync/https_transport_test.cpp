@@ -350,6 +350,35 @@ TEST_F(HttpsTransportTest, ServerThatNeverSpeaksTlsTimesOutInTheHandshake) {
       << reply.error().message();
 }
 
+TEST_F(HttpsTransportTest, CancelAlsoWakesACallStuckInTheHandshake) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::listen(fd, 4), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  HttpsTransportOptions options;
+  options.url = "https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  options.ca_file = pki_.ca_cert;
+  options.connect_timeout = 600s;
+  auto t = CreateHttpsTransport(options);
+  ASSERT_TRUE(t.has_value()) << t.error().ToString();
+  auto call =
+      std::async(std::launch::async, [&] { return (*t)->Post("/v1/status", "x", "tok", 600s); });
+  std::this_thread::sleep_for(300ms);  // let it connect and wait for the ServerHello
+  (*t)->Cancel();
+  ASSERT_EQ(call.wait_for(30s), std::future_status::ready) << "Cancel() did not wake the call";
+  auto reply = call.get();
+  ::close(fd);
+  ASSERT_FALSE(reply.has_value());
+  EXPECT_EQ(reply.error().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(reply.error().message().find("sync is stopping"), std::string::npos)
+      << reply.error().message();
+}
+
 TEST_F(HttpsTransportTest, CancelWakesACallBlockedOnTheAnswerAndStopsLaterOnes) {
   ASSERT_NO_FATAL_FAILURE(Serve([](TlsServerConnection& conn) {
     conn.ReadRequest();
