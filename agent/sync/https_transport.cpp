@@ -197,6 +197,9 @@ class HttpsTransport final : public CollectorTransport {
       }
       bool nothing_back = false;  // the connection died before any byte of an answer
       auto reply = Exchange(**conn, where, request, timeout, nothing_back);
+      if (!reply.has_value()) {
+        (*conn)->healthy = false;  // e.g. a timeout: an answer may still be on its way
+      }
       Release(std::move(*conn));
       // Retry only when the reused connection died before answering (not after a timeout:
       // that would double the wait).

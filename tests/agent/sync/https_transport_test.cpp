@@ -322,6 +322,11 @@ TEST_F(HttpsTransportTest, ServerThatStallsAfterTheRequestTimesOut) {
   EXPECT_NE(reply.error().message().find("timed out while reading the answer"), std::string::npos)
       << reply.error().message();
   EXPECT_EQ(server_->connections(), 1);
+  // The timed-out connection is not kept: a late answer on it must never be taken for the
+  // answer to the next call.
+  auto next = t->Post("/v1/status", "y", "tok", 1s);
+  ASSERT_FALSE(next.has_value());
+  EXPECT_EQ(server_->connections(), 2);
 }
 
 TEST_F(HttpsTransportTest, ServerThatNeverSpeaksTlsTimesOutInTheHandshake) {
