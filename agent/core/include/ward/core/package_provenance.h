@@ -66,7 +66,7 @@ class PackageProvenance {
 
   // Starts following the database. The records are read only once a policy with package rules
   // needs them, and only for the packages it names (docs/benchmarks.md: a few ms and tens of KiB
-  // for a few packages, against about 200 ms and 7–8 MiB for all of a desktop's): now when
+  // for a few packages, against 0.2-0.3 s and 7-8 MiB for all of a desktop's): now when
   // `load_for` has package rules (so the first programs are judged with them), else at the
   // first PackageOf(). A failed read is handled by the failure policy (package-index-failed);
   // the next change, or a policy naming other packages, retries.
