@@ -2,6 +2,7 @@
 #include "ward/platform/dpkg_database.h"
 
 #include <algorithm>
+#include <functional>
 #include <tuple>
 #include <unordered_set>
 
@@ -258,6 +259,19 @@ Result<std::vector<DpkgDiversion>> ParseDpkgDiversions(std::string_view text) {
   return out;
 }
 
+PackageSelection PackageSelection::Only(std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  PackageSelection selection;
+  selection.all_ = false;
+  selection.names_ = std::move(names);
+  return selection;
+}
+
+bool PackageSelection::Contains(std::string_view name) const {
+  return all_ || std::binary_search(names_.begin(), names_.end(), name, std::less<>());
+}
+
 std::vector<PackageFile> PackageIndex::Lookup(std::string_view path) const {
   std::vector<PackageFile> out;
   if (path.empty() || path.front() != '/') {
@@ -280,8 +294,9 @@ std::vector<PackageFile> PackageIndex::Lookup(std::string_view path) const {
 }
 
 PackageIndexBuilder::PackageIndexBuilder(std::vector<DpkgDiversion> diversions,
-                                         std::vector<DirectoryAlias> aliases)
-    : aliases_(std::move(aliases)), index_(new PackageIndex()) {
+                                         std::vector<DirectoryAlias> aliases,
+                                         PackageSelection selection)
+    : aliases_(std::move(aliases)), selection_(std::move(selection)), index_(new PackageIndex()) {
   for (auto& diversion : diversions) {
     std::string from = diversion.from;
     diversions_.emplace(std::move(from), std::move(diversion));
@@ -325,6 +340,8 @@ std::uint32_t PackageIndexBuilder::DirId(std::string_view dir) {
 
 void PackageIndexBuilder::SkipPackageWithoutList() { ++index_->stats_.packages_without_list; }
 
+void PackageIndexBuilder::SkipPackageNotSelected() { ++index_->stats_.packages_not_selected; }
+
 void PackageIndexBuilder::Add(std::string_view dpkg_path, std::string_view package,
                               std::uint32_t package_id, const Md5Digest& md5, bool conffile) {
   PackageIndex& index = *index_;
@@ -347,6 +364,10 @@ void PackageIndexBuilder::Add(std::string_view dpkg_path, std::string_view packa
 
 void PackageIndexBuilder::AddPackage(const DpkgPackage& package, std::string_view list,
                                      std::optional<std::string_view> md5sums) {
+  if (!Selected(package.name)) {
+    SkipPackageNotSelected();
+    return;
+  }
   PackageIndex& index = *index_;
   const auto package_id = static_cast<std::uint32_t>(index.packages_.size());
   index.packages_.push_back({package.name, package.architecture});
@@ -421,6 +442,10 @@ std::shared_ptr<const PackageIndex> PackageIndexBuilder::Build() {
   for (const auto& package : index->packages_) {
     bytes += package.name.capacity() + package.architecture.capacity();
   }
+  for (const auto& name : selection_.names()) {
+    bytes += sizeof(std::string) + name.capacity();
+  }
+  index->selection_ = selection_;
   index->stats_.files = index->entries_.size();
   index->stats_.bytes = bytes;
   return std::shared_ptr<const PackageIndex>(std::move(index));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ward/policy/app_evaluator.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <optional>
@@ -84,6 +85,7 @@ struct AppEvaluator::Compiled {
   std::vector<Rule> rules;
   std::unordered_map<Digest, std::uint32_t, DigestHash> by_sha256;
   StringMap<std::uint32_t> by_path, by_signer, by_package, by_directory;
+  std::vector<std::string> package_names;  // the keys of by_package, sorted
   std::vector<std::string> interpreter_names;
   std::unordered_set<std::string, StringHash, std::equal_to<>> interpreter_paths;
   bool sha256_allow = false;  // some sha256 rule allows / blocks
@@ -260,6 +262,10 @@ ward::Result<std::unique_ptr<AppEvaluator>> AppEvaluator::Create(const ward::v1:
     }
     c->rules.push_back(std::move(rule));
   }
+  for (const auto& [name, index] : c->by_package) {
+    c->package_names.push_back(name);
+  }
+  std::sort(c->package_names.begin(), c->package_names.end());
   for (const std::string& entry : apps.restricted_interpreters()) {
     if (entry.find_first_of("/\\") == std::string::npos) {
       c->interpreter_names.push_back(entry);
@@ -297,6 +303,10 @@ bool AppEvaluator::HasPackageRules() const { return !compiled_->by_package.empty
 
 bool AppEvaluator::HasPackageRule(std::string_view package) const {
   return compiled_->Find(compiled_->by_package, package) != nullptr;
+}
+
+const std::vector<std::string>& AppEvaluator::PackageRuleNames() const {
+  return compiled_->package_names;
 }
 
 std::string AppDecision::StaffReason() const {

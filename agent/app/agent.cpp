@@ -179,9 +179,10 @@ Status Agent::Start() {
     deps_->usb->Start(initial);
   }
   if (deps_->packages != nullptr) {
-    // Read before the first exec is judged when the policy names packages; else only once a
-    // policy that does arrives (the index costs memory the agent otherwise does not need).
-    deps_->packages->Start(initial->apps->HasPackageRules());
+    // Read before the first exec is judged when the policy names packages (only theirs); else
+    // only once a policy that does arrives (the index costs memory the agent otherwise does
+    // not need).
+    deps_->packages->Start(initial->apps.get());
   }
   if (deps_->exec != nullptr) {
     deps_->exec->Start(initial);

@@ -40,13 +40,13 @@ PackageProvenance::PackageProvenance(std::unique_ptr<platform::PackageDatabase> 
 
 PackageProvenance::~PackageProvenance() { Stop(); }
 
-void PackageProvenance::Start(bool load_now) {
+void PackageProvenance::Start(const policy::AppEvaluator* load_for) {
   if (watcher_.joinable()) {
     return;
   }
   stopping_ = false;
-  if (load_now) {
-    Reload(/*force=*/true);
+  if (load_for != nullptr && load_for->HasPackageRules()) {
+    Reload(platform::PackageSelection::Only(load_for->PackageRuleNames()));
   }
   watcher_ = std::thread([this] { Watch(); });
 }
@@ -74,14 +74,27 @@ PackageProvenanceStats PackageProvenance::Stats() const {
   return stats_;
 }
 
-void PackageProvenance::Reload(bool force) {
+bool PackageProvenance::Follows(const std::vector<std::string>& names) const {
+  std::scoped_lock lock(mutex_);
+  return wanted_.has_value() && !wanted_->all() && wanted_->names() == names;
+}
+
+void PackageProvenance::Reload(std::optional<platform::PackageSelection> selection) {
   std::scoped_lock serial(load_mutex_);
-  if (!force && (!wanted_.load(std::memory_order_acquire) || !database_->ChangedSinceLoad())) {
-    return;  // never wanted yet (no policy with package rules): nothing to keep fresh
+  if (selection.has_value()) {
+    std::scoped_lock lock(mutex_);
+    wanted_ = selection;  // from now on, changes are followed for these packages
+  } else {
+    {
+      std::scoped_lock lock(mutex_);
+      selection = wanted_;
+    }
+    if (!selection.has_value() || !database_->ChangedSinceLoad()) {
+      return;  // never wanted yet (no policy with package rules), or nothing new to read
+    }
   }
-  wanted_.store(true, std::memory_order_release);  // from now on, changes are followed
   const auto started = Clock::now();
-  auto loaded = database_->Load();
+  auto loaded = database_->Load(*selection);
   if (!loaded.has_value()) {
     {
       std::scoped_lock lock(mutex_);
@@ -95,6 +108,7 @@ void PackageProvenance::Reload(bool force) {
     std::scoped_lock lock(mutex_);
     index_ = *loaded;
     ++stats_.loads;
+    stats_.index_packages = s.packages;
     stats_.index_files = s.files;
     stats_.index_bytes = s.bytes;
   }
@@ -110,6 +124,7 @@ void PackageProvenance::Reload(bool force) {
   log::Info("package records loaded",
             {{"packages", static_cast<std::uint64_t>(s.packages)},
              {"files", static_cast<std::uint64_t>(s.files)},
+             {"not_read", static_cast<std::uint64_t>(s.packages_not_selected)},
              {"without_md5sums", static_cast<std::uint64_t>(s.packages_without_md5sums)},
              {"ms", static_cast<std::int64_t>(ms)}});
 }
@@ -149,7 +164,7 @@ void PackageProvenance::Watch() {
     }
     if (pending && now >= due_at()) {
       pending = false;
-      Reload(/*force=*/false);
+      Reload(std::nullopt);
       last_reload = Clock::now();
     }
   }
@@ -157,7 +172,7 @@ void PackageProvenance::Watch() {
 
 void PackageProvenance::FreshenIfSettled() {
   if (database_->ChangedSinceLoad() && !database_->DpkgRunning()) {
-    Reload(/*force=*/false);
+    Reload(std::nullopt);
   }
 }
 
@@ -182,11 +197,15 @@ Result<PackageProvenance::Answer> PackageProvenance::PackageOf(const platform::E
                                                                const policy::AppEvaluator& apps,
                                                                platform::ExecControl& control,
                                                                std::uint64_t policy_version) {
-  // A run of dpkg that just ended is read now rather than after the watcher's pause, so a new
-  // install or upgrade is judged by its own records and a removed package vouches for nothing.
-  if (!wanted_.load(std::memory_order_acquire)) {
-    Reload(/*force=*/true);  // the first policy with package rules: read the records now
+  if (const std::vector<std::string>& names = apps.PackageRuleNames(); !Follows(names)) {
+    // The first policy with package rules, or one naming other packages than the index in
+    // force holds: read their records before judging anything with it. The exec enforcer
+    // dropped its cached verdicts with the old policy, and generation() changes.
+    Reload(platform::PackageSelection::Only(names));
   } else {
+    // A run of dpkg that just ended is read now rather than after the watcher's pause, so a
+    // new install or upgrade is judged by its own records and a removed package vouches for
+    // nothing.
     FreshenIfSettled();
   }
   // The owners' names view into this index: keep it alive while they are used.

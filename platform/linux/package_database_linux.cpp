@@ -110,9 +110,9 @@ class DpkgDatabase final : public PackageDatabase {
         inotify_(std::move(inotify)),
         wait_(std::move(wait)) {}
 
-  Result<std::shared_ptr<const PackageIndex>> Load() override {
+  Result<std::shared_ptr<const PackageIndex>> Load(const PackageSelection& selection) override {
     const std::uint64_t seen = changes_seen_.load();
-    auto index = LoadNow();
+    auto index = LoadNow(selection);
     loaded_through_.store(seen);
     return index;
   }
@@ -182,7 +182,7 @@ class DpkgDatabase final : public PackageDatabase {
   }
 
  private:
-  Result<std::shared_ptr<const PackageIndex>> LoadNow() const {
+  Result<std::shared_ptr<const PackageIndex>> LoadNow(const PackageSelection& selection) const {
     WARD_ASSIGN_OR_RETURN(auto packages, ReadPackages());
     WARD_ASSIGN_OR_RETURN(auto diversion_text, ReadWholeFile(admindir_ / "diversions"));
     std::vector<DpkgDiversion> diversions;
@@ -193,10 +193,14 @@ class DpkgDatabase final : public PackageDatabase {
       }
       diversions = *std::move(parsed);
     }
-    PackageIndexBuilder builder(std::move(diversions), RootAliases(root_));
+    PackageIndexBuilder builder(std::move(diversions), RootAliases(root_), selection);
     const fs::path info = admindir_ / "info";
     for (const DpkgPackage& package : packages) {
       if (!package.Installed()) {
+        continue;
+      }
+      if (!builder.Selected(package.name)) {
+        builder.SkipPackageNotSelected();  // its files cannot be asked about: not even opened
         continue;
       }
       const std::string stem = package.InfoName();

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ward/common/check.h"
 #include "ward/platform/dpkg_database.h"
@@ -64,5 +65,44 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   WARD_CHECK(index->stats().files <= md5sums.files.size() + package.conffiles.size());
+
+  // With the same bytes as diversions and the /usr merge: an index selecting the package
+  // answers as the full one, an index selecting another package holds nothing.
+  std::vector<DpkgDiversion> diverted;
+  if (diversions.has_value()) {
+    diverted = *diversions;
+  }
+  const std::vector<DirectoryAlias> aliases = {{"/bin", "/usr/bin"}};
+  PackageIndexBuilder all(diverted, aliases);
+  PackageIndexBuilder selected(diverted, aliases, PackageSelection::Only({"fuzz"}));
+  PackageIndexBuilder other(diverted, aliases, PackageSelection::Only({"other"}));
+  for (PackageIndexBuilder* each : {&all, &selected, &other}) {
+    each->AddPackage(package, text, text);
+  }
+  const auto all_index = all.Build();
+  const auto selected_index = selected.Build();
+  const auto other_index = other.Build();
+  WARD_CHECK(selected_index->stats().files == all_index->stats().files);
+  WARD_CHECK(other_index->stats().files == 0 && other_index->stats().packages_not_selected == 1);
+  const auto same = [&](std::string_view path) {
+    const auto a = all_index->Lookup(path);
+    const auto b = selected_index->Lookup(path);
+    WARD_CHECK(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      WARD_CHECK(a[i].package == b[i].package && a[i].md5 == b[i].md5 &&
+                 a[i].conffile == b[i].conffile);
+    }
+    WARD_CHECK(other_index->Lookup(path).empty());
+  };
+  for (const auto path : list) {
+    same(path);
+    if (path.starts_with("/bin/")) {
+      same("/usr" + std::string(path));
+    }
+  }
+  for (const auto& d : diverted) {
+    same(d.to);
+    same("/usr" + d.to);
+  }
   return 0;
 }

@@ -238,6 +238,58 @@ TEST(PackageIndexTest, AliasedDirectoriesAreLookedUpByTheirTarget) {
   EXPECT_EQ(index->stats().aliased, 1u);
 }
 
+TEST(PackageSelectionTest, NamesAreSortedOnceAndAllContainsEverything) {
+  const PackageSelection some = PackageSelection::Only({"zsh", "bash", "zsh", "coreutils"});
+  EXPECT_FALSE(some.all());
+  EXPECT_EQ(some.names(), (std::vector<std::string>{"bash", "coreutils", "zsh"}));
+  EXPECT_TRUE(some.Contains("coreutils"));
+  EXPECT_FALSE(some.Contains("core"));
+  EXPECT_FALSE(some.Contains("coreutils:amd64"));  // names have no architecture
+  EXPECT_EQ(some, PackageSelection::Only({"coreutils", "zsh", "bash"}));
+  EXPECT_FALSE(PackageSelection::Only({}).Contains("bash"));
+  EXPECT_TRUE(PackageSelection::All().all());
+  EXPECT_TRUE(PackageSelection::All().Contains("anything"));
+  EXPECT_NE(PackageSelection::All(), PackageSelection::Only({}));
+}
+
+// A diversion by a package outside the selection still moves a selected package's file, and
+// one by a selected package still keeps the original name for it alone.
+TEST(PackageIndexTest, SelectionLeavesOtherPackagesOutAndStillAppliesTheirDiversions) {
+  const std::vector<DpkgDiversion> diversions = {
+      {"/usr/bin/shared", "/usr/bin/shared.orig", "outsider"},
+      {"/usr/bin/theirs", "/usr/bin/theirs.orig", "chosen"}};
+  PackageIndexBuilder builder(diversions, {{"/bin", "/usr/bin"}},
+                              PackageSelection::Only({"chosen", "multi"}));
+  EXPECT_TRUE(builder.Selected("chosen"));
+  EXPECT_FALSE(builder.Selected("outsider"));
+  builder.AddPackage(
+      Installed("outsider"), "/usr/bin/shared\n/usr/bin/theirs\n",
+      std::string(kLsMd5) + "  usr/bin/shared\n" + std::string(kLsMd5) + "  usr/bin/theirs\n");
+  builder.AddPackage(Installed("chosen"), "/usr/bin/shared\n/bin/chosen-tool\n/usr/bin/theirs\n",
+                     std::string(kConfMd5) + "  usr/bin/shared\n" + std::string(kConfMd5) +
+                         "  bin/chosen-tool\n" + std::string(kConfMd5) + "  usr/bin/theirs\n");
+  builder.AddPackage(Installed("multi", "amd64"), "/usr/lib/libm.so\n",
+                     std::string(kLsMd5) + "  usr/lib/libm.so\n");
+  builder.AddPackage(Installed("multi", "i386"), "/usr/lib/libm.so\n",
+                     std::string(kLsMd5) + "  usr/lib/libm.so\n");
+  builder.SkipPackageNotSelected();  // as the loader counts one it did not read
+  auto index = builder.Build();
+  EXPECT_EQ(index->selection(), PackageSelection::Only({"multi", "chosen"}));
+  EXPECT_TRUE(index->Lookup("/usr/bin/shared").empty());  // outsider's copy: not indexed
+  const auto moved = index->Lookup("/usr/bin/shared.orig");
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_EQ(moved[0].package, "chosen");
+  const auto kept = index->Lookup("/usr/bin/theirs");
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].package, "chosen");
+  EXPECT_TRUE(index->Lookup("/usr/bin/theirs.orig").empty());
+  EXPECT_EQ(index->Lookup("/usr/bin/chosen-tool").at(0).package, "chosen");  // the /usr merge
+  EXPECT_EQ(index->Lookup("/usr/lib/libm.so").size(), 2u);                   // both architectures
+  EXPECT_EQ(index->stats().packages, 3u);
+  EXPECT_EQ(index->stats().packages_not_selected, 2u);
+  EXPECT_EQ(index->stats().files, 5u);
+}
+
 TEST(PackageIndexTest, ReportsItsMemory) {
   PackageIndexBuilder builder({}, {});
   std::string list;

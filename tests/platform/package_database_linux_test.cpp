@@ -4,10 +4,12 @@
 #include "ward/platform/package_database.h"
 
 #include <fcntl.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -48,10 +50,39 @@ class PackageDatabaseTest : public ::testing::Test {
     database_ = *std::move(database);
   }
 
-  std::shared_ptr<const PackageIndex> Load() {
-    auto index = database_->Load();
+  std::shared_ptr<const PackageIndex> Load(
+      const PackageSelection& selection = PackageSelection::All()) {
+    auto index = database_->Load(selection);
     EXPECT_TRUE(index.has_value()) << index.error().ToString();
     return index.has_value() ? *index : nullptr;
+  }
+
+  // Builds and installs `package`; dpkg's exit code.
+  int Install(const DpkgTestRoot::Package& package) {
+    return dpkg_->Install(dpkg_->Build(package));
+  }
+
+  // delta diverts /usr/bin/shared (whoever has it) to `to`, then installs its own copy.
+  int DivertSharedAndInstallDelta(const std::string& to) {
+    if (const int code =
+            dpkg_->Divert("--package delta --divert " + to + " --rename --add /usr/bin/shared");
+        code != 0) {
+      return code;
+    }
+    const auto delta = DpkgTestRoot::Make("delta", {{"/usr/bin/shared", Script("delta")}});
+    return Install(delta);
+  }
+
+  // zeta ships two programs; eta takes one of them over (Replaces: zeta).
+  int InstallZetaThenEtaTakingZetaTool() {
+    const auto zeta = DpkgTestRoot::Make(
+        "zeta", {{"/usr/bin/zeta-tool", Script("zeta")}, {"/usr/bin/zeta-own", Script("own")}});
+    if (const int code = Install(zeta); code != 0) {
+      return code;
+    }
+    auto eta = DpkgTestRoot::Make("eta", {{"/usr/bin/zeta-tool", Script("eta")}});
+    eta.replaces = "zeta";
+    return Install(eta);
   }
 
   // The one owner of `path`, or a test failure.
@@ -102,15 +133,8 @@ TEST_F(PackageDatabaseTest, MultiArchSameUsesArchQualifiedInfoFiles) {
 }
 
 TEST_F(PackageDatabaseTest, DivertedFileBelongsToThePackageWhoseCopyIsThere) {
-  ASSERT_EQ(dpkg_->Install(
-                dpkg_->Build(DpkgTestRoot::Make("gamma", {{"/usr/bin/shared", Script("gamma")}}))),
-            0);
-  ASSERT_EQ(dpkg_->Divert("--package delta --divert /usr/bin/shared.gamma --rename --add "
-                          "/usr/bin/shared"),
-            0);
-  ASSERT_EQ(dpkg_->Install(
-                dpkg_->Build(DpkgTestRoot::Make("delta", {{"/usr/bin/shared", Script("delta")}}))),
-            0);
+  ASSERT_EQ(Install(DpkgTestRoot::Make("gamma", {{"/usr/bin/shared", Script("gamma")}})), 0);
+  ASSERT_EQ(DivertSharedAndInstallDelta("/usr/bin/shared.gamma"), 0);
   auto index = Load();
   ASSERT_NE(index, nullptr);
   const PackageFile shared = Owner(*index, "/usr/bin/shared");
@@ -123,13 +147,7 @@ TEST_F(PackageDatabaseTest, DivertedFileBelongsToThePackageWhoseCopyIsThere) {
 }
 
 TEST_F(PackageDatabaseTest, FileTakenOverWithReplacesBelongsToTheNewPackage) {
-  ASSERT_EQ(
-      dpkg_->Install(dpkg_->Build(DpkgTestRoot::Make(
-          "zeta", {{"/usr/bin/zeta-tool", Script("zeta")}, {"/usr/bin/zeta-own", Script("own")}}))),
-      0);
-  auto eta = DpkgTestRoot::Make("eta", {{"/usr/bin/zeta-tool", Script("eta")}});
-  eta.replaces = "zeta";
-  ASSERT_EQ(dpkg_->Install(dpkg_->Build(eta)), 0);
+  ASSERT_EQ(InstallZetaThenEtaTakingZetaTool(), 0);
   // dpkg keeps zeta installed (it still has a file of its own) and its md5sums untouched;
   // only its .list loses the file.
   std::ifstream md5sums(dpkg_->admindir() / "info/zeta.md5sums");
@@ -224,7 +242,7 @@ TEST_F(PackageDatabaseTest, UnparsableStatusIsAnErrorAndAMissingDatabaseIsNotFou
   std::ofstream(dpkg_->admindir() / "status") << "Package: a\nthis is not a field\n";
   auto changed = database_->WaitForChange(std::chrono::seconds(5));
   ASSERT_TRUE(changed.has_value() && *changed);
-  auto index = database_->Load();
+  auto index = database_->Load(PackageSelection::All());
   ASSERT_FALSE(index.has_value());
   EXPECT_EQ(index.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(index.error().message().find("line 2"), std::string::npos);
@@ -233,6 +251,161 @@ TEST_F(PackageDatabaseTest, UnparsableStatusIsAnErrorAndAMissingDatabaseIsNotFou
   auto none = CreatePackageDatabase(Options(dir_.path() / "no-such-root"));
   ASSERT_FALSE(none.has_value());
   EXPECT_EQ(none.error().code(), ErrorCode::kNotFound);
+}
+
+// What a lookup answers, one line per owner, for comparing two indexes.
+std::vector<std::string> Owners(const PackageIndex& index, const std::string& path,
+                                const PackageSelection& only) {
+  std::vector<std::string> out;
+  for (const PackageFile& owner : index.Lookup(path)) {
+    if (only.Contains(owner.package)) {
+      out.push_back(std::string(owner.package) + ":" + std::string(owner.architecture) + " " +
+                    Md5Hex(owner.md5) + (owner.conffile ? " conffile" : ""));
+    }
+  }
+  return out;
+}
+
+// Every path worth asking about in the root: each file on disk (as the kernel reports it: the
+// walk does not follow the bin link), each path a .list names, each diversion's two names,
+// and the other spelling of each through the /usr merge.
+std::set<std::string> PathsOf(const DpkgTestRoot& dpkg) {
+  std::set<std::string> paths;
+  for (const auto& entry : fs::recursive_directory_iterator(dpkg.root())) {
+    if (!entry.is_directory()) {
+      paths.insert("/" + fs::relative(entry.path(), dpkg.root()).string());
+    }
+  }
+  for (const auto& entry : fs::directory_iterator(dpkg.admindir() / "info")) {
+    if (entry.path().extension() == ".list") {
+      std::ifstream in(entry.path());
+      for (std::string line; std::getline(in, line);) {
+        paths.insert(line);
+      }
+    }
+  }
+  std::ifstream diversions(dpkg.admindir() / "diversions");
+  for (std::string line; std::getline(diversions, line);) {
+    if (line.starts_with('/')) {
+      paths.insert(line);
+    }
+  }
+  std::set<std::string> spelled;
+  for (const std::string& path : paths) {
+    if (path.starts_with("/bin/")) {
+      spelled.insert("/usr" + path);
+    } else if (path.starts_with("/usr/bin/")) {
+      spelled.insert(path.substr(4));
+    }
+  }
+  paths.merge(spelled);
+  return paths;
+}
+
+// The index of a few packages answers, for every path, what the index of all of them answers
+// for those packages: through the /usr merge, diversions made by a package outside the
+// selection (of a selected package's file) and by one inside it (of an unselected package's
+// file), a local diversion, a file taken over with Replaces by an unselected package,
+// conffiles, and a Multi-Arch: same package.
+TEST_F(PackageDatabaseTest, IndexOfSomePackagesAnswersAsTheFullIndexForThem) {
+  auto alpha = Alpha();
+  alpha.files.push_back({"/usr/bin/shared", Script("alpha shared")});
+  ASSERT_EQ(Install(alpha), 0);
+  // delta (not selected) diverts alpha's /usr/bin/shared: alpha's copy is at shared.alpha.
+  ASSERT_EQ(DivertSharedAndInstallDelta("/usr/bin/shared.alpha"), 0);
+  // The administrator moves alpha's other program aside: a local diversion.
+  ASSERT_EQ(dpkg_->Divert("--local --divert /usr/bin/alpha-other.local --rename --add "
+                          "/usr/bin/alpha-other"),
+            0);
+  ASSERT_EQ(Install(DpkgTestRoot::Make(
+                "beta", {{"/usr/bin/beta-tool", Script("beta")},
+                         {"/bin/beta-tool2", Script("beta 2")},
+                         {"/etc/cron.daily/beta", Script("beta cron"), true, true}})),
+            0);
+  // gamma (selected) diverts beta's /bin/beta-tool2 and ships its own.
+  ASSERT_EQ(dpkg_->Divert("--package gamma --divert /bin/beta-tool2.real --rename --add "
+                          "/bin/beta-tool2"),
+            0);
+  ASSERT_EQ(
+      Install(DpkgTestRoot::Make("gamma", {{"/bin/beta-tool2", Script("gamma")},
+                                           {"/etc/gamma.conf", "setting = 1\n", false, true}})),
+      0);
+  // eta (not selected) takes zeta-tool over from zeta (selected).
+  ASSERT_EQ(InstallZetaThenEtaTakingZetaTool(), 0);
+  auto lib = DpkgTestRoot::Make("libalpha1", {{"/usr/lib/libalpha.so.1", "ELF?", false}});
+  lib.architecture = DpkgTestRoot::NativeArchitecture();
+  lib.multi_arch = "same";
+  ASSERT_EQ(Install(lib), 0);
+
+  const auto full = Load();
+  const PackageSelection selection =
+      PackageSelection::Only({"zeta", "alpha", "libalpha1", "gamma", "alpha", "not-installed"});
+  const auto lean = Load(selection);
+  ASSERT_NE(full, nullptr);
+  ASSERT_NE(lean, nullptr);
+  EXPECT_EQ(lean->selection(), selection);
+  EXPECT_TRUE(full->selection().all());
+
+  const std::set<std::string> paths = PathsOf(*dpkg_);
+  std::size_t owned = 0;
+  for (const std::string& path : paths) {
+    EXPECT_EQ(Owners(*lean, path, PackageSelection::All()), Owners(*full, path, selection)) << path;
+    owned += lean->Lookup(path).size();
+  }
+  EXPECT_GE(paths.size(), 20u);
+  EXPECT_EQ(owned, lean->stats().files);  // every entry of the lean index was asked about
+
+  // The cases the comparison must have met, each answered as it should be.
+  EXPECT_EQ(Owner(*lean, "/usr/bin/alpha-tool").package, "alpha");  // listed as /bin/alpha-tool
+  EXPECT_TRUE(lean->Lookup("/usr/bin/shared").empty());             // delta's copy
+  EXPECT_EQ(Owner(*full, "/usr/bin/shared").package, "delta");
+  EXPECT_EQ(Owner(*lean, "/usr/bin/shared.alpha").package, "alpha");  // diverted by delta
+  EXPECT_TRUE(lean->Lookup("/usr/bin/alpha-other").empty());          // a local diversion
+  EXPECT_EQ(Owner(*lean, "/usr/bin/alpha-other.local").package, "alpha");
+  EXPECT_EQ(Owner(*lean, "/usr/bin/beta-tool2").package, "gamma");  // gamma's diversion
+  EXPECT_TRUE(lean->Lookup("/usr/bin/beta-tool2.real").empty());    // beta's copy
+  EXPECT_EQ(Owner(*full, "/usr/bin/beta-tool2.real").package, "beta");
+  EXPECT_TRUE(Owner(*lean, "/etc/alpha/run.sh").conffile);
+  EXPECT_TRUE(Owner(*lean, "/etc/gamma.conf").conffile);
+  EXPECT_TRUE(lean->Lookup("/usr/bin/beta-tool").empty());  // not selected
+  EXPECT_TRUE(lean->Lookup("/etc/cron.daily/beta").empty());
+  EXPECT_EQ(Owner(*full, "/etc/cron.daily/beta").package, "beta");
+  EXPECT_TRUE(lean->Lookup("/usr/bin/zeta-tool").empty());  // eta's now
+  EXPECT_EQ(Owner(*full, "/usr/bin/zeta-tool").package, "eta");
+  EXPECT_EQ(Owner(*lean, "/usr/bin/zeta-own").package, "zeta");
+  EXPECT_EQ(Owner(*lean, "/usr/lib/libalpha.so.1").package, "libalpha1");
+
+  EXPECT_EQ(lean->stats().packages, 4u);
+  EXPECT_EQ(lean->stats().packages_not_selected, 3u);  // beta, delta, eta
+  EXPECT_EQ(full->stats().packages, 7u);
+  EXPECT_EQ(full->stats().packages_not_selected, 0u);
+  EXPECT_LT(lean->stats().files, full->stats().files);
+  EXPECT_LT(lean->stats().bytes, full->stats().bytes);
+}
+
+TEST_F(PackageDatabaseTest, InfoFilesOfUnselectedPackagesAreNotOpened) {
+  ASSERT_EQ(Install(Alpha()), 0);
+  ASSERT_EQ(Install(DpkgTestRoot::Make("beta", {{"/usr/bin/beta-tool", Script("b")}})), 0);
+  const int watch = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  ASSERT_GE(watch, 0);
+  ASSERT_GE(::inotify_add_watch(watch, (dpkg_->admindir() / "info").c_str(), IN_OPEN), 0);
+  const auto index = Load(PackageSelection::Only({"alpha"}));
+  ASSERT_NE(index, nullptr);
+  std::set<std::string> opened;
+  alignas(inotify_event) char buffer[8192];
+  for (ssize_t n; (n = ::read(watch, buffer, sizeof(buffer))) > 0;) {
+    for (ssize_t at = 0; at < n;) {
+      const auto* event = reinterpret_cast<const inotify_event*>(buffer + at);
+      at += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+      if (event->len > 0) {
+        opened.insert(event->name);
+      }
+    }
+  }
+  ::close(watch);
+  EXPECT_EQ(opened, (std::set<std::string>{"alpha.list", "alpha.md5sums"}));
+  EXPECT_EQ(Owner(*index, "/usr/bin/alpha-tool").package, "alpha");
+  EXPECT_EQ(index->stats().packages_not_selected, 1u);
 }
 
 }  // namespace

@@ -98,6 +98,18 @@ TEST(AppEvaluatorTest, PrecedenceLadderShaPathSignerPackageDirectory) {
   EXPECT_EQ(d.StaffReason(), "allowed by the default action (no rule matched)");
 }
 
+TEST(AppEvaluatorTest, PackageRuleNamesAreTheNamedPackagesSorted) {
+  auto e = EvaluatorFor(R"({"default_action": "APP_ACTION_BLOCK", "rules": [
+      {"id": "office", "action": "APP_ACTION_ALLOW", "package": "libreoffice-core"},
+      {"id": "path", "action": "APP_ACTION_ALLOW", "path": "/opt/tool/bin/tool"},
+      {"id": "browser", "action": "APP_ACTION_ALLOW", "package": "firefox-esr"}]})");
+  EXPECT_TRUE(e->HasPackageRules());
+  EXPECT_EQ(e->PackageRuleNames(), (std::vector<std::string>{"firefox-esr", "libreoffice-core"}));
+  auto none = EvaluatorFor(R"({"default_action": "APP_ACTION_ALLOW"})");
+  EXPECT_FALSE(none->HasPackageRules());
+  EXPECT_TRUE(none->PackageRuleNames().empty());
+}
+
 TEST(AppEvaluatorTest, DirectoryIsLongestPrefixOnComponentBoundaries) {
   auto e = EvaluatorFor(R"({"default_action": "APP_ACTION_BLOCK", "rules": [
       {"id": "usr", "action": "APP_ACTION_ALLOW", "directory": "/usr"},

@@ -78,24 +78,32 @@ class PackageProvenanceTest : public ::testing::Test {
     ward::testing::LeavePrivateTmpfs(dir_);
   }
 
-  // `load_now`: as the agent, which reads the records at start only for a policy naming packages.
-  void Start(const std::string& default_action, const std::vector<Rule>& rules,
-             bool load_now = true) {
+  // Package rules, then `more_rules` (JSON objects, each with a leading comma).
+  static std::shared_ptr<const ActivePolicy> Policy(const std::string& default_action,
+                                                    const std::vector<Rule>& rules,
+                                                    const std::string& more_rules = "") {
     std::string json;
     for (const Rule& rule : rules) {
       json += std::string(json.empty() ? "" : ",") + R"({"id": ")" + rule.id + R"(", "action": ")" +
               (rule.allow ? "APP_ACTION_ALLOW" : "APP_ACTION_BLOCK") + R"(", "package": ")" +
               rule.package + R"("})";
     }
-    auto policy = ward::testing::CompilePolicy(ward::testing::PolicyJson(
-        "MODE_ENFORCE", R"({"default_action": "USB_ACTION_BLOCK"})",
-        R"({"default_action": ")" + default_action + R"(", "rules": [)" + json + "]}"));
+    return ward::testing::CompilePolicy(
+        ward::testing::PolicyJson("MODE_ENFORCE", R"({"default_action": "USB_ACTION_BLOCK"})",
+                                  R"({"default_action": ")" + default_action + R"(", "rules": [)" +
+                                      json + more_rules + "]}"));
+  }
+
+  // `load_now`: as the agent, which reads the records at start only for a policy naming packages.
+  void Start(const std::string& default_action, const std::vector<Rule>& rules,
+             bool load_now = true) {
+    auto policy = Policy(default_action, rules);
     ASSERT_NE(policy, nullptr);
     auto database = platform::CreatePackageDatabase(Options(dpkg_->root()));
     ASSERT_TRUE(database.has_value()) << database.error().ToString();
     packages_ =
         std::make_unique<PackageProvenance>(*std::move(database), sinks_, factory_, failures_);
-    packages_->Start(load_now);
+    packages_->Start(load_now ? policy->apps.get() : nullptr);
     platform::ExecControlOptions options;
     options.mounts = {dir_};
     auto control = platform::CreateExecControl(options);
@@ -276,7 +284,7 @@ TEST_F(PackageProvenanceTest, NewRecordsDropCachedVerdictsOfUntouchedFiles) {
 }
 
 TEST_F(PackageProvenanceTest, PolicyWithoutPackageRulesReadsNothing) {
-  Start("APP_ACTION_ALLOW", {}, /*load_now=*/false);
+  Start("APP_ACTION_ALLOW", {});
   EXPECT_EQ(Run("/usr/bin/alpha-tool"), 0);
   EXPECT_EQ(LastExec("/usr/bin/alpha-tool").package(), "");
   EXPECT_EQ(packages_->Stats().digests, 0u);
@@ -291,6 +299,55 @@ TEST_F(PackageProvenanceTest, RecordsAreReadWhenAPolicyFirstNeedsThem) {
   EXPECT_EQ(LastExec("/usr/bin/alpha-tool").package(), "alpha");
   EXPECT_EQ(Run("/usr/bin/beta-tool"), 126);
   EXPECT_EQ(packages_->Stats().loads, 1u);
+}
+
+TEST_F(PackageProvenanceTest, IndexHoldsOnlyThePackagesTheRulesName) {
+  Start("APP_ACTION_BLOCK", {{"allow-alpha", true, "alpha"}});
+  const auto index = packages_->index();
+  ASSERT_NE(index, nullptr);
+  EXPECT_EQ(index->selection().names(), std::vector<std::string>{"alpha"});
+  EXPECT_EQ(index->Lookup("/usr/bin/alpha-tool").size(), 1u);
+  EXPECT_TRUE(index->Lookup("/usr/bin/beta-tool").empty());  // beta's records were not read
+  EXPECT_EQ(index->stats().packages, 1u);
+  EXPECT_EQ(index->stats().packages_not_selected, 1u);
+  EXPECT_EQ(packages_->Stats().index_packages, 1u);
+}
+
+// The first policy names alpha; the next names beta instead. Its first decision already has
+// beta's records: nothing else would read them (dpkg's records do not change here).
+TEST_F(PackageProvenanceTest, PolicyNamingOtherPackagesHasTheirRecordsReadBeforeItJudges) {
+  Start("APP_ACTION_BLOCK", {{"allow-alpha", true, "alpha"}});
+  EXPECT_EQ(Run("/usr/bin/alpha-tool"), 0);
+  EXPECT_EQ(Run("/usr/bin/alpha-tool"), 0);
+  EXPECT_EQ(Run("/usr/bin/beta-tool"), 126);
+  EXPECT_EQ(enforcer_->Stats().cache_hits, 1u);
+  const std::uint64_t generation = packages_->generation();
+  // A program of no package that only the new policy allows shows when it is in force.
+  const fs::path marker = dir_ / "marker";
+  std::ofstream(marker) << Script("marker");
+  fs::permissions(marker, fs::perms(0755));
+  enforcer_->SetPolicy(Policy(
+      "APP_ACTION_BLOCK", {{"allow-beta", true, "beta"}},
+      R"(,{"id": "marker", "action": "APP_ACTION_ALLOW", "path": ")" + marker.string() + R"("})"));
+  ASSERT_TRUE(Eventually([&] { return WaitExit(Spawn({marker.string()})) == 0; }));
+  EXPECT_EQ(packages_->Stats().loads, 2u);
+  EXPECT_GT(packages_->generation(), generation);
+  EXPECT_EQ(packages_->index()->selection().names(), std::vector<std::string>{"beta"});
+  EXPECT_EQ(Run("/usr/bin/beta-tool"), 0);
+  EXPECT_EQ(LastExec("/usr/bin/beta-tool").package(), "beta");
+  EXPECT_EQ(LastExec("/usr/bin/beta-tool").rule_id(), "allow-beta");
+  // alpha's verdict was cached with the old policy and index: judged again, and refused.
+  EXPECT_EQ(Run("/usr/bin/alpha-tool"), 126);
+  EXPECT_EQ(LastExec("/usr/bin/alpha-tool").package(), "");
+  EXPECT_TRUE(packages_->index()->Lookup("/usr/bin/alpha-tool").empty());
+
+  // A policy naming the same packages (other rules) keeps the index: nothing is read.
+  enforcer_->SetPolicy(Policy("APP_ACTION_BLOCK", {{"allow-beta-again", true, "beta"}}));
+  ASSERT_TRUE(Eventually([&] { return WaitExit(Spawn({marker.string()})) == 126; }));
+  EXPECT_EQ(Run("/usr/bin/beta-tool"), 0);
+  EXPECT_EQ(LastExec("/usr/bin/beta-tool").rule_id(), "allow-beta-again");
+  EXPECT_EQ(packages_->Stats().loads, 2u);
+  EXPECT_EQ(failures_.Count(FailureReason::kPackageIndexFailed), 0u);
 }
 
 }  // namespace

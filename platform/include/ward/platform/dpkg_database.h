@@ -89,6 +89,28 @@ struct DirectoryAlias {
   std::string target;  // "/usr/bin"
 };
 
+// Which installed packages an index holds: all of them, or only those named. A name has no
+// architecture and covers every instance of a Multi-Arch: same package. Only a named package's
+// own records (its .list, .md5sums and Conffiles) decide which files are its, so an index of
+// some packages answers exactly what the index of all of them answers for those packages.
+class PackageSelection {
+ public:
+  static PackageSelection All() { return PackageSelection(); }
+  // Any order, duplicates allowed.
+  static PackageSelection Only(std::vector<std::string> names);
+
+  bool all() const { return all_; }
+  bool Contains(std::string_view name) const;
+  // Sorted, without duplicates; empty for All().
+  const std::vector<std::string>& names() const { return names_; }
+  bool operator==(const PackageSelection&) const = default;
+
+ private:
+  PackageSelection() = default;
+  bool all_ = true;
+  std::vector<std::string> names_;
+};
+
 // One package's claim on a file, with the digest dpkg recorded for it.
 struct PackageFile {
   std::string_view package;       // "coreutils" (no architecture)
@@ -105,6 +127,7 @@ struct PackageIndexStats {
   std::size_t aliased = 0;                   // entries renamed through a DirectoryAlias
   std::size_t packages_without_md5sums = 0;  // their files cannot be checked: not indexed
   std::size_t packages_without_list = 0;     // recorded as installed, no .list: skipped
+  std::size_t packages_not_selected = 0;     // installed, outside the selection: not read
   std::size_t md5sums_not_listed = 0;        // digests for files the package no longer owns
   std::size_t malformed_lines = 0;           // md5sums lines skipped
   std::size_t bytes = 0;                     // memory held by the index (approximate)
@@ -129,6 +152,8 @@ class PackageIndex {
   // package name, then architecture. The views stay valid while the index lives.
   std::vector<PackageFile> Lookup(std::string_view path) const;
   const PackageIndexStats& stats() const { return stats_; }
+  // The packages it was built for: Lookup never names another.
+  const PackageSelection& selection() const { return selection_; }
 
  private:
   friend class PackageIndexBuilder;
@@ -155,20 +180,30 @@ class PackageIndex {
   std::string names_;                                            // every file name, back to back
   std::vector<Entry> entries_;                                   // sorted by (dir, name, package)
   PackageIndexStats stats_;
+  PackageSelection selection_ = PackageSelection::All();
 };
 
-// Builds a PackageIndex one package at a time. Thread-compatible.
+// Builds a PackageIndex one package at a time, for the packages `selection` names. Every
+// diversion is applied, whoever the diverting package is (a file of a selected package diverted
+// by another is at the diverted name). Thread-compatible.
 class PackageIndexBuilder {
  public:
-  PackageIndexBuilder(std::vector<DpkgDiversion> diversions, std::vector<DirectoryAlias> aliases);
+  PackageIndexBuilder(std::vector<DpkgDiversion> diversions, std::vector<DirectoryAlias> aliases,
+                      PackageSelection selection = PackageSelection::All());
   ~PackageIndexBuilder();
   PackageIndexBuilder(const PackageIndexBuilder&) = delete;
   PackageIndexBuilder& operator=(const PackageIndexBuilder&) = delete;
 
+  // Whether the index is to hold the package named `name`: the caller reads the info/ files of
+  // those only, and counts the others with SkipPackageNotSelected.
+  bool Selected(std::string_view name) const { return selection_.Contains(name); }
   // Adds an installed package (the caller checks DpkgPackage::Installed) from the text of its
-  // .list and .md5sums files (`md5sums` absent when the package has none).
+  // .list and .md5sums files (`md5sums` absent when the package has none). A package outside
+  // the selection is counted as not selected and left out.
   void AddPackage(const DpkgPackage& package, std::string_view list,
                   std::optional<std::string_view> md5sums);
+  // Counts an installed package outside the selection, whose files were not read.
+  void SkipPackageNotSelected();
   // Counts a package recorded as installed whose .list could not be read.
   void SkipPackageWithoutList();
   std::shared_ptr<const PackageIndex> Build();
@@ -191,6 +226,7 @@ class PackageIndexBuilder {
   StringMap<DpkgDiversion> diversions_;  // by `from`
   std::vector<DirectoryAlias> aliases_;
   StringMap<std::uint32_t> dir_ids_;
+  PackageSelection selection_;
   std::unique_ptr<PackageIndex> index_;
 };
 

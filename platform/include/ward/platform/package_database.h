@@ -25,13 +25,14 @@ class PackageDatabase {
  public:
   virtual ~PackageDatabase() = default;
 
-  // Reads the database as it is now: `status` with the `updates/` journal applied over it (what
-  // dpkg itself reads), `diversions`, and the `info/` .list and .md5sums of every installed
-  // package (DpkgPackage::Installed). A missing .list skips its package; a missing .md5sums
-  // leaves its package's files out (counted in the stats). Errors: kNotFound without a status
-  // file, kInvalidArgument when status, a journal file or diversions does not parse, and the
-  // errno error of a file that exists but cannot be read.
-  virtual Result<std::shared_ptr<const PackageIndex>> Load() = 0;
+  // Reads the database as it is now into an index of the `selection`'s packages: `status` with
+  // the `updates/` journal applied over it (what dpkg itself reads), `diversions`, and the
+  // `info/` .list and .md5sums of every installed package (DpkgPackage::Installed) the
+  // selection names; the info/ files of the others are not opened. A missing .list skips its
+  // package; a missing .md5sums leaves its package's files out (counted in the stats). Errors:
+  // kNotFound without a status file, kInvalidArgument when status, a journal file or
+  // diversions does not parse, and the errno error of a file that exists but cannot be read.
+  virtual Result<std::shared_ptr<const PackageIndex>> Load(const PackageSelection& selection) = 0;
 
   // Waits up to `max_wait` for dpkg to change its records (status, the journal, diversions).
   // true when it did since the last call; false on timeout or Interrupt().

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ward/common/result.h"
 #include "ward/v1/policy.pb.h"
@@ -85,6 +86,9 @@ class AppEvaluator {
   // program's package (which costs a digest of its content) only when it could matter.
   bool HasPackageRules() const;
   bool HasPackageRule(std::string_view package) const;
+  // The packages the rules name, sorted, without duplicates: the only ones whose records a
+  // caller needs.
+  const std::vector<std::string>& PackageRuleNames() const;
 
  private:
   struct Compiled;

@@ -6,10 +6,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "ward/core/event_sink.h"
 #include "ward/core/failure_policy.h"
@@ -26,6 +28,7 @@ struct PackageProvenanceStats {
   std::uint64_t verified = 0;       // answers "from package P" (content matched)
   std::uint64_t modified = 0;       // content did not match dpkg's records (reported once each)
   std::uint64_t unsettled = 0;      // mismatches while dpkg was changing its records: not reported
+  std::size_t index_packages = 0;   // packages in the index in force (those the rules name)
   std::size_t index_files = 0;      // entries in the index in force
   std::size_t index_bytes = 0;
 };
@@ -45,6 +48,10 @@ struct PackageProvenanceStats {
 // So that the window just after an install, upgrade or removal does not count, a lookup made
 // while the records have changed and dpkg is done reloads the index at once, on the caller's
 // thread (PackageDatabase::ChangedSinceLoad: two atomic loads and a poll() per lookup).
+// The index holds only the packages the policy's rules name (AppEvaluator::PackageRuleNames):
+// the others' files could never change a verdict, so their info/ files are not even read. A
+// policy naming other packages has the records read again for those, on the caller's thread,
+// before anything is judged with it (and generation() changes).
 // Digests are MD5 because that is what dpkg records; they are computed only for files whose
 // owner has a package rule in the policy, once per file version.
 //
@@ -58,11 +65,13 @@ class PackageProvenance {
   PackageProvenance(const PackageProvenance&) = delete;
   PackageProvenance& operator=(const PackageProvenance&) = delete;
 
-  // Starts following the database. The records are read (about 200 ms and 7–8 MiB on a
-  // desktop) only once a policy with package rules needs them: now with `load_now` (so the
-  // first programs are judged with them), else at the first PackageOf(). A failed read is
-  // handled by the failure policy (package-index-failed); the next change or lookup retries.
-  void Start(bool load_now = true);
+  // Starts following the database. The records are read only once a policy with package rules
+  // needs them, and only for the packages it names (docs/benchmarks.md: a few ms and tens of KiB
+  // for a few packages, against 0.2-0.3 s and 7-8 MiB for all of a desktop's): now when
+  // `load_for` has package rules (so the first programs are judged with them), else at the
+  // first PackageOf(). A failed read is handled by the failure policy (package-index-failed);
+  // the next change, or a policy naming other packages, retries.
+  void Start(const policy::AppEvaluator* load_for = nullptr);
   void Stop();
 
   struct Answer {
@@ -70,8 +79,9 @@ class PackageProvenance {
     bool cacheable = true;  // false while dpkg is changing its records
   };
   // The verified package of a pending exec, reading the content through `control` (MD5 of the
-  // file the kernel opened) only when an owner of the path has a rule in `apps`. Errors: those
-  // of ExecControl::Md5 (the file could not be read).
+  // file the kernel opened) only when an owner of the path has a rule in `apps`. When `apps`
+  // names other packages than the index in force was read for, the records are read for them
+  // first. Errors: those of ExecControl::Md5 (the file could not be read).
   Result<Answer> PackageOf(const platform::ExecRequest& request, const policy::AppEvaluator& apps,
                            platform::ExecControl& control, std::uint64_t policy_version);
 
@@ -90,9 +100,12 @@ class PackageProvenance {
   static constexpr std::size_t kReportedCapacity = 4096;
 
  private:
-  // Loads the database and puts the index in force; unless `force`, only when the records
-  // changed since the last load (another thread may just have loaded them).
-  void Reload(bool force);
+  // Loads the records of the packages `selection` names and puts the index in force. Without a
+  // selection: for the packages of the last load, and only when the records changed since
+  // (another thread may just have loaded them); nothing before a first load.
+  void Reload(std::optional<platform::PackageSelection> selection);
+  // Whether the last load (or the one under way) was for exactly `names` (sorted).
+  bool Follows(const std::vector<std::string>& names) const;
   // Reloads now when the records changed and dpkg is not running.
   void FreshenIfSettled();
   // The owners of `path` (a path on this machine) in `index` that a rule names; their views
@@ -114,11 +127,12 @@ class PackageProvenance {
   mutable std::mutex mutex_;
   std::shared_ptr<const platform::PackageIndex> index_;  // guarded by mutex_
   PackageProvenanceStats stats_;                         // guarded by mutex_
+  // The packages of the last load, tried or done: a policy needed their records, which are
+  // followed from then on. Written with load_mutex_ held too.
+  std::optional<platform::PackageSelection> wanted_;  // guarded by mutex_
   std::atomic<std::uint64_t> generation_{0};
   std::mutex callback_mutex_;
   std::function<void()> on_new_index_;  // guarded by callback_mutex_
-  // A policy needed the records: they have been read (or tried) and are followed from then on.
-  std::atomic<bool> wanted_{false};
   std::atomic<bool> stopping_{false};
   std::thread watcher_;
 
