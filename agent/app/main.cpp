@@ -3,6 +3,7 @@
 // the notifications come from ward::platform::ServiceNotifier, not libsystemd),
 // `--check-config` validates config and policy, `ward-agent status` reports on a running agent,
 // `ward-agent concern ...` reports a concern through the running agent's socket.
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -191,6 +192,10 @@ int Main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Ten threads, almost always asleep, that allocate little: glibc's default of one malloc
+  // arena per thread (up to 8 per core) only keeps freed memory resident. Two arenas are plenty
+  // (measured: tests/bench/agent_idle.sh, docs/benchmarks.md "Idle memory and wake-ups").
+  mallopt(M_ARENA_MAX, 2);
   try {
     return Main(argc, argv);
   } catch (const std::exception& e) {
