@@ -339,6 +339,25 @@ class EventStore::Impl {
 
   // ---- writer ------------------------------------------------------------------------------
 
+  void SetOnCommitted(std::function<void(v1::Priority)> listener) {
+    std::scoped_lock lock(listener_mu_);
+    on_committed_ = std::move(listener);
+  }
+
+  // Tells the listener the highest priority a committed transaction stored (markers, which
+  // store nothing, do not count).
+  void NotifyCommitted(std::optional<v1::Priority> highest, const std::vector<Pending>& batch) {
+    for (const Pending& p : batch) {
+      if (!p.marker && (!highest.has_value() || p.priority > *highest)) {
+        highest = p.priority;
+      }
+    }
+    std::scoped_lock lock(listener_mu_);
+    if (highest.has_value() && on_committed_) {
+      on_committed_(*highest);
+    }
+  }
+
   void WriterLoop() {
     std::vector<Pending> batch;
     while (true) {
@@ -433,6 +452,8 @@ class EventStore::Impl {
           log::Info("event store is writing again (disk space returned)");
         }
       }
+      NotifyCommitted(retried_count > 0 ? std::optional(v1::PRIORITY_CRITICAL) : std::nullopt,
+                      batch);
       for (auto& p : batch) {
         if (p.done) {
           p.done->set_value(OkStatus());
@@ -956,6 +977,9 @@ class EventStore::Impl {
   std::unordered_map<std::uint64_t, LeaseInfo> leases_;
   std::unordered_set<std::int64_t> leased_;
 
+  std::mutex listener_mu_;
+  std::function<void(v1::Priority)> on_committed_;  // guarded by listener_mu_
+
   mutable std::mutex q_mu_;  // guards the queue state below
   std::condition_variable q_cv_;
   std::deque<Pending> queue_;
@@ -1116,27 +1140,12 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   return store;
 }
 
-Status EventStore::Append(const v1::Event& event) {
-  Status appended = impl_->Append(event);
-  if (appended.has_value()) {
-    Appended(event.priority());
-  }
-  return appended;
-}
+Status EventStore::Append(const v1::Event& event) { return impl_->Append(event); }
 std::future<Status> EventStore::AppendWithReceipt(const v1::Event& event) {
-  auto receipt = impl_->AppendWithReceipt(event);
-  Appended(event.priority());  // queued; a failed batch resolves the future with its error
-  return receipt;
+  return impl_->AppendWithReceipt(event);
 }
 void EventStore::SetOnAppended(std::function<void(v1::Priority)> listener) {
-  std::scoped_lock lock(listener_mu_);
-  on_appended_ = std::move(listener);
-}
-void EventStore::Appended(v1::Priority priority) {
-  std::scoped_lock lock(listener_mu_);
-  if (on_appended_) {
-    on_appended_(priority);
-  }
+  impl_->SetOnCommitted(std::move(listener));
 }
 Status EventStore::Flush() { return impl_->Flush(); }
 Result<LeaseBatch> EventStore::Lease(std::size_t max_count, std::size_t max_bytes) {

@@ -8,7 +8,6 @@
 #include <functional>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -123,10 +122,11 @@ class EventStore {
   // Waits until everything queued before the call is committed.
   [[nodiscard]] Status Flush();
 
-  // Called with the event's priority after each accepted Append() or AppendWithReceipt(), on
-  // the appending thread (keep it short; it must not call into the store). The sync engine uses
-  // it to sleep without a timer while the store is empty. An empty function removes it; once
-  // that call returns, the old one is not running and will not run.
+  // Called after each transaction that stored events committed (so Lease() sees them), with the
+  // highest priority among them, on the store's writer thread (keep it short; it must not call
+  // into the store). The sync engine uses it to sleep without a timer while the store is empty.
+  // An empty function removes it; once that call returns, the old one is not running and will
+  // not run.
   void SetOnAppended(std::function<void(v1::Priority)> listener);
 
   // Leases up to max_count events and about max_bytes (at least one event if any is stored),
@@ -166,10 +166,7 @@ class EventStore {
  private:
   class Impl;
   explicit EventStore(std::unique_ptr<Impl> impl);
-  void Appended(v1::Priority priority);
   std::unique_ptr<Impl> impl_;
-  std::mutex listener_mu_;
-  std::function<void(v1::Priority)> on_appended_;  // guarded by listener_mu_
 };
 
 // "4.6.1 community" -> OK; "" (plain SQLite) or another major version -> kUnsupported.
