@@ -478,12 +478,18 @@ class FanotifyExecControl final : public ExecControl {
   // Reads every queued exec notification; a process that opened a remembered dynamically linked
   // program is due to open its interpreter. Requires mutex_.
   void DrainNotifications() {
+    // The kernel fills a read with every queued event that fits; so once a read leaves room for
+    // the largest one, the queue was empty and the usual drain is one read, not two.
+    constexpr std::size_t kLargestEvent = sizeof(fanotify_event_metadata) +
+                                          sizeof(fanotify_event_info_fid) + sizeof(file_handle) +
+                                          MAX_HANDLE_SZ;
     alignas(fanotify_event_metadata) char buffer[8192];
-    for (;;) {
+    for (bool more = true; more;) {
       const ssize_t length = ::read(notify_.get(), buffer, sizeof(buffer));
       if (length <= 0) {
         return;  // EAGAIN: empty
       }
+      more = sizeof(buffer) - static_cast<std::size_t>(length) < kLargestEvent;
       auto* event = reinterpret_cast<fanotify_event_metadata*>(buffer);
       ssize_t left = length;
       for (; FAN_EVENT_OK(event, left); event = FAN_EVENT_NEXT(event, left)) {
@@ -543,6 +549,20 @@ class FanotifyExecControl final : public ExecControl {
     const bool has = HasInterpreter(fd.get());
     has_interpreter_.emplace(file, has);
     return has;
+  }
+
+  // Whether `pid` is due to open its interpreter now; the entry is consumed. Requires mutex_.
+  bool TakeInterpreterDue(std::int32_t pid, Clock::time_point now) {
+    if (interpreter_expected_.empty()) {
+      return false;
+    }
+    const auto expected = interpreter_expected_.find(pid);
+    if (expected == interpreter_expected_.end()) {
+      return false;
+    }
+    const bool due = expected->second > now;
+    interpreter_expected_.erase(expected);
+    return due;
   }
 
   // Requires mutex_. An entry is consumed by the pid's next event; programs whose interpreter is
@@ -622,23 +642,12 @@ class FanotifyExecControl final : public ExecControl {
     request.pid = pid;
     request.uid = 0xffffffffU;
     const auto now = Clock::now();
-    bool interpreter_due = false;
-    if (!interpreter_expected_.empty()) {
-      const auto expected = interpreter_expected_.find(pid);
-      if (expected != interpreter_expected_.end()) {
-        interpreter_due = expected->second > now;
-        interpreter_expected_.erase(expected);
-      }
-    }
+    bool interpreter_due = TakeInterpreterDue(pid, now);
     if (!loaders_.empty() && loaders_.contains({request.file.device, request.file.inode})) {
       if (notify_.valid()) {
         // The program this loader may be the interpreter of could have run without an event.
         DrainNotifications();
-        if (const auto expected = interpreter_expected_.find(pid);
-            expected != interpreter_expected_.end()) {
-          interpreter_due = interpreter_due || expected->second > now;
-          interpreter_expected_.erase(expected);
-        }
+        interpreter_due = TakeInterpreterDue(pid, now) || interpreter_due;
       }
       if (interpreter_due) {
         (void)Answer(fd, ExecVerdict::kAllow);
