@@ -11,6 +11,7 @@
 #include "store_test_util.h"
 #include "ward/agent/store/event_store.h"
 #include "ward/common/hex.h"
+#include "ward/testing/elf_needed.h"
 
 namespace ward::agent::store {
 namespace {
@@ -119,24 +120,6 @@ TEST_F(StoreEncryptionTest, SqlCipherCliReadsItWithTheRawKey) {
   EXPECT_NE(r.output.find(kSecret), std::string::npos) << r.output;
 }
 
-// NEEDED entries of an ELF file's dynamic section, from readelf.
-std::vector<std::string> Needed(const fs::path& binary) {
-  auto r = RunShell("readelf -d " + ShellQuote(binary.string()));
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  std::vector<std::string> needed;
-  std::size_t pos = 0;
-  while ((pos = r.output.find("(NEEDED)", pos)) != std::string::npos) {
-    std::size_t open = r.output.find('[', pos);
-    std::size_t close = r.output.find(']', open);
-    if (open == std::string::npos || close == std::string::npos) {
-      break;
-    }
-    needed.push_back(r.output.substr(open + 1, close - open - 1));
-    pos = close;
-  }
-  return needed;
-}
-
 struct Binary {
   fs::path path;
   bool links_store;  // must need libsqlcipher; every binary must not need libsqlite3
@@ -158,8 +141,8 @@ std::vector<Binary> AgentBinaries() {
 TEST(StoreLinkageTest, AgentBinariesNeverNeedPlainSqlite) {
   for (const auto& [binary, links_store] : AgentBinaries()) {
     ASSERT_TRUE(fs::exists(binary)) << binary;
-    auto needed = Needed(binary);
-    ASSERT_FALSE(needed.empty()) << binary;
+    auto needed = ward::testing::ElfNeeded(binary);
+    ASSERT_FALSE(needed.empty()) << binary;  // readelf ran and found the dynamic section
     bool cipher = false;
     for (const auto& lib : needed) {
       EXPECT_FALSE(lib.starts_with("libsqlite3.so")) << binary << " needs " << lib;
@@ -169,7 +152,7 @@ TEST(StoreLinkageTest, AgentBinariesNeverNeedPlainSqlite) {
       EXPECT_TRUE(cipher) << binary << " does not link libsqlcipher";
     }
     // Nothing it loads pulls plain SQLite in indirectly either.
-    auto ldd = RunShell("ldd " + ShellQuote(binary.string()));
+    auto ldd = ward::testing::RunToolOn("ldd", binary);
     ASSERT_EQ(ldd.exit_code, 0) << ldd.output;
     EXPECT_EQ(ldd.output.find("libsqlite3.so"), std::string::npos) << binary << ":\n" << ldd.output;
   }
@@ -180,7 +163,7 @@ TEST(StoreLinkageTest, CheckSeesPlainSqliteWhereItIsLinked) {
   if (plain.empty() || !fs::exists(plain)) {
     GTEST_SKIP() << "store_bench_sqlite is not built in this configuration";
   }
-  auto needed = Needed(plain);
+  auto needed = ward::testing::ElfNeeded(plain);
   EXPECT_NE(std::find(needed.begin(), needed.end(), "libsqlite3.so.0"), needed.end());
 }
 

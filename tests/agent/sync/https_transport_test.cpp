@@ -40,6 +40,25 @@ void Echo(TlsServerConnection& conn) {
   }
 }
 
+// A loopback TCP socket that listens but never accepts: connects succeed (the kernel's
+// backlog), TLS never starts. Its fd (the caller closes it), or -1; `port` is set.
+int SilentListener(std::uint16_t& port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd, 4) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+    return -1;
+  }
+  port = ntohs(addr.sin_port);
+  return fd;
+}
+
 class HttpsTransportTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -332,17 +351,11 @@ TEST_F(HttpsTransportTest, ServerThatStallsAfterTheRequestTimesOut) {
 TEST_F(HttpsTransportTest, ServerThatNeverSpeaksTlsTimesOutInTheHandshake) {
   // A listening socket nobody accepts from: TCP connects (the kernel's backlog), TLS never
   // starts.
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  std::uint16_t port = 0;
+  const int fd = SilentListener(port);
   ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
-  ASSERT_EQ(::listen(fd, 4), 0);
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
   HttpsTransportOptions options;
-  options.url = "https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  options.url = "https://127.0.0.1:" + std::to_string(port);
   options.ca_file = pki_.ca_cert;
   options.connect_timeout = 1s;
   auto t = CreateHttpsTransport(options);
@@ -356,17 +369,11 @@ TEST_F(HttpsTransportTest, ServerThatNeverSpeaksTlsTimesOutInTheHandshake) {
 }
 
 TEST_F(HttpsTransportTest, CancelAlsoWakesACallStuckInTheHandshake) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  std::uint16_t port = 0;
+  const int fd = SilentListener(port);
   ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
-  ASSERT_EQ(::listen(fd, 4), 0);
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
   HttpsTransportOptions options;
-  options.url = "https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  options.url = "https://127.0.0.1:" + std::to_string(port);
   options.ca_file = pki_.ca_cert;
   options.connect_timeout = 600s;
   auto t = CreateHttpsTransport(options);
