@@ -33,6 +33,7 @@ collector=$(realpath "${3:?usage: $0 <ward-agent> <wardctl> <ward-collector> [id
 idle=${4:-10}
 settle=${WARD_BENCH_SETTLE:-3}
 source_root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$source_root/tests/bench/daemon_bench_lib.sh"
 if [[ $(id -u) -ne 0 ]]; then
   echo "agent_idle: run as root (fanotify, mount and network namespaces)" >&2
   exit 1
@@ -72,7 +73,6 @@ trap finish EXIT
 cp /bin/true "$x/true"
 
 # --- measurement helpers -----------------------------------------------------------------
-switches() { cat /proc/"$1"/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
 # "TID NAME SWITCHES WAIT" per thread; WAIT is the system call it sleeps in, from
 # /proc/TID/syscall (number and first arguments), so a timed wait shows its timeout.
 thread_switches() {
@@ -126,12 +126,6 @@ measure() {
       "$dir/strace" | sort -rn | head -8 | awk '{printf "%s[%s] %s %d", (NR > 1 ? ", " : ""), $2, $3, $1}')")
   fi
   wakeups+=("$label: $(thread_deltas "$dir/threads.before" "$dir/threads.after")")
-}
-marked() {
-  local dev mnt
-  dev=$(printf '%x' "$(stat -c %d "$x")")
-  mnt=$(printf '%x' "$(awk -v d="$x" '$5 == d {print $1}' /proc/self/mountinfo)")
-  grep -h -q -E "fanotify (sdev:$dev|mnt_id:$mnt) " /proc/"$1"/fdinfo/* 2>/dev/null
 }
 stop() {
   local p=$1
@@ -254,7 +248,7 @@ CONF
   grep -q 'sync: enrolled' "$run/agent.log" ||
     { echo "agent_idle: ward-agent did not enrol; its log:" >&2; cat "$run/agent.log" >&2; exit 1; }
   grep -q state=running "$run/agent.status" || { echo "agent_idle: ward-agent is not running" >&2; exit 1; }
-  marked "$agent_pid" || { echo "agent_idle: ward-agent did not mark $x" >&2; exit 1; }
+  marked "$agent_pid" "$x" || { echo "agent_idle: ward-agent did not mark $x" >&2; exit 1; }
   [[ -S "$run/sock/agent.sock" ]] || { echo "agent_idle: no IPC socket" >&2; exit 1; }
   [[ -f "$run/settings/etc/dconf/db/ward" ]] || { echo "agent_idle: no compiled dconf database" >&2; exit 1; }
   "$x/true" || { echo "agent_idle: ward-agent refused the allowed program" >&2; exit 1; }
@@ -306,20 +300,13 @@ else
     notes+=("fapolicyd: not measured: its libraries are missing (scripts/setup-debian.sh)")
   else
     confine
-    mkdir -p /etc/fapolicyd/trust.d /var/lib/fapolicyd /run/fapolicyd
-    sed -e 's/^permissive = .*/permissive = 1/' -e 's/^uid = .*/uid = root/' \
-      -e 's/^gid = .*/gid = root/' -e 's/^watch_fs = .*/watch_fs = ramfs/' \
-      -e 's/^trust = .*/trust = file/' -e 's/^allow_filesystem_mark = .*/allow_filesystem_mark = 0/' \
-      "$fap/etc/fapolicyd/fapolicyd.conf" >/etc/fapolicyd/fapolicyd.conf
-    echo "$x/true $(stat -c %s "$x/true") $sha" >/etc/fapolicyd/fapolicyd.trust
-    printf '%s\n' 'allow perm=execute all : trust=1' 'deny_audit perm=execute all : all' \
-      'allow perm=open all : all' >/etc/fapolicyd/fapolicyd.rules
+    fapolicyd_config "$fap" "$x/true" "$sha"
     "$fap/usr/sbin/fapolicyd" --permissive 2>/dev/null
     for _ in $(seq 600); do [[ -s /run/fapolicyd.pid ]] && break; sleep 0.05; done
     fap_pid=$(cat /run/fapolicyd.pid)
     pids+=("$fap_pid")
-    for _ in $(seq 600); do marked "$fap_pid" && break; sleep 0.05; done
-    marked "$fap_pid" || { echo "agent_idle: fapolicyd did not mark $x" >&2; exit 1; }
+    for _ in $(seq 600); do marked "$fap_pid" "$x" && break; sleep 0.05; done
+    marked "$fap_pid" "$x" || { echo "agent_idle: fapolicyd did not mark $x" >&2; exit 1; }
     "$x/true"
     measure "fapolicyd $(dpkg-deb -f "$(ls "$cache"/fapolicyd_*.deb | tail -1)" Version)" "$fap_pid"
     stop "$fap_pid"

@@ -27,6 +27,7 @@
 # a copy and /run, /var/lib, /var/log by empty tmpfs mounts, and its config watches only ramfs
 # (`watch_fs = ramfs`; the host has no ramfs mount, so the bench's is the only one it can mark).
 set -euo pipefail
+source "$(dirname "$0")/daemon_bench_lib.sh"
 agent=${1:?usage: $0 <ward-agent> [execs] [rounds]}
 n=${2:-2000}
 rounds=${3:-5}
@@ -156,17 +157,10 @@ target=$dir/true         # what the loop execs (its twin is always plain `true`)
 # does not wait for the other core and no cross-CPU wake-up is paid.
 pin=()
 [[ -z "${WARD_BENCH_CPU:-}" ]] || pin=(taskset -c "$WARD_BENCH_CPU")
-# Whether PID holds a fanotify mark (filesystem or mount) on the bench's ramfs.
-marked() {
-  local dev mnt
-  dev=$(printf '%x' "$(stat -c %d "$dir")")
-  mnt=$(printf '%x' "$(awk -v d="$dir" '$5 == d {print $1}' /proc/self/mountinfo)")
-  grep -h -q -E "fanotify (sdev:$dev|mnt_id:$mnt) " /proc/"$1"/fdinfo/* 2>/dev/null
-}
 start_ward() {
   "${pin[@]}" "$agent" --config "$conf" 2>/dev/null & pid=$!
   for _ in $(seq 100); do grep -q state=running "$dir/agent.status" 2>/dev/null && break; sleep 0.05; done
-  marked "$pid" || { echo "ward-agent did not mark $dir" >&2; exit 1; }
+  marked "$pid" "$dir" || { echo "ward-agent did not mark $dir" >&2; exit 1; }
 }
 stop_ward() { kill "$pid"; wait "$pid" || true; pid=; rm -f "$dir/agent.status"; }
 
@@ -190,15 +184,7 @@ if [[ -z "$fap_reason" ]]; then
     cp -a /etc/. "$fap/etc/"
     mount --bind "$fap/etc" /etc
     for d in /run /var/lib /var/log; do mount -t tmpfs ward-bench-fap "$d"; done
-    mkdir -p /etc/fapolicyd/trust.d /var/lib/fapolicyd /run/fapolicyd
-    sed -e 's/^permissive = .*/permissive = 1/' -e 's/^uid = .*/uid = root/' \
-      -e 's/^gid = .*/gid = root/' -e 's/^watch_fs = .*/watch_fs = ramfs/' \
-      -e 's/^trust = .*/trust = file/' -e 's/^allow_filesystem_mark = .*/allow_filesystem_mark = 0/' \
-      "$fap/root/etc/fapolicyd/fapolicyd.conf" >/etc/fapolicyd/fapolicyd.conf
-    echo "$dir/true $(stat -c %s "$dir/true") $sha" >/etc/fapolicyd/fapolicyd.trust
-    # Debian's default rule (90-deny-execute) after an allow for trusted programs.
-    printf '%s\n' 'allow perm=execute all : trust=1' 'deny_audit perm=execute all : all' \
-      'allow perm=open all : all' >/etc/fapolicyd/fapolicyd.rules
+    fapolicyd_config "$fap/root" "$dir/true" "$sha"
   fi
 fi
 start_fapolicyd() {
@@ -206,8 +192,8 @@ start_fapolicyd() {
   "${pin[@]}" "$fap/root/usr/sbin/fapolicyd" --permissive 2>/dev/null
   for _ in $(seq 600); do [[ -s /run/fapolicyd.pid ]] && break; sleep 0.05; done
   fap_pid=$(cat /run/fapolicyd.pid)
-  for _ in $(seq 600); do marked "$fap_pid" && break; sleep 0.05; done
-  if ! marked "$fap_pid"; then
+  for _ in $(seq 600); do marked "$fap_pid" "$dir" && break; sleep 0.05; done
+  if ! marked "$fap_pid" "$dir"; then
     echo "fapolicyd ($fap_pid, $( [[ -d /proc/$fap_pid ]] && echo running || echo gone)) did not mark $dir;" \
       "mounted: $(awk -v d="$dir" '$2 == d {print $3}' /proc/mounts)" >&2
     exit 1
@@ -285,7 +271,6 @@ fi
 rm -f "$loop"
 
 # Idle wake-ups: context switches of every thread of an idle daemon in 10 s, and its threads.
-switches() { cat /proc/"$1"/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
 idle_under() {
   local -n daemon=$3 count=$4 nthreads=$5
   "$1"
