@@ -21,9 +21,25 @@ function(ward_add_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ward_warnings ward::test_support GTest::gtest GTest::gmock
                                         GTest::gtest_main ${ARG_DEPS})
+  # Under Wine the Linux file system is drive Z:.
+  set(drive "")
+  if(WIN32 AND CMAKE_CROSSCOMPILING)
+    set(drive "Z:")
+  endif()
   target_compile_definitions(${name} PRIVATE
-    WARD_TESTDATA_DIR="${PROJECT_SOURCE_DIR}/tests/testdata"
-    WARD_BINARY_DIR="${PROJECT_BINARY_DIR}")
+    WARD_TESTDATA_DIR="${drive}${PROJECT_SOURCE_DIR}/tests/testdata"
+    WARD_BINARY_DIR="${drive}${PROJECT_BINARY_DIR}")
+  if(WIN32 AND CMAKE_CROSSCOMPILING)
+    # One ctest per executable, run under Wine (cmake/WardWine.cmake): discovering tests would
+    # run each program under Wine at build time, outside the Wine session.
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 600)
+    if(ARG_ENVIRONMENT)
+      set_tests_properties(${name} PROPERTIES ENVIRONMENT "${ARG_ENVIRONMENT}")
+    endif()
+    ward_wine_test(${name})
+    return()
+  endif()
   # A GTEST_SKIP()ped test shows as skipped in ctest, not as passed.
   # One variable only: CMake 3.25's gtest_discover_tests splits list-valued properties (the same
   # is true of LABELS, so give each test executable a single label).

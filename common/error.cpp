@@ -78,7 +78,9 @@ ErrorCode CodeForErrno(int e) {
     case EROFS:
       return ErrorCode::kPermissionDenied;
     case ENOSPC:
+#ifdef EDQUOT  // POSIX, but not in every C library (MinGW's has none)
     case EDQUOT:
+#endif
     case ENOMEM:
     case EMFILE:
     case ENFILE:

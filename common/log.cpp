@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <mutex>
 #include <shared_mutex>
 
@@ -112,16 +111,18 @@ class StderrSink final : public Sink {
       out.append(std::to_string(SyslogPriority(level)));
       out.push_back('>');
     } else {
-      auto now = std::chrono::system_clock::now();
-      auto secs = std::chrono::system_clock::to_time_t(now);
-      auto ms =
-          std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
-      std::tm tm{};
-      gmtime_r(&secs, &tm);
+      // UTC from the calendar types of <chrono>: no gmtime_r, which not every OS has.
+      const auto now =
+          std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+      const auto day = std::chrono::floor<std::chrono::days>(now);
+      const std::chrono::year_month_day date{day};
+      const std::chrono::hh_mm_ss time{now - day};
       char buf[64];
-      std::snprintf(buf, sizeof buf, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ", tm.tm_year + 1900,
-                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                    static_cast<int>(ms.count()));
+      std::snprintf(
+          buf, sizeof buf, "ts=%04d-%02u-%02uT%02d:%02d:%02d.%03dZ ", static_cast<int>(date.year()),
+          static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+          static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+          static_cast<int>(time.seconds().count()), static_cast<int>(time.subseconds().count()));
       out.append(buf);
     }
     out.append(line);

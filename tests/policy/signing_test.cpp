@@ -1,11 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ward/policy/signing.h"
 
-#include <sys/stat.h>
-
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <string>
 
 #include <gmock/gmock.h>
@@ -104,29 +99,6 @@ v1::SignedPolicy SignRawBytes(const std::string& bytes, const SigningKey& key) {
   return signed_policy;
 }
 
-// A fresh directory under the system temp dir, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ward-signing-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-unsigned ModeOf(const std::filesystem::path& path) {
-  struct stat info{};
-  EXPECT_EQ(::stat(path.c_str(), &info), 0);
-  return info.st_mode & 0777u;
-}
-
 TEST(SigningTest, KeyIdIsSha256PrefixOfTheRawPublicKey) {
   auto key = PublicKey::FromPem(kRfcPublicPem);
   ASSERT_TRUE(key.has_value()) << key.error().ToString();
@@ -196,65 +168,6 @@ TEST(SigningTest, RefusesEncryptedPrivateKeysWithoutPrompting) {
   auto key = SigningKey::FromPem(kEncryptedPrivatePem);
   ASSERT_FALSE(key.has_value());
   EXPECT_EQ(key.error().code(), ErrorCode::kUnsupported);
-}
-
-TEST(SigningTest, WritesThePrivateKeyWithMode0600AndNeverOverwrites) {
-  TempDir dir;
-  const SigningKey key = NewKey();
-  const auto private_path = dir.path() / "ward-signing.key";
-  const auto public_path = dir.path() / "ward-signing.pub";
-  const mode_t old_umask = ::umask(0);  // a careless umask must not widen the private key
-  const Status wrote_private = key.WriteFile(private_path);
-  const Status wrote_public = key.public_key().WriteFile(public_path);
-  ::umask(old_umask);
-  ASSERT_TRUE(wrote_private.has_value()) << wrote_private.error().ToString();
-  ASSERT_TRUE(wrote_public.has_value()) << wrote_public.error().ToString();
-  EXPECT_EQ(ModeOf(private_path), 0600u);
-  EXPECT_EQ(ModeOf(public_path), 0644u);
-
-  auto read_private = SigningKey::ReadFile(private_path);
-  ASSERT_TRUE(read_private.has_value()) << read_private.error().ToString();
-  EXPECT_EQ(read_private->key_id(), key.key_id());
-  auto read_public = PublicKey::ReadFile(public_path);
-  ASSERT_TRUE(read_public.has_value());
-  EXPECT_EQ(read_public->key_id(), key.key_id());
-
-  const SigningKey other = NewKey();
-  const Status overwrite = other.WriteFile(private_path);
-  ASSERT_FALSE(overwrite.has_value());
-  EXPECT_EQ(overwrite.error().code(), ErrorCode::kAlreadyExists);
-  EXPECT_EQ(SigningKey::ReadFile(private_path)->key_id(), key.key_id());
-}
-
-TEST(SigningTest, RefusesAPrivateKeyOtherUsersCanRead) {
-  TempDir dir;
-  const auto path = dir.path() / "shared.key";
-  ASSERT_TRUE(NewKey().WriteFile(path).has_value());
-  std::filesystem::permissions(path, std::filesystem::perms::group_read,
-                               std::filesystem::perm_options::add);
-  auto key = SigningKey::ReadFile(path);
-  ASSERT_FALSE(key.has_value());
-  EXPECT_EQ(key.error().code(), ErrorCode::kPermissionDenied);
-  EXPECT_THAT(key.error().message(), HasSubstr("(mode 0640); run: chmod 600"));
-}
-
-TEST(SigningTest, ReportsMissingAndMalformedKeyFiles) {
-  TempDir dir;
-  auto missing = PublicKey::ReadFile(dir.path() / "nope.pub");
-  ASSERT_FALSE(missing.has_value());
-  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
-  EXPECT_THAT(missing.error().message(), HasSubstr("nope.pub"));
-
-  const auto junk = dir.path() / "junk.pub";
-  std::ofstream(junk) << "hello\n";
-  auto malformed = PublicKey::ReadFile(junk);
-  ASSERT_FALSE(malformed.has_value());
-  EXPECT_EQ(malformed.error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_THAT(malformed.error().message(), HasSubstr("junk.pub: not a public key PEM"));
-
-  auto directory = PublicKey::ReadFile(dir.path());
-  ASSERT_FALSE(directory.has_value());
-  EXPECT_THAT(directory.error().message(), HasSubstr("is not a regular file"));
 }
 
 TEST(SigningTest, SignThenVerifyReturnsThePolicy) {

@@ -8,11 +8,26 @@
 
 namespace ward {
 
-// Result<T> is std::expected<T, Error>; Status is Result<void>. Mark functions returning them
-// [[nodiscard]] so an ignored error is a compile warning.
+// Result<T> is std::expected<T, Error> that cannot be ignored: the class is [[nodiscard]], so
+// every call whose Result is dropped is a compile warning (an error in CI), with no annotation to
+// forget on each declaration. Status is Result<void>. Dropping a result on purpose is spelled
+// `IgnoreError(...)` with a comment saying why.
 template <typename T>
-using Result = std::expected<T, Error>;
+class [[nodiscard]] Result : public std::expected<T, Error> {
+ public:
+  using Base = std::expected<T, Error>;
+  using Base::Base;
+  Result() = default;
+  // NOLINTNEXTLINE(google-explicit-constructor): the monadic operations return the base type.
+  Result(const Base& other) : Base(other) {}
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  Result(Base&& other) : Base(std::move(other)) {}
+};
 using Status = Result<void>;
+
+// Drops a result whose failure the caller has decided not to act on (say why at the call).
+template <typename T>
+void IgnoreError(const Result<T>& /*result*/) {}
 
 inline Status OkStatus() { return {}; }
 

@@ -42,11 +42,12 @@ class PublicKey {
   static Result<PublicKey> FromPem(std::string_view pem);
   static Result<PublicKey> FromRaw(const std::array<std::uint8_t, kEd25519PublicKeyBytes>& raw);
   // Reads FromPem's format from a file (at most kMaxKeyFileBytes). The file functions of both
-  // classes are in key_files_posix.cpp (POSIX only so far).
+  // classes are in key_files_posix.cpp and key_files_windows.cpp.
   static Result<PublicKey> ReadFile(const std::filesystem::path& path);
 
   Result<std::string> ToPem() const;
-  // Writes ToPem() to a new file with mode 0644; kAlreadyExists if it exists.
+  // Writes ToPem() to a new file with mode 0644 (Windows: readable by Everyone, changeable only by
+  // its user, SYSTEM and the Administrators); kAlreadyExists if it exists.
   Status WriteFile(const std::filesystem::path& path) const;
 
   const std::string& key_id() const { return key_id_; }
@@ -83,7 +84,8 @@ class SigningKey {
 
   // Unencrypted PKCS#8 PEM. The caller should not keep it longer than needed.
   Result<std::string> ToPem() const;
-  // Writes ToPem() to a new file with mode 0600; kAlreadyExists if it exists.
+  // Writes ToPem() to a new file with mode 0600 (Windows: an access list for its user, SYSTEM and
+  // the Administrators only); kAlreadyExists if it exists.
   Status WriteFile(const std::filesystem::path& path) const;
 
   const PublicKey& public_key() const { return public_key_; }
