@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "ward/ctl/terminal_text.h"
+
 namespace ward::ctl {
 
 std::optional<std::string> Args::value(std::string_view option) const {
@@ -222,7 +224,8 @@ int Fail(Io& io, std::string_view message) {
   for (std::size_t pos = line.find('\n'); pos != std::string::npos; pos = line.find('\n', pos)) {
     line.replace(pos, 1, "; ");
   }
-  io.err << "wardctl: " << line << "\n";
+  // Messages can quote what a collector or a file said: make its control characters visible.
+  io.err << "wardctl: " << ForTerminal(line) << "\n";
   return kExitFailure;
 }
 

@@ -27,6 +27,7 @@
 #include "ward/ctl/cli.h"
 #include "ward/ctl/commands.h"
 #include "ward/ctl/files.h"
+#include "ward/ctl/terminal_text.h"
 #include "ward/policy/signing.h"
 
 namespace ward::ctl {
@@ -35,6 +36,7 @@ namespace {
 struct Reply {
   int status = 0;
   std::string body;
+  std::string next_cursor;  // Ward-Next-Cursor: a paged list has more
 };
 
 // One staff API call over HTTPS, trusting only --ca. Errors are kUnavailable (cannot reach or
@@ -81,6 +83,7 @@ Result<Reply> Call(const Args& args, const std::string& method, const std::strin
     Reply reply;
     reply.status = static_cast<int>(response.getStatus());
     Poco::StreamCopier::copyToString(in, reply.body);
+    reply.next_cursor = response.get("Ward-Next-Cursor", "");
     if (reply.status >= 400) {
       std::string message = reply.body;
       try {
@@ -112,10 +115,41 @@ Result<Poco::Dynamic::Var> CallJson(const Args& args, const std::string& method,
   }
 }
 
+// Every page of a paged list (docs/collector.md: Ward-Next-Cursor), as one array.
+Result<Poco::JSON::Array::Ptr> CallJsonPages(const Args& args, const std::string& path) {
+  Poco::JSON::Array::Ptr all = new Poco::JSON::Array;
+  std::string cursor;
+  do {
+    std::string page = path;
+    if (!cursor.empty()) {
+      std::string encoded;
+      Poco::URI::encode(cursor, "&=+?#", encoded);
+      page += (path.find('?') == std::string::npos ? "?cursor=" : "&cursor=") + encoded;
+    }
+    WARD_ASSIGN_OR_RETURN(Reply reply, Call(args, "GET", page));
+    try {
+      auto items = Poco::JSON::Parser().parse(reply.body).extract<Poco::JSON::Array::Ptr>();
+      for (std::size_t i = 0; i < items->size(); ++i) {
+        all->add(items->get(static_cast<unsigned>(i)));
+      }
+    } catch (const Poco::Exception& e) {
+      return UnavailableError("the collector's answer is not a JSON list: " + e.displayText());
+    }
+    cursor = reply.next_cursor;
+  } while (!cursor.empty());
+  return all;
+}
+
 std::string Stringify(const Poco::Dynamic::Var& v) {
   std::ostringstream out;
   Poco::JSON::Stringifier::stringify(v, out, 2);
   return out.str();
+}
+
+// A string field of a collector answer, made safe for a terminal (see terminal_text.h): every
+// string in an answer is data that came from a laptop, a learner or another staff member.
+std::string Shown(const Poco::JSON::Object::Ptr& object, const std::string& key) {
+  return ForTerminal(object->getValue<std::string>(key));
 }
 
 std::string Time(std::int64_t ms) {
@@ -172,30 +206,29 @@ int PolicyPush(const Args& args, Io& io) {
 }
 
 int Devices(const Args& args, Io& io) {
-  auto v = CallJson(args, "GET", "/v1/staff/devices");
-  if (!v) {
-    return Fail(io, v.error());
+  auto pages = CallJsonPages(args, "/v1/staff/devices?limit=1000");
+  if (!pages) {
+    return Fail(io, pages.error());
   }
+  Poco::JSON::Array::Ptr arr = *pages;
   if (args.flag("json")) {
-    io.out << Stringify(*v) << "\n";
+    io.out << Stringify(arr) << "\n";
     return kExitOk;
   }
-  auto arr = v->extract<Poco::JSON::Array::Ptr>();
   io.out << std::left << std::setw(38) << "DEVICE" << std::setw(20) << "GROUP" << std::setw(18)
          << "HOSTNAME" << std::setw(8) << "POLICY" << std::setw(9) << "MODE" << "LAST SEEN\n";
   for (std::size_t i = 0; i < arr->size(); ++i) {
     auto d = arr->getObject(static_cast<unsigned>(i));
     const std::string mode = d->optValue<std::string>("mode", "");
-    io.out << std::setw(38) << d->getValue<std::string>("id") << std::setw(20)
-           << d->getValue<std::string>("group") << std::setw(18)
-           << d->getValue<std::string>("hostname") << std::setw(8)
-           << d->getValue<std::uint64_t>("policy_version") << std::setw(9)
-           << (mode.empty() ? "-" : mode) << Time(d->getValue<std::int64_t>("last_seen_ms"))
+    io.out << std::setw(38) << Shown(d, "id") << std::setw(20) << Shown(d, "group") << std::setw(18)
+           << Shown(d, "hostname") << std::setw(8) << d->getValue<std::uint64_t>("policy_version")
+           << std::setw(9) << (mode.empty() ? "-" : ForTerminal(mode))
+           << Time(d->getValue<std::int64_t>("last_seen_ms"))
            << (d->getValue<bool>("revoked") ? "  (revoked)" : "") << "\n";
     if (auto degraded = d->getArray("degraded"); degraded != nullptr) {
       for (std::size_t k = 0; k < degraded->size(); ++k) {
-        io.out << "    not working: " << degraded->getElement<std::string>(static_cast<unsigned>(k))
-               << "\n";
+        io.out << "    not working: "
+               << ForTerminal(degraded->getElement<std::string>(static_cast<unsigned>(k))) << "\n";
       }
     }
   }
@@ -227,9 +260,8 @@ int EventsTail(const Args& args, Io& io) {
       }
       std::ostringstream event;
       Poco::JSON::Stringifier::stringify(e->get("event"), event);
-      io.out << Time(e->getValue<std::int64_t>("received_ms")) << "  "
-             << e->getValue<std::string>("device_id") << "  " << e->getValue<std::string>("kind")
-             << "  " << event.str() << "\n";
+      io.out << Time(e->getValue<std::int64_t>("received_ms")) << "  " << Shown(e, "device_id")
+             << "  " << Shown(e, "kind") << "  " << ForTerminal(event.str()) << "\n";
     }
     io.out.flush();
     if (!follow) {
@@ -240,16 +272,15 @@ int EventsTail(const Args& args, Io& io) {
 }
 
 void PrintConcern(const Poco::JSON::Object::Ptr& c, Io& io) {
-  io.out << c->getValue<std::string>("id") << "  " << Time(c->getValue<std::int64_t>("received_ms"))
-         << "  " << c->getValue<std::string>("status") << "  group "
-         << c->getValue<std::string>("group");
+  io.out << Shown(c, "id") << "  " << Time(c->getValue<std::int64_t>("received_ms")) << "  "
+         << Shown(c, "status") << "  group " << Shown(c, "group");
   if (c->getValue<bool>("redacted")) {
     io.out << "  (contents visible to the DSL only)\n";
     return;
   }
-  io.out << "  ref " << c->getValue<std::string>("reference")
+  io.out << "  ref " << Shown(c, "reference")
          << (c->getValue<bool>("in_danger") ? "  IN DANGER" : "") << "\n    "
-         << c->getValue<std::string>("text") << "\n";
+         << ForTerminalLines(c->getValue<std::string>("text"), "    ") << "\n";
 }
 
 // --since: "7d", "12h", "30m" ago, or a UTC date "2026-12-01" / time "2026-12-01T09:30:00Z".
@@ -360,8 +391,8 @@ int ConcernsShow(const Args& args, Io& io) {
                    : "unknown")
            << "\n    from: "
            << (c->getValue<bool>("anonymous") ? "(the learner asked not to attach their name)"
-                                              : c->getValue<std::string>("user"))
-           << "  device " << c->getValue<std::string>("device_id") << "\n    screenshot: "
+                                              : Shown(c, "user"))
+           << "  device " << Shown(c, "device_id") << "\n    screenshot: "
            << (c->getValue<bool>("has_screenshot") ? "yes (save it with --save-screenshot FILE)"
                                                    : "none")
            << "\n";
@@ -369,9 +400,8 @@ int ConcernsShow(const Args& args, Io& io) {
   if (auto notes = c->getArray("notes"); !notes.isNull()) {
     for (std::size_t i = 0; i < notes->size(); ++i) {
       auto n = notes->getObject(static_cast<unsigned>(i));
-      io.out << "    note " << Time(n->getValue<std::int64_t>("at_ms")) << " "
-             << n->getValue<std::string>("author") << ": " << n->getValue<std::string>("text")
-             << "\n";
+      io.out << "    note " << Time(n->getValue<std::int64_t>("at_ms")) << " " << Shown(n, "author")
+             << ": " << ForTerminalLines(n->getValue<std::string>("text"), "      ") << "\n";
     }
   }
   return kExitOk;

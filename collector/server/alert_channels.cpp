@@ -70,6 +70,8 @@ class WebhookChannel final : public AlertChannel {
       request.setContentLength(static_cast<std::streamsize>(body.size()));
       request.set("User-Agent", "ward-collector");
       request.set("X-Ward-Signature", WebhookSignature(config_.secret, body));
+      // Alerts are sent at least once (again after a crash): the receiver drops repeats by this.
+      request.set("Idempotency-Key", message.concern_id);
       session.sendRequest(request) << body;
       Poco::Net::HTTPResponse response;
       std::istream& in = session.receiveResponse(response);
@@ -137,6 +139,13 @@ class SmtpChannel final : public AlertChannel {
       }
       mail.setSubject(AlertEmailSubject(message));
       mail.set("Auto-Submitted", "auto-generated");
+      // The same id for every copy of one concern's alert (sent again after a crash), so mail
+      // systems that drop repeated Message-IDs show it once.
+      const std::size_t at = config_.from.rfind('@');
+      mail.set("Message-ID", "<ward-concern-" + message.concern_id + "@" +
+                                 (at == std::string::npos ? std::string("ward.invalid")
+                                                          : config_.from.substr(at + 1)) +
+                                 ">");
       if (message.urgent) {
         mail.set("Importance", "high");
         mail.set("X-Priority", "1");

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <random>
 
+#include "ward/collector/storage/secrets.h"
 #include "ward/common/hex.h"
 #include "ward/common/log.h"
 
@@ -125,7 +126,10 @@ std::string AlertEmailText(const AlertMessage& m) {
 AlertDispatcher::AlertDispatcher(Storage& storage, AlertConfig config,
                                  std::vector<std::unique_ptr<AlertChannel>> channels,
                                  const Clock& clock)
-    : storage_(storage), config_(std::move(config)), clock_(clock) {
+    : storage_(storage),
+      config_(std::move(config)),
+      clock_(clock),
+      claimer_("collector-" + NewSecret().substr(0, 16)) {
   for (auto& channel : channels) {
     auto lane = std::make_unique<Lane>();
     lane->channel = std::move(channel);
@@ -134,7 +138,7 @@ AlertDispatcher::AlertDispatcher(Storage& storage, AlertConfig config,
   for (auto& lane : lanes_) {
     lane->thread = std::thread([this, l = lane.get()] { LaneLoop(*l); });
   }
-  claimer_ = std::thread([this] { ClaimLoop(); });
+  claim_thread_ = std::thread([this] { ClaimLoop(); });
 }
 
 AlertDispatcher::~AlertDispatcher() {
@@ -143,76 +147,188 @@ AlertDispatcher::~AlertDispatcher() {
     stopping_ = true;
   }
   cv_.notify_all();
-  claimer_.join();
+  claim_thread_.join();
   for (auto& lane : lanes_) {
     {
+      // A lane that saw stopping_ false under its mutex is waiting by the time this lock is
+      // taken, so the notify below cannot be lost.
       std::scoped_lock lock(lane->mu);
-      if (!lane->jobs.empty()) {
-        log::Warning("alerts not delivered before shutdown; their concerns are in the inbox",
-                     {{"channel", lane->channel->name()},
-                      {"count", static_cast<std::uint64_t>(lane->jobs.size())}});
-      }
     }
     lane->cv.notify_all();
     lane->thread.join();
+    // Counted after the join: a delivery in flight at shutdown that failed is queued again by
+    // the lane before it stops, and is one of the alerts left for the next start.
+    std::scoped_lock lock(lane->mu);
+    if (!lane->jobs.empty()) {
+      log::Warning("alerts not delivered before shutdown; the next start sends them",
+                   {{"channel", lane->channel->name()},
+                    {"count", static_cast<std::uint64_t>(lane->jobs.size())}});
+    }
   }
+  // Unfinished claims would lapse by themselves; released now, the next start (or another
+  // collector) sends them without waiting for the lease.
+  RenewClaims(0);
 }
 
 void AlertDispatcher::OnNewConcern(const ConcernAlert& alert) {
   {
+    // Always claimed: the store, not this process, decides who sends it.
     std::scoped_lock lock(mu_);
-    pending_.push_back(alert);
+    known_.insert(alert.concern_id);
+    pending_.push_back(Pending{alert, false});
   }
   cv_.notify_one();
 }
 
-Status AlertDispatcher::QueueUnalerted() {
-  WARD_ASSIGN_OR_RETURN(auto concerns, storage_.ListUnalertedConcerns(1000));
-  for (const Concern& c : concerns) {
-    OnNewConcern(ConcernAlert{c.id, c.content.reference, c.received_ms, c.content.in_danger});
-  }
-  return OkStatus();
-}
-
 void AlertDispatcher::ClaimLoop() {
+  using SteadyClock = std::chrono::steady_clock;
+  const auto renew_every =
+      std::max<std::chrono::milliseconds>(std::chrono::milliseconds(100), config_.claim_lease / 3);
+  const auto sweep_every =
+      std::max<std::chrono::milliseconds>(std::chrono::milliseconds(100), config_.claim_lease / 2);
+  auto next_renew = SteadyClock::now() + renew_every;
+  auto next_sweep = SteadyClock::now();  // at once: alerts a stopped collector left behind
   while (true) {
-    ConcernAlert alert;
+    std::optional<Pending> next;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+      cv_.wait_until(lock, std::min(next_renew, next_sweep),
+                     [&] { return stopping_ || !pending_.empty(); });
       if (stopping_) {
         return;
       }
-      alert = std::move(pending_.front());
-      pending_.pop_front();
-    }
-    auto claimed = storage_.ClaimConcernAlert(alert.concern_id, ToMs(clock_.Now()));
-    if (!claimed.has_value()) {
-      // Without a claim we could double-send; the concern stays unclaimed, so the next start's
-      // QueueUnalerted picks it up.
-      claim_errors_.fetch_add(1);
-      log::Error("cannot claim a concern alert; it will be retried at the next start",
-                 {{"concern_id", alert.concern_id}, {"error", claimed.error().ToString()}});
-      continue;
-    }
-    if (!*claimed) {
-      claimed_elsewhere_.fetch_add(1);
-      continue;
-    }
-    claimed_.fetch_add(1);
-    log::Warning("new concern; alerting the DSL", {{"concern_id", alert.concern_id},
-                                                   {"reference", alert.reference},
-                                                   {"urgent", alert.in_danger}});
-    const AlertMessage message = MakeAlertMessage(alert, config_);
-    for (auto& lane : lanes_) {
-      {
-        std::scoped_lock lock(lane->mu);
-        lane->jobs.push_back(Job{message, 0, std::chrono::steady_clock::now()});
+      if (!pending_.empty()) {
+        next = std::move(pending_.front());
+        pending_.pop_front();
       }
-      lane->cv.notify_one();
+    }
+    if (next.has_value()) {
+      Claim(*next);
+    }
+    const auto now = SteadyClock::now();
+    if (now >= next_renew) {
+      RenewClaims(NowMs() + std::chrono::milliseconds(config_.claim_lease).count());
+      next_renew = now + renew_every;
+    }
+    if (now >= next_sweep) {
+      Sweep();
+      next_sweep = now + sweep_every;
     }
   }
 }
+
+void AlertDispatcher::Claim(const Pending& pending) {
+  const ConcernAlert& alert = pending.alert;
+  const std::int64_t now = NowMs();
+  auto claimed =
+      storage_.ClaimConcernAlert(alert.concern_id, claimer_, now,
+                                 now + std::chrono::milliseconds(config_.claim_lease).count());
+  if (!claimed.has_value() || !*claimed) {
+    {
+      std::scoped_lock lock(mu_);
+      if (!in_flight_.contains(alert.concern_id)) {
+        known_.erase(alert.concern_id);
+      }
+    }
+    if (!claimed.has_value()) {
+      // Without a claim we could double-send; the alert stays due, and a later sweep tries again.
+      claim_errors_.fetch_add(1);
+      log::Error("cannot claim a concern alert; it will be tried again",
+                 {{"concern_id", alert.concern_id}, {"error", claimed.error().ToString()}});
+    } else {
+      claimed_elsewhere_.fetch_add(1);
+    }
+    return;
+  }
+  claimed_.fetch_add(1);
+  if (pending.claimed_before) {
+    recovered_.fetch_add(1);
+  }
+  log::Warning(pending.claimed_before
+                   ? "concern alert not sent before its collector stopped; alerting the DSL now"
+                   : "new concern; alerting the DSL",
+               {{"concern_id", alert.concern_id},
+                {"reference", alert.reference},
+                {"urgent", alert.in_danger}});
+  {
+    std::scoped_lock lock(mu_);
+    in_flight_[alert.concern_id] = lanes_.size();
+  }
+  const AlertMessage message = MakeAlertMessage(alert, config_);
+  for (auto& lane : lanes_) {
+    {
+      std::scoped_lock lock(lane->mu);
+      lane->jobs.push_back(Job{message, 0, std::chrono::steady_clock::now()});
+    }
+    lane->cv.notify_one();
+  }
+}
+
+void AlertDispatcher::Sweep() {
+  constexpr auto kRecoverWithin = std::chrono::days(7);
+  const std::int64_t now = NowMs();
+  auto due = storage_.ListAlertsDue(
+      now, now - std::chrono::duration_cast<std::chrono::milliseconds>(kRecoverWithin).count(),
+      100);
+  if (!due.has_value()) {
+    if (!sweep_failing_) {
+      log::Error("cannot look for concern alerts still to send; trying again",
+                 {{"error", due.error().ToString()}});
+    }
+    sweep_failing_ = true;
+    return;
+  }
+  sweep_failing_ = false;
+  bool queued = false;
+  {
+    std::scoped_lock lock(mu_);
+    for (const PendingAlert& a : *due) {
+      if (known_.insert(a.concern_id).second) {
+        pending_.push_back(Pending{
+            ConcernAlert{a.concern_id, a.reference, a.received_ms, a.in_danger}, a.claimed_before});
+        queued = true;
+      }
+    }
+  }
+  if (queued) {
+    cv_.notify_one();
+  }
+}
+
+void AlertDispatcher::RenewClaims(std::int64_t lease_until_ms) {
+  std::vector<std::string> ids;
+  {
+    std::scoped_lock lock(mu_);
+    for (const auto& [id, lanes] : in_flight_) {
+      ids.push_back(id);
+    }
+  }
+  if (ids.empty()) {
+    return;
+  }
+  if (auto s = storage_.RenewConcernAlertClaims(ids, claimer_, lease_until_ms); !s.has_value()) {
+    // A claim that lapses is taken by the next sweep here or elsewhere: sent twice at worst.
+    log::Warning("cannot renew concern alert claims", {{"error", s.error().ToString()}});
+  }
+}
+
+void AlertDispatcher::Settled(const std::string& concern_id) {
+  {
+    std::scoped_lock lock(mu_);
+    auto it = in_flight_.find(concern_id);
+    if (it == in_flight_.end() || --it->second > 0) {
+      return;
+    }
+    in_flight_.erase(it);
+    known_.erase(concern_id);
+  }
+  if (auto s = storage_.FinishConcernAlert(concern_id, NowMs()); !s.has_value()) {
+    log::Error("cannot mark a concern alert sent; it may be sent again",
+               {{"concern_id", concern_id}, {"error", s.error().ToString()}});
+  }
+}
+
+std::int64_t AlertDispatcher::NowMs() const { return ToMs(clock_.Now()); }
 
 std::chrono::milliseconds AlertDispatcher::Backoff(int attempt) {
   thread_local std::minstd_rand jitter(std::random_device{}());
@@ -258,6 +374,7 @@ void AlertDispatcher::LaneLoop(Lane& lane) {
       log::Info("concern alert delivered", {{"channel", lane.channel->name()},
                                             {"concern_id", job.message.concern_id},
                                             {"attempt", job.attempt}});
+      Settled(job.message.concern_id);
       continue;
     }
     lane.failed_attempts.fetch_add(1);
@@ -268,6 +385,7 @@ void AlertDispatcher::LaneLoop(Lane& lane) {
                   {"concern_id", job.message.concern_id},
                   {"attempts", job.attempt},
                   {"error", delivered.error().ToString()}});
+      Settled(job.message.concern_id);
       continue;
     }
     if (job.attempt == 1) {
@@ -306,6 +424,9 @@ std::string AlertDispatcher::MetricsText() const {
   out += Metric("ward_collector_alert_claim_errors_total", "counter",
                 "Concern alerts that could not be claimed (store errors).");
   out += "ward_collector_alert_claim_errors_total " + std::to_string(claim_errors_.load()) + "\n";
+  out += Metric("ward_collector_alerts_recovered_total", "counter",
+                "Concern alerts claimed again after the collector holding them stopped.");
+  out += "ward_collector_alerts_recovered_total " + std::to_string(recovered_.load()) + "\n";
   return out;
 }
 
@@ -324,12 +445,8 @@ Result<std::unique_ptr<ConcernAlerter>> CreateConcernAlerter(Storage& storage,
   if (channels.empty()) {
     return std::unique_ptr<ConcernAlerter>(std::make_unique<LogConcernAlerter>());
   }
-  auto dispatcher = std::make_unique<AlertDispatcher>(storage, config, std::move(channels), clock);
-  // Concerns stored while no collector could alert them (a stop between storing and alerting).
-  if (auto s = dispatcher->QueueUnalerted(); !s.has_value()) {
-    log::Error("cannot look for concerns not yet alerted", {{"error", s.error().ToString()}});
-  }
-  return std::unique_ptr<ConcernAlerter>(std::move(dispatcher));
+  return std::unique_ptr<ConcernAlerter>(
+      std::make_unique<AlertDispatcher>(storage, config, std::move(channels), clock));
 }
 
 }  // namespace ward::collector

@@ -73,6 +73,11 @@ Result<AlertConfig> ResolveAlertConfig(const ConfigValues& v) {
   WARD_ASSIGN_OR_RETURN(auto most, Number<long>(v, "alert_retry_max_ms", 300000));
   a.first_retry = std::chrono::milliseconds(std::max(1L, first));
   a.max_retry = std::chrono::milliseconds(std::max(first, most));
+  WARD_ASSIGN_OR_RETURN(auto lease, Number<long>(v, "alert_claim_lease_seconds", 30));
+  if (lease < 1) {
+    return InvalidArgumentError("'alert_claim_lease_seconds' must be at least 1");
+  }
+  a.claim_lease = std::chrono::seconds(lease);
   if (v.Has("webhook_url")) {
     WebhookConfig w;
     w.url = v.Get("webhook_url");
@@ -133,11 +138,19 @@ const std::vector<std::pair<std::string_view, std::string_view>>& ServeConfigKey
       {"device_burst", "per-device burst (default 30)"},
       {"long_poll_max_seconds", "longest a policy fetch is held (default 30)"},
       {"log_level", "debug, info, warning or error (default info)"},
+      {"console", "on: serve the staff console under /console/ (default off)"},
+      {"console_dir", "the console's files (default: where the package installs them)"},
+      {"console_idle_seconds", "console sessions end after this long unused (default 1800)"},
+      {"console_session_max_seconds", "and this long after sign-in (default 43200)"},
+      {"console_sign_ins_per_minute", "sign-in attempts per address and minute (default 10)"},
+      {"console_sign_in_burst", "sign-in attempts per address at once (default 10)"},
       {"alert_site_name", "site name shown in concern alerts"},
       {"alert_console_url", "link in concern alerts; {id} becomes the concern id"},
       {"alert_max_attempts", "delivery attempts per alert and channel (default 12)"},
       {"alert_retry_first_ms", "first retry delay, doubled each time (default 2000)"},
       {"alert_retry_max_ms", "longest retry delay (default 300000)"},
+      {"alert_claim_lease_seconds",
+       "how long a collector's claim on an alert holds unrenewed (default 30)"},
       {"webhook_url", "https:// URL that gets a signed JSON POST per new concern"},
       {"webhook_secret_file", "file holding the HMAC-SHA256 key for X-Ward-Signature"},
       {"webhook_ca_file", "CA file to trust for the webhook (default: system CAs)"},
@@ -257,6 +270,26 @@ Result<ServeConfig> ResolveServeConfig(const ConfigValues& v) {
   WARD_ASSIGN_OR_RETURN(auto long_poll, Number<long>(v, "long_poll_max_seconds", 30));
   c.options.long_poll_max = std::chrono::seconds(long_poll);
   c.log_level = v.Get("log_level", "info");
+  const std::string console = v.Get("console", "off");
+  if (console != "on" && console != "off") {
+    return InvalidArgumentError("'console' must be on or off, got '" + console + "'");
+  }
+  c.options.console = console == "on";
+  c.options.console_dir = v.Get("console_dir", WARD_CONSOLE_DIR);
+  WARD_ASSIGN_OR_RETURN(auto idle, Number<long>(v, "console_idle_seconds", 30 * 60));
+  WARD_ASSIGN_OR_RETURN(auto most, Number<long>(v, "console_session_max_seconds", 12 * 60 * 60));
+  if (idle < 1 || most < 1) {
+    return InvalidArgumentError("console session timeouts must be at least 1 second");
+  }
+  c.options.console_idle = std::chrono::seconds(idle);
+  c.options.console_session_max = std::chrono::seconds(most);
+  WARD_ASSIGN_OR_RETURN(c.options.console_sign_ins_per_minute,
+                        Number<double>(v, "console_sign_ins_per_minute", 10.0));
+  WARD_ASSIGN_OR_RETURN(c.options.console_sign_in_burst,
+                        Number<double>(v, "console_sign_in_burst", 10.0));
+  if (c.options.console_sign_ins_per_minute <= 0 || c.options.console_sign_in_burst < 1) {
+    return InvalidArgumentError("console sign-in limits must be above zero");
+  }
   WARD_ASSIGN_OR_RETURN(c.alerts, ResolveAlertConfig(v));
   return c;
 }

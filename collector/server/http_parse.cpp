@@ -1,28 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ward/collector/server/http_parse.h"
 
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+
 #include <algorithm>
 #include <cctype>
-#include <charconv>
+#include <limits>
 
 namespace ward::collector {
 namespace {
+
+namespace http = boost::beast::http;
 
 std::string ToLower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 HttpParse Error(int status, std::string message) {
@@ -32,6 +28,39 @@ HttpParse Error(int status, std::string message) {
   p.error_message = std::move(message);
   p.keep_alive = false;
   return p;
+}
+
+// RFC 9112 framing that Beast's parser is lenient about: every CR is followed by LF and every
+// LF preceded by CR (section 2.2: no bare CR, and we refuse bare LF rather than guess), and no
+// line of the head starts with SP or HTAB (section 5.2: obsolete line folding). Looks only at
+// `head`, which is the head so far. Returns false with a reason on a violation; a CR at the end
+// of `head` waits for its LF.
+bool StrictLines(std::string_view head, std::string& why) {
+  for (std::size_t i = 0; i < head.size(); ++i) {
+    const char c = head[i];
+    if (c == '\r') {
+      if (i + 1 < head.size() && head[i + 1] != '\n') {
+        why = "a CR in the request head is not followed by LF";
+        return false;
+      }
+    } else if (c == '\n') {
+      if (i == 0 || head[i - 1] != '\r') {
+        why = "a bare LF in the request head (lines end with CRLF)";
+        return false;
+      }
+      if (i + 1 < head.size() && (head[i + 1] == ' ' || head[i + 1] == '\t')) {
+        why = "obsolete line folding in the request head";
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// Headers whose repetition changes what the request means: refused rather than guessed.
+bool MustBeUnique(std::string_view lower_name) {
+  return lower_name == "content-length" || lower_name == "host" || lower_name == "authorization" ||
+         lower_name == "content-type" || lower_name == "transfer-encoding";
 }
 
 }  // namespace
@@ -44,68 +73,91 @@ const std::string& HttpRequest::Header(const std::string& name) const {
 
 HttpParse ParseHttpRequest(std::string_view in, std::size_t max_header_bytes,
                            std::size_t max_body_bytes) {
-  const std::size_t header_end = in.find("\r\n\r\n");
-  if (header_end == std::string_view::npos) {
-    if (in.size() > max_header_bytes) {
-      return Error(431, "request headers are too large");
+  // The head ends at the first CRLFCRLF; only the first max_header_bytes can hold it.
+  const std::string_view window = in.substr(0, max_header_bytes);
+  const std::size_t end = window.find("\r\n\r\n");
+  const std::string_view head = end == std::string_view::npos ? window : window.substr(0, end + 4);
+  std::string why;
+  if (!StrictLines(head, why)) {
+    return Error(400, why);
+  }
+  if (end == std::string_view::npos) {
+    if (in.size() >= max_header_bytes) {
+      return Error(431,
+                   "request head is larger than " + std::to_string(max_header_bytes) + " bytes");
     }
     return {};
   }
-  if (header_end > max_header_bytes) {
-    return Error(431, "request headers are too large");
+
+  http::request_parser<http::empty_body> parser;
+  parser.eager(false);  // stop after the head: the body is taken from the buffer below
+  parser.header_limit(static_cast<std::uint32_t>(max_header_bytes));
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // 413 is decided below
+  boost::beast::error_code ec;
+  const std::size_t used = parser.put(boost::asio::buffer(head.data(), head.size()), ec);
+  if (ec == http::error::header_limit) {
+    return Error(431, "request head is larger than " + std::to_string(max_header_bytes) + " bytes");
   }
+  if (ec == http::error::bad_content_length) {
+    return Error(400, "Content-Length is not a single number");
+  }
+  if (ec == http::error::bad_transfer_encoding) {
+    return Error(411, "send the body with Content-Length, not chunked");
+  }
+  if (ec || !parser.is_header_done() || used != head.size()) {
+    return Error(400, "malformed request head (" + ec.message() + ")");
+  }
+  const auto& msg = parser.get();
+  if (msg.version() != 11 && msg.version() != 10) {
+    return Error(400, "only HTTP/1.0 and HTTP/1.1 are spoken here");
+  }
+
   HttpParse p;
   HttpRequest& req = p.request;
-  std::string_view head = in.substr(0, header_end);
-  const std::size_t line_end = head.find("\r\n");
-  std::string_view line = head.substr(0, line_end);
-  const std::size_t s1 = line.find(' ');
-  const std::size_t s2 = line.rfind(' ');
-  if (s1 == std::string_view::npos || s2 == s1 || !line.substr(s2 + 1).starts_with("HTTP/1.")) {
-    return Error(400, "malformed request line");
+  for (const auto& field : msg) {
+    std::string name = ToLower(field.name_string());
+    const std::string_view value = field.value();
+    if (name == "content-length" &&
+        (value.empty() ||
+         !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))) {
+      return Error(400, "Content-Length is not a single number");
+    }
+    auto [it, inserted] = req.headers.try_emplace(name, value);
+    if (!inserted) {
+      if (MustBeUnique(name)) {
+        return Error(400, "the header '" + name + "' appears more than once");
+      }
+      it->second += ", ";
+      it->second += value;
+    }
   }
-  req.method = std::string(line.substr(0, s1));
-  std::string_view target = line.substr(s1 + 1, s2 - s1 - 1);
+  if (!req.Header("transfer-encoding").empty()) {
+    return Error(411, "send the body with Content-Length, not chunked");
+  }
+  std::size_t length = 0;
+  if (const auto cl = parser.content_length(); cl.has_value()) {
+    if (*cl > max_body_bytes) {
+      return Error(413, "request body is larger than " + std::to_string(max_body_bytes) + " bytes");
+    }
+    length = static_cast<std::size_t>(*cl);
+  }
+  req.method = std::string(msg.method_string());
+  const std::string_view target = msg.target();
   const std::size_t q = target.find('?');
   req.path = std::string(target.substr(0, q));
   if (q != std::string_view::npos) {
     req.query = std::string(target.substr(q + 1));
   }
-  const bool http10 = line.substr(s2 + 1) == "HTTP/1.0";
-  std::size_t pos = line_end == std::string_view::npos ? head.size() : line_end + 2;
-  while (pos < head.size()) {
-    std::size_t end = head.find("\r\n", pos);
-    if (end == std::string_view::npos) {
-      end = head.size();
-    }
-    std::string_view h = head.substr(pos, end - pos);
-    const std::size_t colon = h.find(':');
-    if (colon == std::string_view::npos) {
-      return Error(400, "malformed header line");
-    }
-    req.headers[ToLower(Trim(h.substr(0, colon)))] = std::string(Trim(h.substr(colon + 1)));
-    pos = end + 2;
+  p.keep_alive = msg.keep_alive();
+  p.head_complete = true;
+  p.head_bytes = head.size();
+  p.content_length = length;
+  if (in.size() - head.size() < length) {
+    p.request = HttpRequest{};
+    return p;  // kIncomplete: wait for the rest of the body
   }
-  const std::string connection = ToLower(req.Header("connection"));
-  p.keep_alive = http10 ? connection == "keep-alive" : connection != "close";
-  if (!req.Header("transfer-encoding").empty()) {
-    return Error(411, "send the body with Content-Length, not chunked");
-  }
-  std::size_t length = 0;
-  if (const std::string& cl = req.Header("content-length"); !cl.empty()) {
-    auto [ptr, ec] = std::from_chars(cl.data(), cl.data() + cl.size(), length);
-    if (ec != std::errc() || ptr != cl.data() + cl.size()) {
-      return Error(400, "Content-Length is not a number");
-    }
-  }
-  if (length > max_body_bytes) {
-    return Error(413, "request body is larger than " + std::to_string(max_body_bytes) + " bytes");
-  }
-  if (in.size() - (header_end + 4) < length) {
-    return {};  // wait for the rest of the body
-  }
-  req.body = std::string(in.substr(header_end + 4, length));
-  p.consumed = header_end + 4 + length;
+  req.body = std::string(in.substr(head.size(), length));
+  p.consumed = head.size() + length;
   p.outcome = HttpParse::Outcome::kComplete;
   return p;
 }

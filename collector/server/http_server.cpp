@@ -1,43 +1,59 @@
 // SPDX-License-Identifier: Apache-2.0
-// The device-facing HTTP/1.1-over-TLS server: one epoll loop thread owns every connection;
-// handlers run on a worker pool and hand their result back through a queue and an eventfd.
-#include "internal/http_server.h"
-
-#include "ward/collector/server/http_parse.h"
-
-#include <arpa/inet.h>
+// The device-facing HTTP/1.1-over-TLS server on Boost.Asio: one io_context thread runs every
+// connection as a coroutine (TLS, parsing, writing, parking); handlers run on a small thread
+// pool. Requests are framed by ParseHttpRequest (Boost.Beast's parser plus RFC 9112 checks).
+// Every state a client controls has an overall deadline, enforced by one sweep (see
+// docs/adr/0006-collector-http-on-beast-asio.md and docs/security.md).
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <signal.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fcntl.h>
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
-#include <charconv>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <set>
+#include <list>
+#include <optional>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
+#include "internal/http_server.h"
+#include "ward/collector/server/http_parse.h"
 #include "ward/common/log.h"
 
 namespace ward::collector::internal {
-
 namespace {
 
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
+using asio::awaitable;
 
-constexpr std::uint64_t kListenTag = 0;
-constexpr std::uint64_t kWakeTag = 1;
-constexpr std::uint64_t kFirstConnId = 2;
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReadChunk = 16 * 1024;
+// Descriptors kept free for everything that is not a connection (storage, logs, PostgreSQL).
+constexpr std::uint64_t kFdReserve = 64;
+constexpr auto kSweepEvery = std::chrono::milliseconds(200);
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+constexpr auto kWarnEvery = std::chrono::seconds(10);
 
 std::string Serialize(const HttpResponse& r, bool keep_alive) {
   std::string out =
@@ -61,39 +77,67 @@ HttpResponse PlainError(int status, std::string_view message) {
   return r;
 }
 
-enum class ConnState : std::uint8_t { kHandshake, kReading, kProcessing, kParked, kWriting };
+// What a connection is doing; each state the client controls has a deadline.
+enum class Phase : std::uint8_t {
+  kHandshake,   // TLS handshake: handshake_timeout overall
+  kIdle,        // keep-alive, before the first byte of a request: idle_timeout
+  kHead,        // request head: request_timeout from its first byte
+  kBody,        // body: request_timeout + length / min_bytes_per_second from the end of the head
+  kProcessing,  // a handler runs: nothing is read (no deadline; the server's own time)
+  kParked,      // long-poll: until Publish or the Park deadline
+  kWriting,     // response: write_timeout + size / min_bytes_per_second
+};
 
-struct Conn {
-  std::uint64_t id = 0;
-  int fd = -1;
+struct Session {
+  Session(HttpServer::Impl& server, tcp::socket s, std::uint32_t address)
+      : owner(server), socket(std::move(s)), wake(socket.get_executor()), ip(address) {}
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void Arm(Phase p, SteadyClock::time_point when) {
+    phase = p;
+    deadline = when;
+  }
+
+  HttpServer::Impl& owner;
+  tcp::socket socket;
+  asio::steady_timer wake;  // parked: expires at the Park deadline; Publish cancels it
   SSL* ssl = nullptr;
-  ConnState state = ConnState::kHandshake;
+  std::uint32_t ip;
+  std::uint64_t id = 0;
   std::string peer;
-  std::string in;
-  std::string out;
-  std::size_t out_offset = 0;
-  bool keep_alive = true;
-  bool close_after_write = false;
-  bool want_write = false;  // EPOLLOUT registered
-  SteadyClock::time_point last_activity;
+  std::string in;  // bytes read and not yet used: one request head, or one body
+  Phase phase = Phase::kHandshake;
+  SteadyClock::time_point deadline;
   // While parked:
   std::string park_key;
   std::uint64_t park_min_version = 0;
-  SteadyClock::time_point park_deadline;
-  HttpResponse park_timeout;
+  bool keep_alive = true;  // of the request being answered
+  bool answered = false;   // parked: an answer is in `out`
+  std::string out;         // the serialized answer to a parked poll
+  bool out_sent = false;   // `out` was written whole already
+  bool peer_gone = false;
+  bool closing = false;  // closed by the server (deadline or eviction); its coroutine is ending
+  std::list<Session*>::iterator at_address;  // in Address::sessions
 };
 
-struct Completion {
-  std::uint64_t conn_id;
-  HandlerResult result;
-  bool keep_alive;
+// Connections from one IPv4 address, oldest first.
+struct Address {
+  std::list<Session*> sessions;
+  std::size_t live = 0;  // sessions not being closed
 };
 
-struct Published {
-  std::string key;
-  std::uint64_t version;
-  HttpResponse response;
-};
+// Whether the client holds the connection without having sent a whole request: what a new
+// connection may displace when the server is full.
+bool Evictable(const Session& s) {
+  return !s.closing &&
+         (s.phase == Phase::kHandshake || s.phase == Phase::kIdle || s.phase == Phase::kHead);
+}
+
+std::chrono::seconds TransferTime(std::size_t bytes, std::size_t per_second) {
+  return std::chrono::seconds(bytes / std::max<std::size_t>(per_second, 1));
+}
 
 }  // namespace
 
@@ -143,11 +187,6 @@ class HttpServer::Impl {
 
   ~Impl() {
     Stop();
-    for (int fd : {listen_fd_, epoll_fd_, wake_fd_}) {
-      if (fd >= 0) {
-        ::close(fd);
-      }
-    }
     SSL_CTX_free(tls_);
   }
 
@@ -155,41 +194,34 @@ class HttpServer::Impl {
     // OpenSSL writes with write(2): a peer that vanished mid-response must cost an EPIPE, not
     // the process. (Process-wide, and what every server embedding this wants.)
     ::signal(SIGPIPE, SIG_IGN);
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (listen_fd_ < 0) {
-      return std::unexpected(ErrnoError("socket", errno));
-    }
-    // SO_REUSEADDR only: SO_REUSEPORT would let a second collector silently share the port.
-    int one = 1;
-    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(options_.port);
-    if (::inet_pton(AF_INET, options_.address.c_str(), &addr.sin_addr) != 1) {
+    ClampToDescriptorLimit();
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address_v4(options_.address, ec);
+    if (ec) {
       return InvalidArgumentError("listen address '" + options_.address +
                                   "' is not an IPv4 address");
     }
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-      return std::unexpected(
-          ErrnoError("bind " + options_.address + ":" + std::to_string(options_.port), errno));
+    const tcp::endpoint endpoint(address, options_.port);
+    // SO_REUSEADDR only: SO_REUSEPORT would let a second collector silently share the port.
+    const std::string where = options_.address + ":" + std::to_string(options_.port);
+    if (acceptor_.open(endpoint.protocol(), ec); ec) {
+      return std::unexpected(ErrnoError("socket", ec.value()));
     }
-    if (::listen(listen_fd_, 4096) != 0) {
-      return std::unexpected(ErrnoError("listen", errno));
+    acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (acceptor_.bind(endpoint, ec); ec) {
+      return std::unexpected(ErrnoError("bind " + where, ec.value()));
     }
-    socklen_t len = sizeof(addr);
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (epoll_fd_ < 0 || wake_fd_ < 0) {
-      return std::unexpected(ErrnoError("epoll/eventfd", errno));
+    if (acceptor_.listen(4096, ec); ec) {
+      return std::unexpected(ErrnoError("listen " + where, ec.value()));
     }
-    AddFd(listen_fd_, EPOLLIN, kListenTag);
-    AddFd(wake_fd_, EPOLLIN, kWakeTag);
-    loop_ = std::thread([this] { Loop(); });
-    for (int i = 0; i < std::max(1, options_.worker_threads); ++i) {
-      workers_.emplace_back([this] { Work(); });
-    }
+    port_ = acceptor_.local_endpoint(ec).port();
+    reserve_fd_ = OpenReserve();
+    asio::co_spawn(ioc_, AcceptLoop(), asio::detached);
+    asio::co_spawn(ioc_, SweepLoop(), asio::detached);
+    loop_ = std::thread([this] {
+      auto guard = asio::make_work_guard(ioc_);
+      ioc_.run();
+    });
     return OkStatus();
   }
 
@@ -197,32 +229,35 @@ class HttpServer::Impl {
     if (stopping_.exchange(true)) {
       return;
     }
-    {
-      std::scoped_lock lock(jobs_mu_);
-      jobs_cv_.notify_all();
-    }
-    Wake();
+    workers_.stop();
+    workers_.join();  // a handler that is running finishes; queued ones are dropped
+    ioc_.stop();
     if (loop_.joinable()) {
       loop_.join();
     }
-    for (auto& w : workers_) {
-      w.join();
+    // Nothing runs now: close every connection here; their coroutines are destroyed with the
+    // io_context.
+    for (auto& [id, s] : sessions_) {
+      boost::system::error_code ec;
+      s->socket.close(ec);
     }
-    workers_.clear();
-    for (auto& [id, conn] : conns_) {
-      CloseNow(*conn);
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    if (reserve_fd_ >= 0) {
+      ::close(reserve_fd_);
+      reserve_fd_ = -1;
     }
-    conns_.clear();
   }
 
   std::uint16_t port() const { return port_; }
 
   void Publish(const std::string& key, std::uint64_t version, HttpResponse response) {
-    {
-      std::scoped_lock lock(queue_mu_);
-      published_.push_back(Published{key, version, std::move(response)});
+    if (stopping_.load()) {
+      return;
     }
-    Wake();
+    asio::post(ioc_, [this, key, version, response = std::move(response)]() mutable {
+      OnPublish(key, version, std::move(response));
+    });
   }
 
   HttpServerStats Stats() const {
@@ -231,412 +266,581 @@ class HttpServer::Impl {
     s.connections_total = total_.load();
     s.parked = parked_count_.load();
     s.handshake_failures = handshake_failures_.load();
+    s.connections_refused = refused_.load();
+    s.deadlines_expired = expired_.load();
+    s.connections_evicted = evicted_.load();
+    s.max_connections = max_connections_;
     return s;
   }
 
+  // Session bookkeeping, on the loop thread (or in Stop, after it).
+  void Forget(Session& s) {
+    if (s.phase == Phase::kParked) {
+      Unpark(s);
+    }
+    sessions_.erase(s.id);
+    if (auto it = per_address_.find(s.ip); it != per_address_.end()) {
+      it->second.sessions.erase(s.at_address);
+      if (!s.closing) {
+        --it->second.live;
+      }
+      if (it->second.sessions.empty()) {
+        per_address_.erase(it);
+      }
+    }
+    if (s.closing) {
+      --closing_;
+    }
+    --open_;
+  }
+
  private:
-  void AddFd(int fd, std::uint32_t events, std::uint64_t tag) {
-    epoll_event ev{};
-    ev.events = events;
-    ev.data.u64 = tag;
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
-  }
-
-  void SetWantWrite(Conn& c, bool want) {
-    if (c.want_write == want) {
+  // The descriptor limit bounds connections: raise the soft limit as far as the hard one allows,
+  // then keep max_connections below it, so accept() never meets EMFILE in normal operation.
+  void ClampToDescriptorLimit() {
+    max_connections_ = options_.max_connections;
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) {
       return;
     }
-    c.want_write = want;
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0u);
-    ev.data.u64 = c.id;
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
+    const rlim_t want = static_cast<rlim_t>(options_.max_connections + kFdReserve);
+    if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < want) {
+      rlimit raised = lim;
+      raised.rlim_cur = lim.rlim_max == RLIM_INFINITY ? want : std::min(want, lim.rlim_max);
+      if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+        lim = raised;
+      }
+    }
+    if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < want) {
+      const std::uint64_t fds = lim.rlim_cur;
+      max_connections_ =
+          fds > 2 * kFdReserve ? fds - kFdReserve : std::max<std::uint64_t>(fds / 2, 1);
+      log::Warning("max_connections lowered to stay below the file descriptor limit",
+                   {{"max_connections", max_connections_},
+                    {"configured", options_.max_connections},
+                    {"fd_limit", fds}});
+    }
+    per_address_cap_ = std::max<std::uint64_t>(
+        1, std::min<std::uint64_t>(options_.max_connections_per_address, max_connections_ / 2));
   }
 
-  void Wake() {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof(one));
-  }
+  static int OpenReserve() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
-  void Loop() {
-    std::vector<epoll_event> events(1024);
-    auto next_sweep = SteadyClock::now();
+  awaitable<void> AcceptLoop() {
+    asio::steady_timer pause(ioc_);
     while (!stopping_.load()) {
-      const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), 100);
-      if (n < 0 && errno != EINTR) {
-        log::Error("epoll_wait failed", {{"errno", errno}});
-        break;
+      auto [ec, socket] = co_await acceptor_.async_accept(kUseTuple);
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
+        co_return;
       }
-      for (int i = 0; i < n; ++i) {
-        const std::uint64_t tag = events[static_cast<std::size_t>(i)].data.u64;
-        const std::uint32_t what = events[static_cast<std::size_t>(i)].events;
-        if (tag == kListenTag) {
-          AcceptAll();
-        } else if (tag == kWakeTag) {
-          std::uint64_t count = 0;
-          [[maybe_unused]] ssize_t r = ::read(wake_fd_, &count, sizeof(count));
-        } else {
-          OnConnEvent(tag, what);
+      if (ec) {
+        if (ec == asio::error::no_descriptors || ec.value() == ENFILE ||
+            ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
+          OutOfDescriptors();
+          pause.expires_after(kAcceptPause);
+          co_await pause.async_wait(kUseTuple);
         }
+        continue;
       }
-      DrainQueues();
-      const auto now = SteadyClock::now();
-      if (now >= next_sweep) {
-        Sweep(now);
-        next_sweep = now + std::chrono::milliseconds(200);
-      }
+      Accepted(std::move(socket));
     }
   }
 
-  void AcceptAll() {
-    while (true) {
-      sockaddr_in addr{};
-      socklen_t len = sizeof(addr);
-      const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len,
-                               SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) {
-        if (errno == EINTR) {
-          continue;
-        }
-        if (errno == EMFILE || errno == ENFILE) {
-          log::Warning("out of file descriptors; refusing connections for now");
-        }
-        return;
-      }
-      if (conns_.size() >= options_.max_connections) {
+  // EMFILE: the pending connection cannot be taken, and the listening socket stays readable.
+  // Give the reserve descriptor back, take the connection and close it (the client learns at
+  // once instead of hanging in the backlog), take the reserve again, and pause accepting briefly
+  // so the loop does not spin. The warning is said at most every 10 s, with a count.
+  void OutOfDescriptors() {
+    ++refused_;
+    if (reserve_fd_ >= 0) {
+      ::close(reserve_fd_);
+      reserve_fd_ = -1;
+      const int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd >= 0) {
         ::close(fd);
-        continue;
       }
-      int one = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-      auto conn = std::make_unique<Conn>();
-      conn->id = next_id_++;
-      conn->fd = fd;
-      conn->ssl = SSL_new(tls_);
-      SSL_set_fd(conn->ssl, fd);
-      SSL_set_accept_state(conn->ssl);
-      char ip[INET_ADDRSTRLEN] = {};
-      ::inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof(ip));
-      conn->peer = std::string(ip) + ":" + std::to_string(ntohs(addr.sin_port));
-      conn->last_activity = SteadyClock::now();
-      AddFd(fd, EPOLLIN | EPOLLRDHUP, conn->id);
-      ++open_;
-      ++total_;
-      conns_.emplace(conn->id, std::move(conn));
+      reserve_fd_ = OpenReserve();
+    }
+    ++fd_warnings_suppressed_;
+    const auto now = SteadyClock::now();
+    if (now >= next_fd_warning_) {
+      log::Warning("out of file descriptors; refusing connections for now",
+                   {{"open_connections", open_.load()}, {"refused", fd_warnings_suppressed_}});
+      fd_warnings_suppressed_ = 0;
+      next_fd_warning_ = now + kWarnEvery;
     }
   }
 
-  void OnConnEvent(std::uint64_t id, std::uint32_t what) {
-    auto it = conns_.find(id);
-    if (it == conns_.end()) {
+  void Accepted(tcp::socket socket) {
+    boost::system::error_code ec;
+    const tcp::endpoint remote = socket.remote_endpoint(ec);
+    if (ec || !remote.address().is_v4()) {
       return;
     }
-    Conn& c = *it->second;
-    c.last_activity = SteadyClock::now();
-    if (c.state == ConnState::kHandshake) {
-      Handshake(c);
+    const std::uint32_t ip = remote.address().to_v4().to_uint();
+    const auto here = per_address_.find(ip);
+    const std::size_t from_here = here == per_address_.end() ? 0 : here->second.live;
+    if (from_here >= per_address_cap_ ||
+        (sessions_.size() - closing_ >= max_connections_ && !EvictOne())) {
+      ++refused_;
+      return;  // closed by the socket's destructor
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    socket.native_non_blocking(true, ec);
+    if (ec) {
       return;
     }
-    if (c.state == ConnState::kWriting && (what & EPOLLOUT) != 0) {
-      Flush(c);
-      return;
-    }
-    if ((what & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
-      ReadAvailable(c);
-    }
+    auto s = std::make_shared<Session>(*this, std::move(socket), ip);
+    s->id = next_id_++;
+    s->peer = remote.address().to_string() + ":" + std::to_string(remote.port());
+    s->Arm(Phase::kHandshake, SteadyClock::now() + options_.handshake_timeout);
+    Address& address = per_address_[ip];
+    s->at_address = address.sessions.insert(address.sessions.end(), s.get());
+    ++address.live;
+    sessions_.emplace(s->id, s.get());
+    ++open_;
+    ++total_;
+    asio::co_spawn(ioc_, Serve(std::move(s)), asio::detached);
   }
 
-  void Handshake(Conn& c) {
-    const int rc = SSL_do_handshake(c.ssl);
-    if (rc == 1) {
-      c.state = ConnState::kReading;
-      ReadAvailable(c);
-      return;
+  // The server is full: close the oldest connection that has not sent a whole request, from the
+  // address holding the most connections. Slow or silent clients then cannot lock others out:
+  // a newcomer displaces them, and the heaviest address pays first. False when there is none
+  // (every connection is busy, parked or being answered).
+  bool EvictOne() {
+    Address* heaviest = nullptr;
+    for (auto& [ip, address] : per_address_) {
+      if (heaviest == nullptr || address.live > heaviest->live) {
+        heaviest = &address;
+      }
     }
-    const int err = SSL_get_error(c.ssl, rc);
-    if (err == SSL_ERROR_WANT_READ) {
-      SetWantWrite(c, false);
-    } else if (err == SSL_ERROR_WANT_WRITE) {
-      SetWantWrite(c, true);
-    } else {
-      ++handshake_failures_;
-      ERR_clear_error();
-      Close(c);
-    }
-  }
-
-  // Reads what TLS has; returns false when the connection was closed.
-  bool ReadAvailable(Conn& c) {
-    char buf[16384];
-    while (true) {
-      const int n = SSL_read(c.ssl, buf, sizeof(buf));
-      if (n > 0) {
-        c.in.append(buf, static_cast<std::size_t>(n));
-        if (c.in.size() > options_.max_header_bytes + options_.max_body_bytes + 4096) {
-          Close(c);  // a client that ignores our answers and keeps sending
-          return false;
+    Session* victim = nullptr;
+    if (heaviest != nullptr) {
+      for (Session* s : heaviest->sessions) {
+        if (Evictable(*s)) {
+          victim = s;
+          break;
         }
-        continue;
       }
-      const int err = SSL_get_error(c.ssl, n);
-      if (err == SSL_ERROR_WANT_READ) {
-        break;
+    }
+    if (victim == nullptr) {  // the heaviest address is all busy: anyone who is not
+      for (auto& [id, s] : sessions_) {
+        if (Evictable(*s)) {
+          victim = s;
+          break;
+        }
       }
-      if (err == SSL_ERROR_WANT_WRITE) {
-        SetWantWrite(c, true);
-        break;
-      }
-      ERR_clear_error();
-      Close(c);  // peer closed or TLS error
+    }
+    if (victim == nullptr) {
       return false;
     }
-    if (c.state == ConnState::kReading) {
-      TryParse(c);
-    }
+    ++evicted_;
+    Close(*victim);
     return true;
   }
 
-  void TryParse(Conn& c) {
-    HttpParse p = ParseHttpRequest(c.in, options_.max_header_bytes, options_.max_body_bytes);
-    if (p.outcome == HttpParse::Outcome::kIncomplete) {
+  void Close(Session& s) {
+    if (s.closing) {
       return;
     }
-    if (p.outcome == HttpParse::Outcome::kError) {
-      // 413 is answered before the body arrives; nothing more from this client is read.
-      Respond(c, PlainError(p.error_status, p.error_message), false);
-      return;
+    s.closing = true;
+    ++closing_;
+    if (auto it = per_address_.find(s.ip); it != per_address_.end()) {
+      --it->second.live;
     }
-    c.in.erase(0, p.consumed);
-    p.request.peer = c.peer;
-    c.state = ConnState::kProcessing;
-    c.keep_alive = p.keep_alive;
-    {
-      std::scoped_lock lock(jobs_mu_);
-      jobs_.push_back(Job{c.id, std::move(p.request), p.keep_alive});
-    }
-    jobs_cv_.notify_one();
+    s.deadline = SteadyClock::time_point::max();
+    boost::system::error_code ec;
+    s.socket.close(ec);  // ends the session's coroutine with an error
   }
 
-  void Respond(Conn& c, const HttpResponse& r, bool keep_alive) {
-    c.out = Serialize(r, keep_alive);
-    c.out_offset = 0;
-    c.close_after_write = !keep_alive;
-    c.state = ConnState::kWriting;
-    Flush(c);
+  // Closes every connection whose deadline passed; a closed socket ends its coroutine.
+  awaitable<void> SweepLoop() {
+    asio::steady_timer timer(ioc_);
+    std::vector<Session*> expired;
+    while (!stopping_.load()) {
+      timer.expires_after(kSweepEvery);
+      co_await timer.async_wait(kUseTuple);
+      const auto now = SteadyClock::now();
+      expired.clear();
+      for (auto& [id, s] : sessions_) {
+        if (!s->closing && s->phase != Phase::kProcessing && s->phase != Phase::kParked &&
+            now >= s->deadline) {
+          expired.push_back(s);
+        }
+      }
+      for (Session* s : expired) {
+        ++expired_;
+        Close(*s);
+      }
+    }
   }
 
-  void Flush(Conn& c) {
-    while (c.out_offset < c.out.size()) {
-      const int n = SSL_write(c.ssl, c.out.data() + c.out_offset,
-                              static_cast<int>(c.out.size() - c.out_offset));
-      if (n > 0) {
-        c.out_offset += static_cast<std::size_t>(n);
+  static awaitable<bool> WaitFor(Session& s, tcp::socket::wait_type what) {
+    auto [ec] = co_await s.socket.async_wait(what, kUseTuple);
+    co_return !ec;
+  }
+
+  // Waits for what OpenSSL asked for; false when the connection is over.
+  static awaitable<bool> WaitSsl(Session& s, int rc) {
+    switch (SSL_get_error(s.ssl, rc)) {
+      case SSL_ERROR_WANT_READ:
+        co_return co_await WaitFor(s, tcp::socket::wait_read);
+      case SSL_ERROR_WANT_WRITE:
+        co_return co_await WaitFor(s, tcp::socket::wait_write);
+      default:
+        ERR_clear_error();
+        co_return false;
+    }
+  }
+
+  // Waits, holding no TLS state, until the client's first TLS record (its ClientHello) is
+  // whole in the socket: a client that dribbles it costs the server a socket and this record,
+  // not OpenSSL's handshake buffers (~40 KB). False when the bytes are not a TLS handshake
+  // record or the client went away.
+  static awaitable<bool> WholeFirstRecord(Session& s) {
+    // Part of the record is in: readiness would report it again at once, so look again after a
+    // pause that doubles (a real ClientHello arrives whole, or within a few milliseconds).
+    asio::steady_timer later(s.socket.get_executor());
+    auto pause = std::chrono::milliseconds(10);
+    while (s.socket.is_open()) {
+      std::array<unsigned char, 5> header{};
+      const ssize_t n =
+          ::recv(s.socket.native_handle(), header.data(), header.size(), MSG_PEEK | MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        co_return false;
+      }
+      if (n > 0 && header[0] != 0x16) {
+        co_return false;  // not a TLS handshake record
+      }
+      if (n < 0) {
+        if (!co_await WaitFor(s, tcp::socket::wait_read)) {  // nothing yet
+          co_return false;
+        }
         continue;
       }
-      const int err = SSL_get_error(c.ssl, n);
-      if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
-        SetWantWrite(c, true);
+      if (n == static_cast<ssize_t>(header.size())) {
+        const int length = (header[3] << 8) | header[4];
+        int available = 0;
+        if (::ioctl(s.socket.native_handle(), FIONREAD, &available) != 0) {
+          co_return false;
+        }
+        if (available >= length + 5) {
+          co_return true;
+        }
+      }
+      later.expires_after(pause);
+      co_await later.async_wait(kUseTuple);
+      pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::milliseconds(2560));
+    }
+    co_return false;
+  }
+
+  awaitable<bool> Handshake(Session& s) {
+    if (!co_await WholeFirstRecord(s)) {
+      co_return false;
+    }
+    s.ssl = SSL_new(tls_);
+    SSL_set_fd(s.ssl, s.socket.native_handle());
+    SSL_set_accept_state(s.ssl);
+    // Publish may start a write that the coroutine finishes from a moved string.
+    SSL_set_mode(s.ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    while (s.socket.is_open()) {
+      const int rc = SSL_do_handshake(s.ssl);
+      if (rc == 1) {
+        co_return true;
+      }
+      if (!co_await WaitSsl(s, rc)) {
+        co_return false;
+      }
+    }
+    co_return false;
+  }
+
+  // Appends up to `max` decrypted bytes to s.in; false when the peer closed or on error. The
+  // scratch buffer is the loop's, so a waiting connection holds no read buffer of its own.
+  awaitable<bool> ReadSome(Session& s, std::size_t max) {
+    while (s.socket.is_open()) {
+      const int n =
+          SSL_read(s.ssl, scratch_.data(), static_cast<int>(std::min(max, scratch_.size())));
+      if (n > 0) {
+        s.in.append(scratch_.data(), static_cast<std::size_t>(n));
+        co_return true;
+      }
+      if (!co_await WaitSsl(s, n)) {
+        co_return false;
+      }
+    }
+    co_return false;
+  }
+
+  static awaitable<bool> WriteAll(Session& s, const std::string& out) {
+    std::size_t done = 0;
+    while (done < out.size() && s.socket.is_open()) {
+      const int n = SSL_write(s.ssl, out.data() + done, static_cast<int>(out.size() - done));
+      if (n > 0) {
+        done += static_cast<std::size_t>(n);
+      } else if (!co_await WaitSsl(s, n)) {
+        co_return false;
+      }
+    }
+    co_return done == out.size();
+  }
+
+  // Runs the handler on the pool and resumes on the loop with its result.
+  template <typename Token>
+  auto RunHandler(HttpRequest request, Token&& token) {
+    return asio::async_initiate<Token, void(HandlerResult)>(
+        [this](auto completion, HttpRequest req) {
+          asio::post(
+              workers_, [this, req = std::move(req), completion = std::move(completion)]() mutable {
+                HandlerResult result = handler_(req);
+                req = HttpRequest{};  // free the body before the loop gets to it
+                auto ex = asio::get_associated_executor(completion, ioc_.get_executor());
+                asio::post(
+                    ex, [completion = std::move(completion), result = std::move(result)]() mutable {
+                      std::move(completion)(std::move(result));
+                    });
+              });
+        },
+        token, std::move(request));
+  }
+
+  awaitable<void> Serve(std::shared_ptr<Session> s) {
+    if (!co_await Handshake(*s)) {
+      ++handshake_failures_;
+      co_return;
+    }
+    while (true) {
+      // One request. Nothing is read outside this loop: while a handler runs, a poll is parked
+      // or a response is written, the client's further bytes wait in its socket (backpressure).
+      s->Arm(Phase::kIdle, SteadyClock::now() + options_.idle_timeout);
+      std::size_t reserved = 0;
+      HttpParse p;
+      while (true) {
+        p = ParseHttpRequest(s->in, options_.max_header_bytes, options_.max_body_bytes);
+        if (p.outcome != HttpParse::Outcome::kIncomplete) {
+          break;
+        }
+        const auto now = SteadyClock::now();
+        if (s->phase == Phase::kIdle && !s->in.empty()) {
+          s->Arm(Phase::kHead, now + options_.request_timeout);
+        }
+        std::size_t want = kReadChunk;
+        if (p.head_complete) {
+          if (s->phase != Phase::kBody) {
+            if (!ReserveBody(p.content_length)) {
+              co_await Refuse(*s, 503, "the server is busy; try again in a minute");
+              co_return;
+            }
+            reserved = p.content_length;
+            s->in.reserve(p.head_bytes + p.content_length);
+            s->Arm(Phase::kBody, now + options_.request_timeout +
+                                     TransferTime(p.content_length, options_.min_bytes_per_second));
+          }
+          want = p.head_bytes + p.content_length - s->in.size();
+        }
+        if (!co_await ReadSome(*s, want)) {
+          ReleaseBody(reserved);
+          co_return;
+        }
+      }
+      if (p.outcome == HttpParse::Outcome::kError) {
+        ReleaseBody(reserved);
+        co_await Refuse(*s, p.error_status, p.error_message);
+        co_return;
+      }
+      // A body that came with its head in one read is held until its handler is done too.
+      if (reserved == 0 && p.content_length > 0) {
+        if (!ReserveBody(p.content_length)) {
+          co_await Refuse(*s, 503, "the server is busy; try again in a minute");
+          co_return;
+        }
+        reserved = p.content_length;
+      }
+      s->in.erase(0, p.consumed);
+      if (s->in.capacity() > 4 * kReadChunk) {
+        s->in.shrink_to_fit();  // an idle keep-alive connection keeps no large buffer
+      }
+      p.request.peer = s->peer;
+      s->keep_alive = p.keep_alive;
+      s->Arm(Phase::kProcessing, SteadyClock::time_point::max());
+      HandlerResult result = co_await RunHandler(std::move(p.request), asio::use_awaitable);
+      ReleaseBody(reserved);
+      std::string out;
+      bool sent = false;
+      if (auto* park = std::get_if<Park>(&result)) {
+        if (!co_await ParkUntil(s, std::move(*park))) {
+          co_return;  // the client went away
+        }
+        out = std::move(s->out);
+        sent = s->out_sent;
+        s->out = std::string();
+      } else {
+        out = Serialize(std::get<HttpResponse>(result), p.keep_alive);
+      }
+      s->Arm(Phase::kWriting, SteadyClock::now() + options_.write_timeout +
+                                  TransferTime(out.size(), options_.min_bytes_per_second));
+      if (!sent && !co_await WriteAll(*s, out)) {
+        co_return;
+      }
+      if (!p.keep_alive) {
+        SSL_shutdown(s->ssl);
+        co_return;
+      }
+    }
+  }
+
+  // Answers an error and closes: nothing more from this client is read.
+  awaitable<void> Refuse(Session& s, int status, std::string_view message) {
+    const std::string out = Serialize(PlainError(status, message), false);
+    s.Arm(Phase::kWriting, SteadyClock::now() + options_.write_timeout);
+    if (co_await WriteAll(s, out)) {
+      SSL_shutdown(s.ssl);
+    }
+  }
+
+  // Bodies being received are held in memory until their handler is done; all of them
+  // together stay under max_buffered_body_bytes.
+  bool ReserveBody(std::size_t bytes) {
+    if (buffered_body_ + bytes > options_.max_buffered_body_bytes) {
+      return false;
+    }
+    buffered_body_ += bytes;
+    return true;
+  }
+  void ReleaseBody(std::size_t bytes) { buffered_body_ -= std::min(bytes, buffered_body_); }
+
+  // Holds the connection until Publish or the Park deadline; leaves the serialized answer in
+  // s->out. False when the client went away while waiting.
+  awaitable<bool> ParkUntil(std::shared_ptr<Session> s, Park park) {
+    s->out_sent = false;
+    if (auto it = latest_.find(park.key);
+        it != latest_.end() && it->second.first > park.min_version) {
+      s->out = Serialize(it->second.second, s->keep_alive);
+      co_return true;
+    }
+    s->phase = Phase::kParked;
+    s->park_key = std::move(park.key);
+    s->park_min_version = park.min_version;
+    s->answered = false;
+    s->peer_gone = false;
+    parked_[s->park_key].insert(s.get());
+    ++parked_count_;
+    s->wake.expires_at(park.deadline);
+    // A client that closes while parked is let go at once (not at the deadline). Bytes it sends
+    // meanwhile stay unread until the answer is written.
+    s->socket.async_wait(tcp::socket::wait_read, [s](boost::system::error_code ec) {
+      if (ec || s->phase != Phase::kParked) {
         return;
       }
-      ERR_clear_error();
-      Close(c);
-      return;
-    }
-    SetWantWrite(c, false);
-    c.out.clear();
-    c.out_offset = 0;
-    if (c.close_after_write) {
-      SSL_shutdown(c.ssl);
-      Close(c);
-      return;
-    }
-    c.state = ConnState::kReading;
-    // The next request may already be buffered, in our string or inside OpenSSL.
-    ReadAvailable(c);
-  }
-
-  void DrainQueues() {
-    std::deque<Completion> done;
-    std::deque<Published> published;
-    {
-      std::scoped_lock lock(queue_mu_);
-      done.swap(done_);
-      published.swap(published_);
-    }
-    // Publications first: a Park completed in the same batch must see the new version.
-    for (Published& p : published) {
-      OnPublish(std::move(p));
-    }
-    for (Completion& d : done) {
-      auto it = conns_.find(d.conn_id);
-      if (it == conns_.end()) {
-        continue;  // the client went away meanwhile
+      char c = 0;
+      const ssize_t n = ::recv(s->socket.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+        s->peer_gone = true;
+        s->wake.cancel();
       }
-      Conn& c = *it->second;
-      if (auto* response = std::get_if<HttpResponse>(&d.result)) {
-        Respond(c, *response, d.keep_alive);
-      } else {
-        ParkConn(c, std::move(std::get<Park>(d.result)));
-      }
+    });
+    co_await s->wake.async_wait(kUseTuple);
+    Unpark(*s);
+    boost::system::error_code ignored;
+    s->socket.cancel(ignored);  // the close watch above
+    if (s->peer_gone) {
+      co_return false;
     }
+    if (!s->answered) {
+      s->out = Serialize(park.on_timeout, s->keep_alive);
+    }
+    co_return true;
   }
 
-  void OnPublish(Published p) {
-    auto& latest = latest_[p.key];
-    if (latest.first >= p.version && latest.first != 0) {
+  void Unpark(Session& s) {
+    if (s.phase != Phase::kParked) {
       return;
     }
-    latest = {p.version, std::move(p.response)};
-    auto it = parked_.find(p.key);
-    if (it == parked_.end()) {
-      return;
-    }
-    std::vector<std::uint64_t> ids(it->second.begin(), it->second.end());
-    for (std::uint64_t id : ids) {
-      auto cit = conns_.find(id);
-      if (cit != conns_.end() && cit->second->park_min_version < p.version) {
-        Unpark(*cit->second);
-        Respond(*cit->second, latest.second, cit->second->keep_alive);
-      }
-    }
-  }
-
-  void ParkConn(Conn& c, Park park) {
-    auto lit = latest_.find(park.key);
-    if (lit != latest_.end() && lit->second.first > park.min_version) {
-      Respond(c, lit->second.second, c.keep_alive);
-      return;
-    }
-    c.state = ConnState::kParked;
-    c.park_key = std::move(park.key);
-    c.park_min_version = park.min_version;
-    c.park_deadline = park.deadline;
-    c.park_timeout = std::move(park.on_timeout);
-    parked_[c.park_key].insert(c.id);
-    ++parked_count_;
-  }
-
-  void Unpark(Conn& c) {
-    if (c.state != ConnState::kParked) {
-      return;
-    }
-    auto it = parked_.find(c.park_key);
-    if (it != parked_.end()) {
-      it->second.erase(c.id);
+    if (auto it = parked_.find(s.park_key); it != parked_.end()) {
+      it->second.erase(&s);
       if (it->second.empty()) {
         parked_.erase(it);
       }
     }
     --parked_count_;
-    c.state = ConnState::kProcessing;
+    s.phase = Phase::kProcessing;
   }
 
-  void Sweep(SteadyClock::time_point now) {
-    std::vector<std::uint64_t> expired;
-    for (auto& [id, conn] : conns_) {
-      Conn& c = *conn;
-      if (c.state == ConnState::kParked && now >= c.park_deadline) {
-        expired.push_back(id);
-      } else if ((c.state == ConnState::kHandshake &&
-                  now - c.last_activity > options_.handshake_timeout) ||
-                 (c.state == ConnState::kReading &&
-                  now - c.last_activity > options_.idle_timeout)) {
-        expired.push_back(id);
-      }
+  void OnPublish(const std::string& key, std::uint64_t version, HttpResponse response) {
+    auto& latest = latest_[key];
+    if (latest.first >= version && latest.first != 0) {
+      return;
     }
-    for (std::uint64_t id : expired) {
-      auto it = conns_.find(id);
-      if (it == conns_.end()) {
+    latest = {version, std::move(response)};
+    auto it = parked_.find(key);
+    if (it == parked_.end()) {
+      return;
+    }
+    // Every waiting poll is written here, in one pass (as fast as the loop can go); each
+    // coroutine then only finishes a write the socket could not take at once.
+    for (Session* s : it->second) {
+      if (s->park_min_version >= version || s->answered) {
         continue;
       }
-      Conn& c = *it->second;
-      if (c.state == ConnState::kParked) {
-        Unpark(c);
-        HttpResponse timeout = std::move(c.park_timeout);
-        Respond(c, timeout, c.keep_alive);
+      s->answered = true;
+      s->out = Serialize(latest.second, s->keep_alive);
+      const int n = SSL_write(s->ssl, s->out.data(), static_cast<int>(s->out.size()));
+      if (n > 0) {
+        s->out_sent = true;
       } else {
-        Close(c);
-      }
-    }
-  }
-
-  void Close(Conn& c) {
-    Unpark(c);
-    const std::uint64_t id = c.id;
-    CloseNow(c);
-    conns_.erase(id);  // destroys c
-  }
-
-  void CloseNow(Conn& c) {
-    if (c.ssl != nullptr) {
-      SSL_free(c.ssl);
-      c.ssl = nullptr;
-    }
-    if (c.fd >= 0) {
-      ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
-      ::close(c.fd);
-      c.fd = -1;
-      --open_;
-    }
-  }
-
-  struct Job {
-    std::uint64_t conn_id;
-    HttpRequest request;
-    bool keep_alive;
-  };
-
-  void Work() {
-    while (true) {
-      Job job;
-      {
-        std::unique_lock lock(jobs_mu_);
-        jobs_cv_.wait(lock, [&] { return stopping_.load() || !jobs_.empty(); });
-        if (stopping_.load()) {
-          return;
+        const int err = SSL_get_error(s->ssl, n);
+        if (err != SSL_ERROR_WANT_WRITE && err != SSL_ERROR_WANT_READ) {
+          ERR_clear_error();
+          s->peer_gone = true;
         }
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
       }
-      HandlerResult result = handler_(job.request);
-      {
-        std::scoped_lock lock(queue_mu_);
-        done_.push_back(Completion{job.conn_id, std::move(result), job.keep_alive});
-      }
-      Wake();
+      s->wake.cancel();
     }
   }
 
   const HttpServerOptions options_;
   SSL_CTX* const tls_;
   const Handler handler_;
-  int listen_fd_ = -1;
-  int epoll_fd_ = -1;
-  int wake_fd_ = -1;
   std::uint16_t port_ = 0;
+  std::uint64_t max_connections_ = 0;
+  std::uint64_t per_address_cap_ = 0;
   std::atomic<bool> stopping_{false};
-  std::thread loop_;
-  std::vector<std::thread> workers_;
 
-  // Loop-thread state.
-  std::uint64_t next_id_ = kFirstConnId;
-  std::unordered_map<std::uint64_t, std::unique_ptr<Conn>> conns_;
-  std::unordered_map<std::string, std::set<std::uint64_t>> parked_;
+  // Loop-thread state (declared before the io_context: coroutines destroyed with it still
+  // unregister here).
+  std::unordered_map<std::uint64_t, Session*> sessions_;
+  std::unordered_map<std::uint32_t, Address> per_address_;
+  std::size_t closing_ = 0;
+  std::unordered_map<std::string, std::unordered_set<Session*>> parked_;
   std::unordered_map<std::string, std::pair<std::uint64_t, HttpResponse>> latest_;
-
-  std::mutex jobs_mu_;
-  std::condition_variable jobs_cv_;
-  std::deque<Job> jobs_;  // guarded by jobs_mu_
-
-  std::mutex queue_mu_;
-  std::deque<Completion> done_;      // guarded by queue_mu_
-  std::deque<Published> published_;  // guarded by queue_mu_
+  std::size_t buffered_body_ = 0;
+  std::uint64_t next_id_ = 1;
+  int reserve_fd_ = -1;
+  std::uint64_t fd_warnings_suppressed_ = 0;
+  SteadyClock::time_point next_fd_warning_{};
+  std::array<char, kReadChunk> scratch_{};
 
   std::atomic<std::uint64_t> open_{0};
   std::atomic<std::uint64_t> total_{0};
   std::atomic<std::uint64_t> parked_count_{0};
   std::atomic<std::uint64_t> handshake_failures_{0};
+  std::atomic<std::uint64_t> refused_{0};
+  std::atomic<std::uint64_t> expired_{0};
+  std::atomic<std::uint64_t> evicted_{0};
+
+  asio::io_context ioc_{1};
+  tcp::acceptor acceptor_{ioc_};
+  asio::thread_pool workers_{static_cast<std::size_t>(std::max(1, options_.worker_threads))};
+  std::thread loop_;
 };
+
+Session::~Session() {
+  if (ssl != nullptr) {
+    SSL_free(ssl);
+  }
+  owner.Forget(*this);
+}
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
                                                       ssl_ctx_st* tls, Handler handler) {

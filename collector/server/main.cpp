@@ -2,6 +2,7 @@
 // ward-collector: serve the API, or bootstrap a store (init, add-group, enrolment-secret, token).
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "ward/collector/server/alerts.h"
 #include "ward/collector/server/collector.h"
 #include "ward/collector/server/config.h"
+#include "ward/collector/server/data_files.h"
 #include "ward/collector/server/tls.h"
 #include "ward/collector/storage/secrets.h"
 #include "ward/collector/storage/storage.h"
@@ -32,10 +34,13 @@ constexpr std::string_view kUsage =
 usage:
   ward-collector [serve] [--config FILE] [--data-dir DIR] [--key value ...]
   ward-collector init --data-dir DIR [--host NAME_OR_IP[,NAME...]] [--listen ADDR:PORT]
+                      [--write-config FILE]   (default DIR/collector.conf)
   ward-collector add-group --name GROUP --pubkey-file PUB.pem | --pubkey HEX
                                                        (the group's Ed25519 policy key)
   ward-collector enrolment-secret --group GROUP        (prints a new secret for agents)
-  ward-collector token create --role it|dsl|viewer --name "NAME"   (prints a staff token)
+  ward-collector token create --role it|dsl|viewer|metrics --name "NAME"
+                                                       (prints a staff token; `metrics` is for
+                                                        a monitoring system: /metrics only)
 
 Admin commands find the store like `serve` does: --data-dir DIR, --config FILE or --storage URL.
 
@@ -74,8 +79,10 @@ Result<ConfigValues> LoadValues(std::span<const std::string> args,
   return values;
 }
 
+// The admin commands open the store like `serve` does, and refuse a store others could read.
 Result<std::unique_ptr<Storage>> OpenFromValues(const ConfigValues& values) {
   WARD_ASSIGN_OR_RETURN(ServeConfig c, ResolveServeConfig(values));
+  WARD_RETURN_IF_ERROR(CheckDataIsPrivate(values.Get("data_dir"), c.storage_url));
   return OpenStorage(c.storage_url);
 }
 
@@ -129,13 +136,18 @@ int Init(const ConfigValues& v) {
   if (auto s = WriteTlsMaterial(*server, dir / "server.pem", dir / "server.key"); !s) {
     return Fail(s.error());
   }
+  // The Debian package keeps the settings in /etc/ward-collector and the data in DIR.
+  const std::filesystem::path conf_path = v.Get("write_config", (dir / "collector.conf").string());
   {
-    std::ofstream conf(dir / "collector.conf");
+    std::ofstream conf(conf_path);
     conf << "# ward-collector settings (see ward-collector --help)\n"
          << "listen = " << v.Get("listen", "127.0.0.1:8443") << "\n"
          << "storage = sqlite:" << (dir / "collector.db").string() << "\n"
          << "tls_cert = " << (dir / "server.pem").string() << "\n"
          << "tls_key = " << (dir / "server.key").string() << "\n";
+    if (!conf) {
+      return Fail(Error(ErrorCode::kUnavailable, "cannot write " + conf_path.string()));
+    }
   }
   auto store = OpenSqliteStorage((dir / "collector.db").string());
   if (!store) {
@@ -143,6 +155,7 @@ int Init(const ConfigValues& v) {
   }
   std::cout << "created collector in " << dir.string() << "\n"
             << "  CA certificate (pin it on agents): " << (dir / "ca.pem").string() << "\n"
+            << "  settings: " << conf_path.string() << "\n"
             << "  server certificate for: " << v.Get("host", "127.0.0.1,localhost") << "\n"
             << "  store: " << (dir / "collector.db").string() << " (schema "
             << (*store)->SchemaVersion() << ")\n";
@@ -238,6 +251,9 @@ int Serve(const ConfigValues& v) {
   if (!config) {
     return Fail(config.error());
   }
+  if (auto s = CheckDataIsPrivate(v.Get("data_dir"), config->storage_url); !s) {
+    return Fail(s.error());
+  }
   if (config->log_level == "debug") {
     log::SetMinLevel(log::Level::kDebug);
   } else if (config->log_level == "warning") {
@@ -274,6 +290,9 @@ int Serve(const ConfigValues& v) {
 }
 
 int Main(int argc, char** argv) {
+  // Everything this process creates (the store, its -wal and -shm, keys, the config) is for the
+  // collector's own user only.
+  ::umask(077);
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string command = "serve";
   if (!args.empty() && !args.front().starts_with("--")) {

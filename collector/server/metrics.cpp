@@ -1,28 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "internal/metrics.h"
 
-#include <array>
 #include <string_view>
 
 namespace ward::collector::internal {
 namespace {
-
-// Paths become a fixed set of labels, so ids in staff URLs cannot blow up the series count.
-std::string Endpoint(const std::string& path) {
-  static constexpr std::array<std::string_view, 11> kKnown = {
-      "/v1/enrol",        "/v1/events",       "/v1/policy",        "/v1/status",
-      "/healthz",         "/metrics",         "/v1/staff/devices", "/v1/staff/events",
-      "/v1/staff/policy", "/v1/staff/groups", "/v1/staff/concerns"};
-  for (std::string_view k : kKnown) {
-    if (path == k) {
-      return std::string(k);
-    }
-  }
-  if (path.starts_with("/v1/staff/")) {
-    return "/v1/staff/other";
-  }
-  return "other";
-}
 
 void Line(std::string& out, std::string_view name, std::string_view type, std::string_view help,
           std::uint64_t value) {
@@ -43,9 +25,9 @@ void Line(std::string& out, std::string_view name, std::string_view type, std::s
 
 }  // namespace
 
-void Metrics::CountRequest(const std::string& path, int status) {
+void Metrics::CountRequest(std::string_view endpoint, int status) {
   std::scoped_lock lock(mu_);
-  ++requests_[{Endpoint(path), status}];
+  ++requests_[{std::string(endpoint), status}];
 }
 
 std::string Metrics::Render(std::uint64_t connections_open, std::uint64_t long_polls_waiting,

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
@@ -174,6 +175,28 @@ Status WriteTlsMaterial(const TlsMaterial& material, const std::filesystem::path
                         const std::filesystem::path& key_file) {
   WARD_RETURN_IF_ERROR(WriteFile(key_file, material.key_pem, 0600));
   return WriteFile(cert_file, material.cert_pem, 0644);
+}
+
+Result<ssl_ctx_st*> NewServerTlsContext(const std::filesystem::path& cert_file,
+                                        const std::filesystem::path& key_file) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (ctx == nullptr) {
+    return OpenSslError("creating a TLS context");
+  }
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
+  // Idle (parked) connections give their 16 KiB read/write buffers back.
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    ERR_clear_error();
+    SSL_CTX_free(ctx);
+    return InvalidArgumentError("cannot load TLS certificate " + cert_file.string() + " and key " +
+                                key_file.string());
+  }
+  return ctx;
 }
 
 Result<TlsMaterial> ReadTlsMaterial(const std::filesystem::path& cert_file,

@@ -66,6 +66,38 @@ const std::vector<Migration>& Migrations() {
            "ALTER TABLE concerns ADD COLUMN alert_claimed_ms BIGINT",
            "UPDATE concerns SET alert_claimed_ms = received_ms",
        }},
+      {4,
+       {
+           // The alert outbox: a claim lapses at alert_lease_until_ms unless its collector
+           // renews it, so an alert whose collector died is sent again; done is final.
+           "ALTER TABLE concerns ADD COLUMN alert_claimed_by TEXT",
+           "ALTER TABLE concerns ADD COLUMN alert_lease_until_ms BIGINT",
+           "ALTER TABLE concerns ADD COLUMN alert_done_ms BIGINT",
+           // Alerts claimed before the outbox were sent, given up, or lost with no way to tell:
+           // count them done rather than alert the DSL again about old concerns.
+           "UPDATE concerns SET alert_done_ms = alert_claimed_ms WHERE alert_claimed_ms IS NOT "
+           "NULL",
+           "CREATE INDEX concerns_alert_due ON concerns(received_ms) WHERE alert_done_ms IS NULL",
+       }},
+      {5,
+       {
+           // Staff console sessions (docs/console.md): the hash of the session id (the id is
+           // only in the browser's cookie) and of the staff token it was opened with.
+           "CREATE TABLE console_sessions(id_hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL, "
+           "created_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL, ended_ms BIGINT)",
+           "CREATE INDEX console_sessions_by_last_seen ON console_sessions(last_seen_ms)",
+       }},
+      {6,
+       {
+           // The console's pages: typed incident-log entries (a note's kind; untyped notes
+           // are plain notes), which concerns the safeguarding team has opened, and the
+           // indexes its paged lists walk.
+           "CREATE TABLE concern_log_kinds(note_seq BIGINT PRIMARY KEY, kind TEXT NOT NULL)",
+           "CREATE TABLE concern_reads(concern_id TEXT PRIMARY KEY, first_read_ms BIGINT NOT "
+           "NULL, first_reader TEXT NOT NULL)",
+           "CREATE INDEX concern_notes_by_concern ON concern_notes(concern_id, seq)",
+           "CREATE INDEX devices_by_hostname ON devices(hostname, id)",
+       }},
   };
   return kMigrations;
 }
@@ -103,11 +135,18 @@ std::string TranslateSql(Dialect dialect, std::string_view sql) {
 }
 
 Result<int> ApplyMigrations(Poco::Data::Session& session, Dialect dialect) {
+  return ApplyMigrationsUpTo(session, dialect, Migrations().back().version);
+}
+
+Result<int> ApplyMigrationsUpTo(Poco::Data::Session& session, Dialect dialect, int last) {
   session << "CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, "
              "applied_at_ms BIGINT NOT NULL)",
       now;
   int current = 0;
   for (const Migration& m : Migrations()) {
+    if (m.version > last) {
+      break;
+    }
     session.begin();
     try {
       if (dialect == Dialect::kPostgres) {

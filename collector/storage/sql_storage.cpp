@@ -9,8 +9,12 @@
 #include <Poco/Data/SessionPool.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -242,7 +246,8 @@ class SqlStorage final : public Storage {
   }
 
   Result<DeviceRecord> GetDevice(std::string_view id) override {
-    WARD_ASSIGN_OR_RETURN(auto devices, SelectDevices("WHERE id = ?", std::string(id)));
+    std::string key(id);
+    WARD_ASSIGN_OR_RETURN(auto devices, SelectDevices("WHERE id = ?", key));
     if (devices.empty()) {
       return NotFoundError("no device '" + std::string(id) + "'");
     }
@@ -298,7 +303,7 @@ class SqlStorage final : public Storage {
                      std::string(id), "no device '" + std::string(id) + "'");
   }
 
-  Result<std::vector<DeviceRecord>> ListDevices() override { return SelectDevices("", {}); }
+  Result<std::vector<DeviceRecord>> ListDevices() override { return SelectDevices("ORDER BY id"); }
 
   Result<IngestResult> IngestEvents(std::string_view device_id, std::span<const EventRow> events,
                                     std::int64_t now_ms) override {
@@ -520,23 +525,41 @@ class SqlStorage final : public Storage {
     std::string any_status = status;
     std::int64_t since = filter.since_ms;
     auto limit = static_cast<std::int64_t>(filter.limit);
+    // The console's filters and page cursor; each is off at its zero value.
+    std::string group = filter.group;
+    std::string any_group = group;
+    std::int64_t until = filter.until_ms;
+    std::int64_t any_until = until;
+    std::string before_id = filter.before_id;
+    std::string any_before = before_id;
+    std::int64_t before_ms = filter.before_received_ms;
+    std::int64_t before_ms2 = before_ms;
+    int urgent = filter.urgent_open ? 1 : 0;
     return SelectConcerns(
         "WHERE (? = '' OR status = ?) AND received_ms >= ? "
+        "AND (? = '' OR group_name = ?) AND (CAST(? AS BIGINT) = 0 OR received_ms < ?) "
+        "AND (? = '' OR received_ms < ? OR (received_ms = ? AND id < ?)) "
+        "AND (CAST(? AS BIGINT) = 0 OR (in_danger = 1 AND status <> 'closed')) "
         "ORDER BY received_ms DESC, id DESC LIMIT ?",
-        any_status, status, since, limit);
+        any_status, status, since, any_group, group, any_until, until, any_before, before_ms,
+        before_ms2, before_id, urgent, limit);
   }
 
-  Result<bool> ClaimConcernAlert(std::string_view id, std::int64_t now_ms) override {
+  Result<bool> ClaimConcernAlert(std::string_view id, std::string_view claimer, std::int64_t now_ms,
+                                 std::int64_t lease_until_ms) override {
     return Guard("claiming a concern alert", [&]() -> Result<bool> {
       auto lock = Lock();
       Session s = pool_.get();
       std::string concern(id);
+      std::string by(claimer);
       std::int64_t at = now_ms;
+      std::int64_t until = lease_until_ms;
       Statement claim(s);
       claim << Sql(
-          "UPDATE concerns SET alert_claimed_ms = ? WHERE id = ? AND "
-          "alert_claimed_ms IS NULL"),
-          use(at), use(concern);
+          "UPDATE concerns SET alert_claimed_ms = ?, alert_claimed_by = ?, "
+          "alert_lease_until_ms = ? WHERE id = ? AND alert_done_ms IS NULL AND "
+          "(alert_lease_until_ms IS NULL OR alert_lease_until_ms < ?)"),
+          use(at), use(by), use(until), use(concern), use(at);
       if (claim.execute() > 0) {
         return true;
       }
@@ -549,9 +572,80 @@ class SqlStorage final : public Storage {
     });
   }
 
-  Result<std::vector<Concern>> ListUnalertedConcerns(std::size_t limit) override {
-    auto n = static_cast<std::int64_t>(limit);
-    return SelectConcerns("WHERE alert_claimed_ms IS NULL ORDER BY received_ms, id LIMIT ?", n);
+  Status RenewConcernAlertClaims(std::span<const std::string> ids, std::string_view claimer,
+                                 std::int64_t lease_until_ms) override {
+    return Guard("renewing concern alert claims", [&]() -> Status {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string id;
+      std::string by(claimer);
+      std::int64_t until = lease_until_ms;
+      Statement renew(s);
+      renew << Sql(
+          "UPDATE concerns SET alert_lease_until_ms = ? WHERE id = ? AND alert_claimed_by = ? "
+          "AND alert_done_ms IS NULL"),
+          use(until), use(id), use(by);
+      s.begin();
+      try {
+        for (const std::string& each : ids) {
+          id = each;
+          renew.execute();
+        }
+        s.commit();
+      } catch (...) {
+        s.rollback();
+        throw;
+      }
+      return OkStatus();
+    });
+  }
+
+  Status FinishConcernAlert(std::string_view id, std::int64_t now_ms) override {
+    return Guard("finishing a concern alert", [&]() -> Status {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string concern(id);
+      std::int64_t at = now_ms;
+      // Idempotent: a second collector finishing the same alert (after a lapsed claim) is fine.
+      s << Sql("UPDATE concerns SET alert_done_ms = ? WHERE id = ? AND alert_done_ms IS NULL"),
+          use(at), use(concern), now;
+      int found = 0;
+      s << Sql("SELECT COUNT(*) FROM concerns WHERE id = ?"), use(concern), into(found), now;
+      if (found == 0) {
+        return NotFoundError("no concern '" + concern + "'");
+      }
+      return OkStatus();
+    });
+  }
+
+  Result<std::vector<PendingAlert>> ListAlertsDue(std::int64_t now_ms,
+                                                  std::int64_t received_since_ms,
+                                                  std::size_t limit) override {
+    return Guard("listing concern alerts due", [&]() -> Result<std::vector<PendingAlert>> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::int64_t at = now_ms;
+      std::int64_t since = received_since_ms;
+      auto n = static_cast<std::int64_t>(limit);
+      std::vector<std::string> ids;
+      std::vector<std::string> references;
+      std::vector<std::int64_t> received;
+      std::vector<int> in_danger;
+      std::vector<int> claimed;
+      s << Sql(
+          "SELECT id, reference, received_ms, in_danger, CASE WHEN alert_claimed_ms IS NULL "
+          "THEN 0 ELSE 1 END FROM concerns WHERE alert_done_ms IS NULL AND received_ms >= ? "
+          "AND (alert_lease_until_ms IS NULL OR alert_lease_until_ms < ?) "
+          "ORDER BY received_ms, id LIMIT ?"),
+          use(since), use(at), use(n), into(ids), into(references), into(received), into(in_danger),
+          into(claimed), now;
+      std::vector<PendingAlert> out;
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        out.push_back(
+            PendingAlert{ids[i], references[i], received[i], in_danger[i] != 0, claimed[i] != 0});
+      }
+      return out;
+    });
   }
 
   Result<Concern> GetConcern(std::string_view id) override {
@@ -677,6 +771,327 @@ class SqlStorage final : public Storage {
     });
   }
 
+  // --- The staff console ---
+
+  Result<std::vector<AuditRecord>> ListAuditPage(std::int64_t before_seq,
+                                                 std::size_t limit) override {
+    return Guard("reading audit log", [&]() -> Result<std::vector<AuditRecord>> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::int64_t before = before_seq;
+      auto lim = static_cast<std::int64_t>(limit);
+      std::vector<std::int64_t> seq, at;
+      std::vector<std::string> names, actions, concerns;
+      s << Sql(
+          "SELECT seq, at_ms, staff_name, action, concern_id FROM audit_log "
+          "WHERE (CAST(? AS BIGINT) = 0 OR seq < ?) ORDER BY seq DESC LIMIT ?"),
+          use(before), use(before), use(lim), into(seq), into(at), into(names), into(actions),
+          into(concerns), now;
+      std::vector<AuditRecord> out;
+      for (std::size_t i = 0; i < seq.size(); ++i) {
+        out.push_back(AuditRecord{seq[i], AuditEntry{at[i], names[i], actions[i], concerns[i]}});
+      }
+      return out;
+    });
+  }
+
+  Status CreateConsoleSession(const ConsoleSession& session) override {
+    return Guard("opening a console session", [&]() -> Status {
+      auto lock = Lock();
+      Session s = pool_.get();
+      ConsoleSession c = session;
+      Statement st(s);
+      st << Sql(
+          "INSERT INTO console_sessions(id_hash, token_hash, created_ms, last_seen_ms) "
+          "VALUES(?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+          use(c.id_hash), use(c.token_hash), use(c.created_ms), use(c.created_ms);
+      if (st.execute() == 0) {
+        return AlreadyExistsError("a console session with this id exists already");
+      }
+      return OkStatus();
+    });
+  }
+
+  Result<StaffIdentity> ResumeConsoleSession(std::string_view id_hash, std::int64_t now_ms,
+                                             const SessionLimits& limits, bool touch) override {
+    return Guard("checking a console session", [&]() -> Result<StaffIdentity> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string h(id_hash);
+      std::vector<std::string> names, roles;
+      std::vector<std::int64_t> created, seen, ended;
+      // The join ends the session as soon as its staff token is revoked.
+      s << Sql(
+          "SELECT t.name, t.role, s.created_ms, s.last_seen_ms, COALESCE(s.ended_ms, 0) "
+          "FROM console_sessions s JOIN staff_tokens t ON t.token_hash = s.token_hash "
+          "WHERE s.id_hash = ? AND t.revoked = 0"),
+          use(h), into(names), into(roles), into(created), into(seen), into(ended), now;
+      if (names.empty() || ended[0] != 0 || now_ms - seen[0] > limits.idle_ms ||
+          now_ms - created[0] > limits.absolute_ms) {
+        return UnauthenticatedError("your console session has ended; sign in again");
+      }
+      WARD_ASSIGN_OR_RETURN(StaffRole role, ParseStaffRole(roles[0]));
+      // Written at most ~30 times per idle period: enough to keep the idle clock honest
+      // without a write per request.
+      const std::int64_t step = std::max<std::int64_t>(1, limits.idle_ms / 30);
+      if (touch && now_ms - seen[0] >= step) {
+        std::int64_t at = now_ms;
+        s << Sql(
+            "UPDATE console_sessions SET last_seen_ms = ? WHERE id_hash = ? AND "
+            "last_seen_ms < ?"),
+            use(at), use(h), use(at), now;
+      }
+      return StaffIdentity{names[0], role};
+    });
+  }
+
+  Status EndConsoleSession(std::string_view id_hash, std::int64_t now_ms) override {
+    return UpdateOne("ending a console session",
+                     "UPDATE console_sessions SET ended_ms = ? WHERE id_hash = ?", now_ms,
+                     std::string(id_hash), "no such console session");
+  }
+
+  Result<std::size_t> PurgeConsoleSessions(std::int64_t before_ms) override {
+    return Guard("purging console sessions", [&]() -> Result<std::size_t> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::int64_t before = before_ms;
+      Statement st(s);
+      st << Sql("DELETE FROM console_sessions WHERE ended_ms IS NOT NULL OR last_seen_ms < ?"),
+          use(before);
+      return st.execute();
+    });
+  }
+
+  Status AnnounceConcernArrival(std::string_view origin) override {
+    if (dialect_ != Dialect::kPostgres) {
+      return OkStatus();
+    }
+    return Guard("announcing a concern", [&]() -> Status {
+      Session s = pool_.get();
+      std::string channel(kConcernChannel);
+      std::string payload(origin);
+      int one = 0;
+      s << "SELECT 1 FROM (SELECT pg_notify($1, $2)) AS n", use(channel), use(payload), into(one),
+          now;
+      return OkStatus();
+    });
+  }
+
+  Result<std::unique_ptr<PolicyChangeSubscription>> SubscribeConcernArrivals(
+      PolicyChangedFn fn) override {
+    if (dialect_ != Dialect::kPostgres) {
+      return std::unique_ptr<PolicyChangeSubscription>();
+    }
+    return StartPgListener(conninfo_, std::string(kConcernChannel), std::move(fn));
+  }
+
+  Result<std::vector<DeviceRecord>> ListDevicePage(const DeviceQuery& query) override {
+    std::string after_host = query.after_hostname;
+    std::string after_host2 = query.after_hostname;
+    std::string after_id = query.after_id;
+    std::string any_cursor = query.after_id;
+    std::string group = query.group;
+    std::string any_group = query.group;
+    std::int64_t seen = query.seen_before_ms;
+    std::int64_t any_seen = query.seen_before_ms;
+    auto limit = static_cast<std::int64_t>(query.limit);
+    return SelectDevices(
+        "WHERE (? = '' OR hostname > ? OR (hostname = ? AND id > ?)) AND (? = '' OR "
+        "group_name = ?) AND (CAST(? AS BIGINT) = 0 OR last_seen_ms < ?) ORDER BY hostname, id "
+        "LIMIT ?",
+        any_cursor, after_host, after_host2, after_id, any_group, group, any_seen, seen, limit);
+  }
+
+  Result<std::vector<StoredEvent>> ListDeviceEvents(std::string_view device_id,
+                                                    std::int64_t before_seq,
+                                                    std::size_t limit) override {
+    return Guard("listing a device's events", [&]() -> Result<std::vector<StoredEvent>> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string device(device_id);
+      std::int64_t before = before_seq;
+      auto lim = static_cast<std::int64_t>(limit);
+      std::vector<std::int64_t> seq, device_times, received;
+      std::vector<std::string> ids, kinds;
+      std::vector<int> priorities;
+      std::vector<BLOB> bodies;
+      s << Sql(
+          "SELECT seq, id, device_time_ms, received_ms, priority, kind, body FROM events "
+          "WHERE device_id = ? AND (CAST(? AS BIGINT) = 0 OR seq < ?) ORDER BY seq DESC LIMIT ?"),
+          use(device), use(before), use(before), use(lim), into(seq), into(ids), into(device_times),
+          into(received), into(priorities), into(kinds), into(bodies), now;
+      std::vector<StoredEvent> out(seq.size());
+      for (std::size_t i = 0; i < seq.size(); ++i) {
+        out[i] = StoredEvent{seq[i],      ids[i],        device,   device_times[i],
+                             received[i], priorities[i], kinds[i], FromBlob(bodies[i])};
+      }
+      return out;
+    });
+  }
+
+  Result<GroupDeviceCounts> CountGroupDevices(std::string_view group,
+                                              std::uint64_t version) override {
+    return Guard("counting a group's devices", [&]() -> Result<GroupDeviceCounts> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string g(group);
+      auto v = static_cast<std::int64_t>(version);
+      std::int64_t total = 0;
+      std::int64_t on = 0;
+      s << Sql(
+          "SELECT COUNT(*), COALESCE(SUM(CASE WHEN policy_version >= ? THEN 1 ELSE 0 END), 0) "
+          "FROM devices WHERE group_name = ? AND revoked = 0"),
+          use(v), use(g), into(total), into(on), now;
+      return GroupDeviceCounts{static_cast<std::uint64_t>(total), static_cast<std::uint64_t>(on)};
+    });
+  }
+
+  Result<std::vector<StoredPolicy>> ListPolicyHistory(std::string_view group,
+                                                      std::uint64_t before_version,
+                                                      std::size_t limit) override {
+    return Guard("reading policy history", [&]() -> Result<std::vector<StoredPolicy>> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string g(group);
+      auto before = static_cast<std::int64_t>(before_version);
+      auto lim = static_cast<std::int64_t>(limit);
+      std::vector<std::int64_t> versions, at;
+      std::vector<std::string> by;
+      s << Sql(
+          "SELECT version, pushed_at_ms, pushed_by FROM policies WHERE group_name = ? AND "
+          "(CAST(? AS BIGINT) = 0 OR version < ?) ORDER BY version DESC LIMIT ?"),
+          use(g), use(before), use(before), use(lim), into(versions), into(at), into(by), now;
+      std::vector<StoredPolicy> out;
+      for (std::size_t i = 0; i < versions.size(); ++i) {
+        out.push_back(StoredPolicy{g, static_cast<std::uint64_t>(versions[i]), "", at[i], by[i]});
+      }
+      return out;
+    });
+  }
+
+  Result<StoredPolicy> GetPolicyVersion(std::string_view group, std::uint64_t version) override {
+    return Guard("reading a policy version", [&]() -> Result<StoredPolicy> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string g(group);
+      auto v = static_cast<std::int64_t>(version);
+      std::vector<BLOB> bytes;
+      std::vector<std::int64_t> at;
+      std::vector<std::string> by;
+      s << Sql(
+          "SELECT signed_policy, pushed_at_ms, pushed_by FROM policies WHERE group_name = ? "
+          "AND version = ?"),
+          use(g), use(v), into(bytes), into(at), into(by), now;
+      if (bytes.empty()) {
+        return NotFoundError("group '" + g + "' has no policy version " + std::to_string(version));
+      }
+      return StoredPolicy{g, version, FromBlob(bytes[0]), at[0], by[0]};
+    });
+  }
+
+  Status AddIncidentEntry(IncidentKind kind, const ConcernNote& note) override {
+    return Guard("adding to the incident log", [&]() -> Status {
+      auto lock = Lock();
+      Session s = pool_.get();
+      ConcernNote n = note;
+      std::string k(IncidentKindName(kind));
+      s.begin();
+      try {
+        int found = 0;
+        s << Sql("SELECT COUNT(*) FROM concerns WHERE id = ?"), use(n.concern_id), into(found), now;
+        if (found == 0) {
+          s.rollback();
+          return NotFoundError("no concern '" + n.concern_id + "'");
+        }
+        std::int64_t seq = 0;
+        if (dialect_ == Dialect::kPostgres) {
+          s << "INSERT INTO concern_notes(concern_id, author, text, at_ms) VALUES($1, $2, $3, "
+               "$4) RETURNING seq",
+              use(n.concern_id), use(n.author), use(n.text), use(n.at_ms), into(seq), now;
+        } else {
+          s << "INSERT INTO concern_notes(concern_id, author, text, at_ms) VALUES(?, ?, ?, ?)",
+              use(n.concern_id), use(n.author), use(n.text), use(n.at_ms), now;
+          s << "SELECT last_insert_rowid()", into(seq), now;
+        }
+        s << Sql("INSERT INTO concern_log_kinds(note_seq, kind) VALUES(?, ?)"), use(seq), use(k),
+            now;
+        s.commit();
+      } catch (...) {
+        s.rollback();
+        throw;
+      }
+      return OkStatus();
+    });
+  }
+
+  Result<std::vector<IncidentEntry>> ListIncidentLog(std::string_view concern_id,
+                                                     std::int64_t after_seq,
+                                                     std::size_t limit) override {
+    return Guard("reading the incident log", [&]() -> Result<std::vector<IncidentEntry>> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string id(concern_id);
+      std::int64_t after = after_seq;
+      auto lim = static_cast<std::int64_t>(limit);
+      std::vector<std::int64_t> seq, at;
+      std::vector<std::string> kinds, authors, texts;
+      s << Sql(
+          "SELECT n.seq, COALESCE(k.kind, 'note'), n.author, n.text, n.at_ms FROM "
+          "concern_notes n LEFT JOIN concern_log_kinds k ON k.note_seq = n.seq WHERE "
+          "n.concern_id = ? AND n.seq > ? ORDER BY n.seq LIMIT ?"),
+          use(id), use(after), use(lim), into(seq), into(kinds), into(authors), into(texts),
+          into(at), now;
+      std::vector<IncidentEntry> out;
+      for (std::size_t i = 0; i < seq.size(); ++i) {
+        WARD_ASSIGN_OR_RETURN(IncidentKind kind, ParseIncidentKind(kinds[i]));
+        out.push_back(IncidentEntry{seq[i], kind, ConcernNote{id, authors[i], texts[i], at[i]}});
+      }
+      return out;
+    });
+  }
+
+  Status MarkConcernOpened(std::string_view id, std::string_view staff_name,
+                           std::int64_t now_ms) override {
+    return Guard("recording that a concern was opened", [&]() -> Status {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string concern(id);
+      std::string who(staff_name);
+      std::int64_t at = now_ms;
+      s << Sql(
+          "INSERT INTO concern_reads(concern_id, first_read_ms, first_reader) VALUES(?, ?, ?) "
+          "ON CONFLICT DO NOTHING"),
+          use(concern), use(at), use(who), now;
+      return OkStatus();
+    });
+  }
+
+  Result<ConcernCounts> CountConcerns(std::size_t max_unread_ids) override {
+    return Guard("counting concerns", [&]() -> Result<ConcernCounts> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::int64_t fresh = 0;
+      std::int64_t unread = 0;
+      std::int64_t urgent = 0;
+      s << "SELECT COUNT(*), COALESCE(SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM concern_reads r "
+           "WHERE r.concern_id = c.id) THEN 1 ELSE 0 END), 0) FROM concerns c WHERE c.status "
+           "= 'new'",
+          into(fresh), into(unread), now;
+      s << "SELECT COUNT(*) FROM concerns WHERE in_danger = 1 AND status <> 'closed'", into(urgent),
+          now;
+      auto lim = static_cast<std::int64_t>(max_unread_ids);
+      std::vector<std::string> ids;
+      s << Sql(
+          "SELECT c.id FROM concerns c WHERE c.status = 'new' AND NOT EXISTS (SELECT 1 FROM "
+          "concern_reads r WHERE r.concern_id = c.id) ORDER BY c.received_ms DESC, c.id DESC "
+          "LIMIT ?"),
+          use(lim), into(ids), now;
+      return ConcernCounts{static_cast<std::uint64_t>(fresh), static_cast<std::uint64_t>(unread),
+                           static_cast<std::uint64_t>(urgent), std::move(ids)};
+    });
+  }
+
  private:
   // SQLite has one session and one writer: serialise access. PostgreSQL sessions come from the
   // pool and need no lock.
@@ -744,7 +1159,9 @@ class SqlStorage final : public Storage {
     });
   }
 
-  Result<std::vector<DeviceRecord>> SelectDevices(std::string_view where, std::string arg) {
+  // `args` are bound by reference to the `?` in `tail` (what follows FROM devices), in order.
+  template <typename... Args>
+  Result<std::vector<DeviceRecord>> SelectDevices(std::string_view tail, Args&... args) {
     return Guard("reading devices", [&]() -> Result<std::vector<DeviceRecord>> {
       auto lock = Lock();
       Session s = pool_.get();
@@ -757,13 +1174,11 @@ class SqlStorage final : public Storage {
           "SELECT id, group_name, hostname, os, agent_version, machine_hash, "
           "credential_hash, revoked, enrolled_at_ms, last_seen_ms, policy_version, "
           "last_status FROM devices " +
-          std::string(where) + " ORDER BY id"),
+          std::string(tail)),
           into(ids), into(groups), into(hostnames), into(oses), into(versions), into(machines),
           into(hashes), into(revoked), into(enrolled), into(seen), into(policy_versions),
           into(statuses);
-      if (!where.empty()) {
-        st, use(arg);
-      }
+      ((st, use(args)), ...);
       st.execute();
       std::vector<DeviceRecord> out(ids.size());
       for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -844,6 +1259,13 @@ Result<std::unique_ptr<Storage>> OpenSql(Dialect dialect, const std::string& con
 }  // namespace
 
 Result<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path) {
+  // The store holds concerns: a new one is 0600 whatever the process umask, and SQLite gives
+  // the -wal and -shm files it creates the database file's mode.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return std::unexpected(ErrnoError("cannot open the store " + path, errno));
+  }
+  ::close(fd);
   return OpenSql(Dialect::kSqlite, path);
 }
 

@@ -7,10 +7,11 @@
 namespace ward::collector {
 namespace {
 
-constexpr std::array<std::pair<StaffRole, std::string_view>, 3> kRoles = {{
+constexpr std::array<std::pair<StaffRole, std::string_view>, 4> kRoles = {{
     {StaffRole::kIt, "it"},
     {StaffRole::kDsl, "dsl"},
     {StaffRole::kViewer, "viewer"},
+    {StaffRole::kMetrics, "metrics"},
 }};
 
 constexpr std::array<std::pair<ConcernStatus, std::string_view>, 4> kStatuses = {{
@@ -18,6 +19,13 @@ constexpr std::array<std::pair<ConcernStatus, std::string_view>, 4> kStatuses = 
     {ConcernStatus::kInProgress, "in-progress"},
     {ConcernStatus::kReferred, "referred"},
     {ConcernStatus::kClosed, "closed"},
+}};
+
+constexpr std::array<std::pair<IncidentKind, std::string_view>, 4> kIncidentKinds = {{
+    {IncidentKind::kNote, "note"},
+    {IncidentKind::kStatus, "status"},
+    {IncidentKind::kParentContacted, "parent-contacted"},
+    {IncidentKind::kReferredExternal, "referred-external"},
 }};
 
 template <typename E, std::size_t N>
@@ -52,6 +60,11 @@ Result<StaffRole> ParseStaffRole(std::string_view name) { return Parse(kRoles, n
 std::string_view ConcernStatusName(ConcernStatus status) { return NameOf(kStatuses, status); }
 Result<ConcernStatus> ParseConcernStatus(std::string_view name) {
   return Parse(kStatuses, name, "concern status");
+}
+
+std::string_view IncidentKindName(IncidentKind kind) { return NameOf(kIncidentKinds, kind); }
+Result<IncidentKind> ParseIncidentKind(std::string_view name) {
+  return Parse(kIncidentKinds, name, "incident-log entry");
 }
 
 }  // namespace ward::collector

@@ -45,10 +45,23 @@ struct HttpServerOptions {
   std::uint16_t port = 0;  // 0: any free port
   std::size_t max_body_bytes = 8 * 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
+  // Lowered at start to stay below the process's file descriptor limit (logged).
   std::size_t max_connections = 20000;
+  // Connections from one IPv4 address at most (at most half of max_connections). A site whose
+  // laptops reach the collector through one NAT address must raise it.
+  std::size_t max_connections_per_address = 256;
+  // Request bodies being received or handled, all connections together: past it, 503.
+  std::size_t max_buffered_body_bytes = 32 * 1024 * 1024;
   int worker_threads = 4;
-  std::chrono::seconds idle_timeout{75};
-  std::chrono::seconds handshake_timeout{10};
+  // Overall deadlines; none is restarted by a byte arriving.
+  std::chrono::seconds handshake_timeout{10};  // TLS handshake, from accept
+  std::chrono::seconds idle_timeout{75};       // keep-alive: until a request's first byte
+  // The request head, from its first byte; the body gets this plus its length at
+  // min_bytes_per_second from the end of the head.
+  std::chrono::seconds request_timeout{10};
+  // A response: this plus its size at min_bytes_per_second.
+  std::chrono::seconds write_timeout{10};
+  std::size_t min_bytes_per_second = 32 * 1024;
 };
 
 struct HttpServerStats {
@@ -56,12 +69,18 @@ struct HttpServerStats {
   std::uint64_t connections_total = 0;
   std::uint64_t parked = 0;
   std::uint64_t handshake_failures = 0;
+  std::uint64_t connections_refused = 0;  // over a cap, or no descriptor left
+  std::uint64_t deadlines_expired = 0;    // connections closed at a deadline
+  std::uint64_t connections_evicted = 0;  // slow connections displaced by newcomers when full
+  std::uint64_t max_connections = 0;      // in force (after clamping to the descriptor limit)
 };
 
-// HTTP/1.1 over TLS on one epoll event loop: accepting, TLS, parsing and writing happen on the
-// loop thread; handlers run on a small worker pool; parked long-polls cost a connection record,
-// not a thread (see docs/adr/0002-collector-long-poll-event-loop.md). Keep-alive, Content-Length
-// bodies only. Public methods are thread-safe.
+// HTTP/1.1 over TLS on one Boost.Asio loop thread: accepting, TLS, parsing and writing happen
+// there, each connection a coroutine; handlers run on a small worker pool; parked long-polls cost
+// a connection record, not a thread (docs/adr/0002-collector-long-poll-event-loop.md,
+// docs/adr/0006-collector-http-on-beast-asio.md). Keep-alive, Content-Length bodies only. Every
+// state a client controls has an overall deadline (docs/security.md). Public methods are
+// thread-safe.
 class HttpServer {
  public:
   // `tls` must outlive the server (the server takes a reference on it).

@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace ward::collector::internal {
@@ -13,8 +14,9 @@ namespace ward::collector::internal {
 // The collector's counters, rendered in the Prometheus text format. Thread-safe.
 class Metrics {
  public:
-  // `status` 0 means the request was parked as a long-poll.
-  void CountRequest(const std::string& path, int status);
+  // `endpoint` is the route's pattern ("other" when none matched), so ids in paths cannot blow
+  // up the series count; `status` 0 means the request was parked as a long-poll.
+  void CountRequest(std::string_view endpoint, int status);
   std::string Render(std::uint64_t connections_open, std::uint64_t long_polls_waiting,
                      std::uint64_t handshake_failures) const;
 

@@ -14,6 +14,8 @@ enum class Dialect : std::uint8_t { kSqlite, kPostgres };
 
 // The PostgreSQL NOTIFY channel that carries the name of a group whose policy changed.
 inline constexpr std::string_view kPolicyChannel = "ward_policy";
+// The channel that says a concern arrived (the staff console's open inboxes refresh).
+inline constexpr std::string_view kConcernChannel = "ward_concerns";
 
 // Rewrites portable SQL for one engine: `?` placeholders become `$1, $2...` on PostgreSQL, and
 // {BLOB} / {SERIAL} become the engine's binary and auto-increment key types.
@@ -23,5 +25,7 @@ std::string TranslateSql(Dialect dialect, std::string_view sql);
 // returns the resulting schema version. Safe when several collectors start at once on one
 // PostgreSQL (an advisory lock serialises them). Throws Poco::Exception on database errors.
 Result<int> ApplyMigrations(Poco::Data::Session& session, Dialect dialect);
+// The same, stopping after migration `last`: tests build a store as an earlier release left it.
+Result<int> ApplyMigrationsUpTo(Poco::Data::Session& session, Dialect dialect, int last);
 
 }  // namespace ward::collector

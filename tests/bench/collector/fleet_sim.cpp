@@ -55,6 +55,10 @@ struct Options {
   int latency_seconds = 40;
   int latency_batch = 20;
   int collector_workers = 4;
+  // longpoll: each agent connects (TLS handshake done) before the next starts, so the parked
+  // RSS is the steady state of the parked connections, not the high-water mark of thousands
+  // of handshakes at once on a loaded machine.
+  bool serial_connect = false;
 };
 
 void Die(const std::string& what) {
@@ -87,28 +91,7 @@ class SmallThread {
   pthread_t thread_{};
 };
 
-std::uint16_t FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-long RssKb(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with(field + ":")) {
-      return std::stol(line.substr(field.size() + 1));
-    }
-  }
-  return -1;
-}
+long RssKb(pid_t pid, const std::string& field) { return testing::ProcessStatusKb(pid, field); }
 
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) {
@@ -212,9 +195,12 @@ class Sim {
     }
     secret_ = collector::NewSecret("wes_");
     token_ = collector::NewSecret("wst_");
+    metrics_token_ = collector::NewSecret("wst_");
     if (!store->AddEnrolmentSecret(collector::HashSecret(secret_), "fleet", 1) ||
         !store->CreateStaffToken("bench-it", collector::StaffRole::kIt,
-                                 collector::HashSecret(token_), 1)) {
+                                 collector::HashSecret(token_), 1) ||
+        !store->CreateStaffToken("bench-metrics", collector::StaffRole::kMetrics,
+                                 collector::HashSecret(metrics_token_), 1)) {
       Die("seed store");
     }
   }
@@ -228,7 +214,7 @@ class Sim {
   }
 
   void StartCollector() {
-    port_ = FreePort();
+    port_ = testing::FreeLoopbackPort();
     const std::vector<std::string> args = {o_.collector_bin,
                                            "serve",
                                            "--storage",
@@ -270,8 +256,12 @@ class Sim {
     }
   }
 
+  // Connections come from 200 loopback addresses in turn (127.1.0.1 to 127.1.0.200), as a fleet
+  // of laptops would, so the collector's per-address connection cap sees hosts, not one client.
   std::unique_ptr<HttpsConnection> ConnectOrNull() {
-    auto c = HttpsConnection::Connect(tls_, port_, std::chrono::seconds(60));
+    const unsigned host = next_source_++ % 200 + 1;
+    auto c = HttpsConnection::Connect(tls_, port_, std::chrono::seconds(60),
+                                      "127.1.0." + std::to_string(host));
     return c ? std::move(*c) : nullptr;
   }
 
@@ -406,7 +396,8 @@ class Sim {
     if (!c) {
       return 0;
     }
-    auto r = c->Request("GET", "/metrics");
+    // A collector before issue 14 ignores the token (its /metrics was public).
+    auto r = c->Request("GET", "/metrics", "", {{"Authorization", "Bearer " + metrics_token_}});
     if (!r) {
       return 0;
     }
@@ -431,13 +422,18 @@ class Sim {
     Steady::time_point push_time;
     std::mutex push_mu;
     long rss_parked = 0;
+    std::atomic<int> connected{0};
     {
       std::vector<std::unique_ptr<SmallThread>> threads;
       threads.reserve(static_cast<std::size_t>(n));
       for (int i = 0; i < n; ++i) {
+        while (o_.serial_connect && connected.load() < i) {
+          std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
         threads.push_back(std::make_unique<SmallThread>([&, i] {
           const Agent& a = agents[static_cast<std::size_t>(i)];
           auto conn = ConnectOrNull();
+          ++connected;
           const auto deadline = Steady::now() + std::chrono::seconds(90);
           while (conn && Steady::now() < deadline) {
             ward::v1::PolicyFetchRequest req;
@@ -569,7 +565,9 @@ class Sim {
   std::string storage_url_;
   std::string secret_;
   std::string token_;
+  std::string metrics_token_;
   std::uint16_t port_ = 0;
+  std::atomic<unsigned> next_source_{0};
   pid_t collector_pid_ = -1;
   std::shared_ptr<testing::TlsClientContext> tls_;
   FastRandom random_;
@@ -593,7 +591,8 @@ constexpr const char* kUsage =
     "usage: ward_fleet_sim --collector PATH [--backend sqlite|postgres]\n"
     "         [--scenarios ingest,longpoll,latency] [--agents 5000] [--ingest-connections 4]\n"
     "         [--ingest-batch 1000] [--ingest-seconds 10] [--latency-agents 2000]\n"
-    "         [--latency-seconds 40] [--latency-batch 20] [--workers 4]\n";
+    "         [--latency-seconds 40] [--latency-batch 20] [--workers 4]\n"
+    "         [--serial-connect 0|1]\n";
 
 }  // namespace
 }  // namespace ward::bench
@@ -634,6 +633,8 @@ int main(int argc, char** argv) {
       o.latency_batch = std::stoi(v);
     } else if (a == "--workers") {
       o.collector_workers = std::stoi(v);
+    } else if (a == "--serial-connect") {
+      o.serial_connect = v == "1";
     } else {
       std::cerr << "unknown option " << a << "\n" << ward::bench::kUsage;
       return 2;

@@ -72,17 +72,10 @@ class CollectorTest : public ::testing::Test {
     auto signer = testing::PolicySigner::Generate();
     ASSERT_TRUE(signer.has_value());
     signer_ = std::move(*signer);
-    ASSERT_TRUE(store_->CreateGroup({"learners-under-18", signer_->public_key_hex()}).has_value());
-    secret_ = NewSecret("wes_");
-    ASSERT_TRUE(
-        store_->AddEnrolmentSecret(HashSecret(secret_), "learners-under-18", 1).has_value());
-    for (auto [name, role] : {std::pair{"it", StaffRole::kIt}, std::pair{"dsl", StaffRole::kDsl},
-                              std::pair{"viewer", StaffRole::kViewer}}) {
-      tokens_[name] = NewSecret("wst_");
-      ASSERT_TRUE(
-          store_->CreateStaffToken(std::string("staff-") + name, role, HashSecret(tokens_[name]), 1)
-              .has_value());
-    }
+    auto site = testing::SeedTestSite(*store_, "learners-under-18", signer_->public_key_hex());
+    ASSERT_TRUE(site.has_value()) << site.error().ToString();
+    secret_ = site->enrolment_secret;
+    tokens_ = site->tokens;
     options_ = options;
     options_.port = 0;
     options_.tls_cert = pki_.server_cert;
@@ -549,11 +542,52 @@ TEST_F(CollectorTest, DevicesAndMetricsAreListed) {
   auto arr = ParseJson(devices.body).extract<Poco::JSON::Array::Ptr>();
   ASSERT_EQ(arr->size(), 1u);
   EXPECT_EQ(arr->getObject(0)->getValue<std::string>("id"), d.id);
-  HttpsResponse m = Staff("GET", "/metrics", "viewer");
+  HttpsResponse m = Staff("GET", "/metrics", "metrics");
   EXPECT_NE(m.body.find("ward_collector_requests_total{endpoint=\"/v1/enrol\",status=\"200\"} 1"),
             std::string::npos)
       << m.body;
   EXPECT_NE(m.body.find("# TYPE ward_collector_long_polls_waiting gauge"), std::string::npos);
+}
+
+// Issue 14, finding 9: /metrics was public and counted concerns as they arrived.
+TEST_F(CollectorTest, Regression_Issue14_MetricsNeedATokenAndNoPublicRouteCountsConcerns) {
+  const EnrolledDevice d = Enrol();
+  ward::v1::EventBatch batch;
+  *batch.add_events() = ConcernEvent("please help");
+  Upload(d, batch);
+
+  auto conn = Connect();
+  ASSERT_NE(conn, nullptr);
+  auto anonymous = conn->Request("GET", "/metrics");
+  ASSERT_TRUE(anonymous.has_value());
+  EXPECT_EQ(anonymous->status, 401);
+  EXPECT_EQ(anonymous->body.find("ward_collector_"), std::string::npos) << anonymous->body;
+  // A device credential is not a staff token.
+  auto device = conn->Request("GET", "/metrics", "", {{"Authorization", d.Bearer()}});
+  ASSERT_TRUE(device.has_value());
+  EXPECT_EQ(device->status, 401);
+  // Staff whose role has no business with operations figures.
+  for (const char* role : {"viewer", "dsl"}) {
+    HttpsResponse r = Staff("GET", "/metrics", role);
+    EXPECT_EQ(r.status, 403) << role;
+    EXPECT_EQ(r.body.find("ward_collector_"), std::string::npos) << role << ": " << r.body;
+  }
+  for (const char* role : {"metrics", "it"}) {
+    HttpsResponse r = Staff("GET", "/metrics", role);
+    EXPECT_EQ(r.status, 200) << role;
+    EXPECT_NE(r.body.find("ward_collector_concerns_new_total 1\n"), std::string::npos) << r.body;
+  }
+  // The metrics token opens /metrics and nothing else.
+  EXPECT_EQ(Staff("GET", "/v1/staff/devices", "metrics").status, 403);
+  EXPECT_EQ(Staff("GET", "/v1/staff/concerns", "metrics").status, 403);
+
+  // No public route says anything derived from concerns, before or after one arrived.
+  for (const char* path : {"/healthz", "/metrics"}) {
+    auto r = conn->Request("GET", path);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->body.find("concern"), std::string::npos) << path << ": " << r->body;
+    EXPECT_EQ(r->body.find("alert"), std::string::npos) << path << ": " << r->body;
+  }
 }
 
 TEST_F(CollectorTest, RequestWithoutContentLengthFramingIsRefused) {
@@ -590,6 +624,9 @@ TEST(CollectorPostgresTest, PushOnOneCollectorWakesLongPollsOnAnother) {
   ASSERT_TRUE((*store_a)->AddEnrolmentSecret(HashSecret(secret), "g", 1).has_value());
   const std::string token = NewSecret("wst_");
   ASSERT_TRUE((*store_a)->CreateStaffToken("it", StaffRole::kIt, HashSecret(token), 1));
+  const std::string metrics_token = NewSecret("wst_");
+  ASSERT_TRUE((*store_a)->CreateStaffToken("prometheus", StaffRole::kMetrics,
+                                           HashSecret(metrics_token), 1));
 
   CollectorOptions o;
   o.port = 0;
@@ -628,7 +665,8 @@ TEST(CollectorPostgresTest, PushOnOneCollectorWakesLongPollsOnAnother) {
   ASSERT_TRUE(metrics_b.has_value());
   bool parked = false;
   for (int i = 0; i < 400 && !parked; ++i) {
-    auto m = (*metrics_b)->Request("GET", "/metrics");
+    auto m = (*metrics_b)
+                 ->Request("GET", "/metrics", "", {{"Authorization", "Bearer " + metrics_token}});
     ASSERT_TRUE(m.has_value());
     parked = m->body.find("ward_collector_long_polls_waiting 1\n") != std::string::npos;
     if (!parked) {

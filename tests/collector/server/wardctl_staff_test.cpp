@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
 #include "ward/collector/server/collector.h"
@@ -125,6 +127,64 @@ TEST_F(WardctlStaffTest, ConcernsAreRedactedForItAndFullForTheDsl) {
   EXPECT_EQ(Run({"concerns", "status", "0190b6e4-7c1a-7b3e-9f00-1c2d3e4f5a6b", "closed"}, "it"), 1);
   EXPECT_EQ(Run({"concerns", "show", "0190b6e4-7c1a-7b3e-9f00-1c2d3e4f5a6b"}, "dsl"), 0);
   EXPECT_NE(out_.str().find("spoke to tutor"), std::string::npos);
+}
+
+// A learner's words, a laptop's host name and a note reach the DSL's terminal with every control
+// sequence made visible; --json keeps them exact.
+TEST_F(WardctlStaffTest, HostileTextCannotDriveTheStaffTerminal) {
+  const std::string hostile =
+      "\x1b[2J\x1b[H\x1b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\x07"
+      "All fine, closed by DSL\r\xC2\x9B"
+      "1A\xE2\x80\xAE"
+      "desrever";
+  DeviceRecord d;
+  d.id = "dev-2";
+  d.group = "learners-under-18";
+  d.hostname = "laptop\x1b[31m-red";
+  d.credential_hash = HashSecret("y");
+  ASSERT_TRUE(store_->PutDevice(d));
+  EventRow concern;
+  concern.id = "0190b6e4-7c1a-7b3e-9f00-1c2d3e4f5a7c";
+  concern.kind = "concern";
+  concern.priority = 4;
+  concern.concern = ConcernRow{"Q2WE-4R5T", 1, hostile, false, false, "", ""};
+  ward::v1::Event e;
+  e.set_id(concern.id);
+  e.mutable_concern()->set_text(hostile);
+  concern.body = e.SerializeAsString();
+  ASSERT_TRUE(store_->IngestEvents("dev-2", std::vector<EventRow>{concern}, 6));
+  ASSERT_EQ(Run({"concerns", "note", concern.id, "noted\x1b[1A\x1b[2K"}, "dsl"), 0) << err_.str();
+
+  auto no_controls = [](const std::string& text) {
+    for (const char ch : text) {
+      const auto c = static_cast<unsigned char>(ch);
+      if ((c < 0x20 && c != '\n') || c == 0x7f) {
+        return false;
+      }
+    }
+    return text.find("\xC2\x9B") == std::string::npos &&
+           text.find("\xE2\x80\xAE") == std::string::npos;
+  };
+  ASSERT_EQ(Run({"events", "tail"}, "dsl"), 0) << err_.str();
+  EXPECT_TRUE(no_controls(out_.str())) << out_.str();
+  for (const auto& command : std::vector<std::vector<std::string>>{{"concerns", "show", concern.id},
+                                                                   {"concerns", "list"}}) {
+    ASSERT_EQ(Run(command, "dsl"), 0) << err_.str();
+    EXPECT_TRUE(no_controls(out_.str())) << command[1] << ": " << out_.str();
+    EXPECT_NE(out_.str().find("\\x1b[2J\\x1b[H\\x1b]52;c;"), std::string::npos) << out_.str();
+    EXPECT_NE(out_.str().find("\\x07All fine, closed by DSL\\r\\u009b1A\\u202edesrever"),
+              std::string::npos)
+        << out_.str();
+  }
+  ASSERT_EQ(Run({"concerns", "show", concern.id}, "dsl"), 0);
+  EXPECT_NE(out_.str().find("noted\\x1b[1A\\x1b[2K"), std::string::npos) << out_.str();
+  ASSERT_EQ(Run({"devices"}, "it"), 0);
+  EXPECT_TRUE(no_controls(out_.str())) << out_.str();
+  EXPECT_NE(out_.str().find("laptop\\x1b[31m-red"), std::string::npos) << out_.str();
+
+  ASSERT_EQ(Run({"concerns", "show", concern.id, "--json"}, "dsl"), 0);
+  auto parsed = Poco::JSON::Parser().parse(out_.str()).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(parsed->getValue<std::string>("text"), hostile);
 }
 
 TEST_F(WardctlStaffTest, EventsTailRedactsConcernTextForIt) {

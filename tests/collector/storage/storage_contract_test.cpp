@@ -12,6 +12,9 @@
 
 #include <gtest/gtest.h>
 
+#include <Poco/Data/Session.h>
+
+#include "internal/migrations.h"
 #include "ward/collector/storage/secrets.h"
 #include "ward/collector/storage/storage.h"
 #include "ward/testing/postgres_server.h"
@@ -22,6 +25,16 @@ namespace {
 class SqliteBackend {
  public:
   static constexpr bool kShared = false;
+  static constexpr Dialect kDialect = Dialect::kSqlite;
+  static constexpr const char* kConnector = "SQLite";
+  // A new, empty database nobody has opened yet, and how to open it as a Storage.
+  Result<std::string> NewLocation() {
+    WARD_RETURN_IF_ERROR(Open());  // makes the directory (and registers the connectors)
+    return (dir_ / ("fresh-" + std::to_string(counter_++) + ".db")).string();
+  }
+  static Result<std::unique_ptr<Storage>> OpenAt(const std::string& location) {
+    return OpenSqliteStorage(location);
+  }
   Result<std::unique_ptr<Storage>> Open() {
     if (dir_.empty()) {
       dir_ = std::filesystem::temp_directory_path() /
@@ -43,6 +56,15 @@ class SqliteBackend {
 class PostgresBackend {
  public:
   static constexpr bool kShared = true;
+  static constexpr Dialect kDialect = Dialect::kPostgres;
+  static constexpr const char* kConnector = "PostgreSQL";
+  Result<std::string> NewLocation() {
+    WARD_RETURN_IF_ERROR(Open());  // starts the server (and registers the connectors)
+    return Server()->CreateDatabase("fresh_" + std::to_string(counter_++));
+  }
+  static Result<std::unique_ptr<Storage>> OpenAt(const std::string& location) {
+    return OpenPostgresStorage(location);
+  }
   static testing::PostgresServer* Server() {
     static std::unique_ptr<testing::PostgresServer> server = [] {
       auto s = testing::PostgresServer::Start();
@@ -316,10 +338,14 @@ TYPED_TEST(StorageContractTest, ConcernAlertIsClaimedExactlyOnceAcrossStores) {
   ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
   std::vector<EventRow> batch = {this->ConcernEventRow("c1", "please help")};
   ASSERT_TRUE(this->store_->IngestEvents("d1", batch, 100).has_value());
-  auto unalerted = this->store_->ListUnalertedConcerns(10);
-  ASSERT_TRUE(unalerted.has_value());
-  ASSERT_EQ(unalerted->size(), 1u);
-  EXPECT_EQ(unalerted->front().id, "c1");
+  auto due = this->store_->ListAlertsDue(150, 0, 10);
+  ASSERT_TRUE(due.has_value());
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ(due->front().concern_id, "c1");
+  EXPECT_EQ(due->front().reference, "K7QF-2M9X");
+  EXPECT_EQ(due->front().received_ms, 100);
+  EXPECT_TRUE(due->front().in_danger);
+  EXPECT_FALSE(due->front().claimed_before);
 
   // Two stores on one database (two collectors), racing for the same concern.
   auto other = this->backend_.Open();
@@ -330,7 +356,8 @@ TYPED_TEST(StorageContractTest, ConcernAlertIsClaimedExactlyOnceAcrossStores) {
   for (int i = 0; i < 8; ++i) {
     Storage* store = (i % 2 == 0) ? this->store_.get() : other->get();
     racers.emplace_back([store, i, &wins, &errors] {
-      auto claimed = store->ClaimConcernAlert("c1", 200 + i);
+      auto claimed =
+          store->ClaimConcernAlert("c1", "collector-" + std::to_string(i), 200 + i, 10'000);
       if (!claimed.has_value()) {
         errors.fetch_add(1);
       } else if (*claimed) {
@@ -343,9 +370,81 @@ TYPED_TEST(StorageContractTest, ConcernAlertIsClaimedExactlyOnceAcrossStores) {
   }
   EXPECT_EQ(errors.load(), 0);
   EXPECT_EQ(wins.load(), 1);
-  EXPECT_FALSE(*this->store_->ClaimConcernAlert("c1", 300));
-  EXPECT_TRUE(this->store_->ListUnalertedConcerns(10)->empty());
-  EXPECT_EQ(this->store_->ClaimConcernAlert("zz", 300).error().code(), ErrorCode::kNotFound);
+  EXPECT_FALSE(*this->store_->ClaimConcernAlert("c1", "late", 300, 10'000));
+  EXPECT_TRUE(this->store_->ListAlertsDue(300, 0, 10)->empty());
+  EXPECT_EQ(this->store_->ClaimConcernAlert("zz", "a", 300, 10'000).error().code(),
+            ErrorCode::kNotFound);
+}
+
+// Schema 4 (the alert outbox) on a store an earlier release left: an alert claimed then counts as
+// done (it was sent, given up or lost, which cannot be told apart), one never claimed is due.
+TYPED_TEST(StorageContractTest, MigrationToTheOutboxKeepsOldClaimedAlertsDone) {
+  auto location = this->backend_.NewLocation();
+  ASSERT_TRUE(location.has_value()) << location.error().ToString();
+  {
+    Poco::Data::Session s(TypeParam::kConnector, *location);
+    auto version = ApplyMigrationsUpTo(s, TypeParam::kDialect, 3);
+    ASSERT_TRUE(version.has_value());
+    ASSERT_EQ(*version, 3);
+    s << "INSERT INTO device_groups(name, signing_public_key, created_at_ms) VALUES('g', 'k', 1)",
+        Poco::Data::Keywords::now;
+    for (const char* values : {"'old-claimed', 1000, 1000", "'never-claimed', 2000, NULL"}) {
+      s << std::string(
+               "INSERT INTO concerns(id, received_ms, alert_claimed_ms, device_id, "
+               "group_name, device_time_ms, status, reference, category, text, "
+               "anonymous, in_danger, user_name) VALUES(") +
+               values + ", 'd1', 'g', 1, 'new', 'R', 1, 't', 0, 1, '')",
+          Poco::Data::Keywords::now;
+    }
+  }
+  auto store = TypeParam::OpenAt(*location);
+  ASSERT_TRUE(store.has_value()) << store.error().ToString();
+  EXPECT_GE((*store)->SchemaVersion(), 4);
+  auto due = (*store)->ListAlertsDue(1'000'000, 0, 10);
+  ASSERT_TRUE(due.has_value()) << due.error().ToString();
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ(due->front().concern_id, "never-claimed");
+  EXPECT_TRUE(due->front().in_danger);
+  EXPECT_FALSE(due->front().claimed_before);
+  EXPECT_FALSE(*(*store)->ClaimConcernAlert("old-claimed", "a", 1'000'000, 2'000'000));
+  EXPECT_TRUE(*(*store)->ClaimConcernAlert("never-claimed", "a", 1'000'000, 2'000'000));
+}
+
+// The alert outbox: a claim lapses unless its holder renews it, so the alert of a collector
+// that died is claimed and sent again; only done is final.
+TYPED_TEST(StorageContractTest, ConcernAlertClaimLapsesAndIsClaimedAgainUntilDone) {
+  Storage& store = *this->store_;
+  ASSERT_TRUE(store.PutDevice(this->Device("d1")).has_value());
+  std::vector<EventRow> batch = {this->ConcernEventRow("c1", "please help")};
+  ASSERT_TRUE(store.IngestEvents("d1", batch, 100).has_value());
+
+  ASSERT_TRUE(*store.ClaimConcernAlert("c1", "a", 200, 1200));  // a holds it until 1200
+  EXPECT_FALSE(*store.ClaimConcernAlert("c1", "b", 500, 1500));
+  EXPECT_TRUE(store.ListAlertsDue(1199, 0, 10)->empty());
+  // a died: at 1250 its claim has lapsed and the alert is due again.
+  auto due = store.ListAlertsDue(1250, 0, 10);
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_TRUE(due->front().claimed_before);
+  ASSERT_TRUE(*store.ClaimConcernAlert("c1", "b", 1300, 2300));
+  // Only the holder renews: a's late renewal does not extend b's claim.
+  ASSERT_TRUE(store.RenewConcernAlertClaims(std::vector<std::string>{"c1"}, "a", 9000));
+  EXPECT_EQ(store.ListAlertsDue(2400, 0, 10)->size(), 1u);
+  ASSERT_TRUE(store.RenewConcernAlertClaims(std::vector<std::string>{"c1"}, "b", 9000));
+  EXPECT_TRUE(store.ListAlertsDue(2400, 0, 10)->empty());
+  // A holder that stops releases its claims: due at once.
+  ASSERT_TRUE(store.RenewConcernAlertClaims(std::vector<std::string>{"c1"}, "b", 0));
+  EXPECT_EQ(store.ListAlertsDue(2400, 0, 10)->size(), 1u);
+  // Only concerns received since the given time.
+  EXPECT_TRUE(store.ListAlertsDue(2400, 101, 10)->empty());
+
+  ASSERT_TRUE(*store.ClaimConcernAlert("c1", "b", 2500, 3500));
+  ASSERT_TRUE(store.FinishConcernAlert("c1", 2600));
+  EXPECT_TRUE(store.FinishConcernAlert("c1", 2700).has_value()) << "finishing twice is fine";
+  EXPECT_TRUE(store.ListAlertsDue(100'000, 0, 10)->empty());
+  EXPECT_FALSE(*store.ClaimConcernAlert("c1", "c", 100'000, 200'000));
+  ASSERT_TRUE(store.RenewConcernAlertClaims(std::vector<std::string>{"c1"}, "b", 0));
+  EXPECT_TRUE(store.ListAlertsDue(100'000, 0, 10)->empty()) << "done is final";
+  EXPECT_EQ(store.FinishConcernAlert("zz", 1).error().code(), ErrorCode::kNotFound);
 }
 
 TYPED_TEST(StorageContractTest, PoliciesMustIncreaseInVersion) {
@@ -379,6 +478,18 @@ TYPED_TEST(StorageContractTest, StaffTokensAreFoundByHashAndCanBeRevoked) {
   EXPECT_EQ(who->role, StaffRole::kDsl);
   ASSERT_TRUE(this->store_->RevokeStaffToken("Ms Patel").has_value());
   EXPECT_EQ(this->store_->FindStaffByTokenHash(hash).error().code(), ErrorCode::kUnauthenticated);
+}
+
+TYPED_TEST(StorageContractTest, EveryStaffRoleRoundTrips) {
+  for (const StaffRole role :
+       {StaffRole::kIt, StaffRole::kDsl, StaffRole::kViewer, StaffRole::kMetrics}) {
+    const std::string name(StaffRoleName(role));
+    ASSERT_TRUE(this->store_->CreateStaffToken(name, role, HashSecret("wst_" + name), 1));
+    auto who = this->store_->FindStaffByTokenHash(HashSecret("wst_" + name));
+    ASSERT_TRUE(who.has_value()) << name;
+    EXPECT_EQ(who->role, role) << name;
+    EXPECT_EQ(ParseStaffRole(name).value(), role);
+  }
 }
 
 TYPED_TEST(StorageContractTest, AuditLogKeepsEveryEntryNewestFirst) {
@@ -438,6 +549,263 @@ TYPED_TEST(StorageContractTest, PolicyPushNotifiesOtherStoresSharingTheDatabase)
     std::unique_lock lock(mu);
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return !seen.empty(); }));
     EXPECT_EQ(seen.front(), "learners-under-18");
+  }
+}
+
+// --- The staff console's storage (docs/console.md) ---
+
+TYPED_TEST(StorageContractTest, ConsoleSessionsEndWhenIdleOldSignedOutOrTheTokenIsRevoked) {
+  const std::string token = HashSecret("wst_dsl");
+  ASSERT_TRUE(this->store_->CreateStaffToken("Ms Patel", StaffRole::kDsl, token, 1).has_value());
+  const SessionLimits limits{.idle_ms = 1000, .absolute_ms = 5000};
+  ASSERT_TRUE(this->store_->CreateConsoleSession({"s1", token, 10'000}).has_value());
+  EXPECT_EQ(this->store_->CreateConsoleSession({"s1", token, 10'000}).error().code(),
+            ErrorCode::kAlreadyExists);
+  auto who = this->store_->ResumeConsoleSession("s1", 10'500, limits, true);
+  ASSERT_TRUE(who.has_value()) << who.error().ToString();
+  EXPECT_EQ(who->name, "Ms Patel");
+  EXPECT_EQ(who->role, StaffRole::kDsl);
+  // Activity at 10.5 s keeps it alive until 11.5 s; a background request does not.
+  EXPECT_TRUE(this->store_->ResumeConsoleSession("s1", 11'400, limits, false).has_value());
+  EXPECT_TRUE(this->store_->ResumeConsoleSession("s1", 11'450, limits, true).has_value());
+  EXPECT_TRUE(this->store_->ResumeConsoleSession("s1", 12'400, limits, true).has_value());
+  EXPECT_EQ(this->store_->ResumeConsoleSession("s1", 13'500, limits, true).error().code(),
+            ErrorCode::kUnauthenticated);  // idle for more than a second
+  // Busy, but too old: absolute limit of 5 s after sign-in at 10 s.
+  ASSERT_TRUE(this->store_->CreateConsoleSession({"s2", token, 10'000}).has_value());
+  for (std::int64_t t = 10'500; t <= 14'500; t += 500) {
+    EXPECT_TRUE(this->store_->ResumeConsoleSession("s2", t, limits, true).has_value()) << t;
+  }
+  EXPECT_EQ(this->store_->ResumeConsoleSession("s2", 15'001, limits, true).error().code(),
+            ErrorCode::kUnauthenticated);
+  // Signed out.
+  ASSERT_TRUE(this->store_->CreateConsoleSession({"s3", token, 20'000}).has_value());
+  ASSERT_TRUE(this->store_->EndConsoleSession("s3", 20'100).has_value());
+  EXPECT_EQ(this->store_->ResumeConsoleSession("s3", 20'200, limits, true).error().code(),
+            ErrorCode::kUnauthenticated);
+  EXPECT_EQ(this->store_->EndConsoleSession("nope", 1).error().code(), ErrorCode::kNotFound);
+  // The token revoked: its live session ends at once.
+  ASSERT_TRUE(this->store_->CreateConsoleSession({"s4", token, 30'000}).has_value());
+  EXPECT_TRUE(this->store_->ResumeConsoleSession("s4", 30'100, limits, true).has_value());
+  ASSERT_TRUE(this->store_->RevokeStaffToken("Ms Patel").has_value());
+  EXPECT_EQ(this->store_->ResumeConsoleSession("s4", 30'200, limits, true).error().code(),
+            ErrorCode::kUnauthenticated);
+  EXPECT_EQ(this->store_->ResumeConsoleSession("unknown", 1, limits, true).error().code(),
+            ErrorCode::kUnauthenticated);
+  // Purge: the ended session and those last active before 25 s go; s4 stays.
+  auto purged = this->store_->PurgeConsoleSessions(25'000);
+  ASSERT_TRUE(purged.has_value()) << purged.error().ToString();
+  EXPECT_EQ(*purged, 3u);
+}
+
+TYPED_TEST(StorageContractTest, DevicePagesFollowTheCursorAndFilters) {
+  for (const char* host : {"c-host", "a-host", "b-host", "d-host"}) {
+    DeviceRecord d = this->Device(std::string("id-") + host);
+    d.hostname = host;
+    // Real times in ms: beyond a 32-bit integer, as PostgreSQL must bind them.
+    d.last_seen_ms = host[0] == 'b' || host[0] == 'd' ? 1'790'000'000'000 : 1'796'000'000'000;
+    ASSERT_TRUE(this->store_->PutDevice(d).has_value());
+  }
+  ASSERT_TRUE(this->store_->CreateGroup({"staff-laptops", std::string(64, 'b')}).has_value());
+  DeviceRecord other = this->Device("id-e");
+  other.hostname = "e-host";
+  other.group = "staff-laptops";
+  ASSERT_TRUE(this->store_->PutDevice(other).has_value());
+  auto hosts = [&](const DeviceQuery& q) {
+    std::vector<std::string> out;
+    for (const DeviceRecord& d :
+         this->store_->ListDevicePage(q).value_or(std::vector<DeviceRecord>{})) {
+      out.push_back(d.hostname);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(hosts({.limit = 2}), (V{"a-host", "b-host"}));
+  EXPECT_EQ(hosts({.after_hostname = "b-host", .after_id = "id-b-host", .limit = 2}),
+            (V{"c-host", "d-host"}));
+  EXPECT_EQ(hosts({.after_hostname = "d-host", .after_id = "id-d-host", .limit = 2}),
+            (V{"e-host"}));
+  EXPECT_EQ(hosts({.group = "staff-laptops"}), (V{"e-host"}));
+  EXPECT_EQ(hosts({.group = "learners-under-18", .seen_before_ms = 1'795'000'000'000}),
+            (V{"b-host", "d-host"}));
+}
+
+TYPED_TEST(StorageContractTest, ADevicesEventsPageNewestFirst) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d2")).has_value());
+  std::vector<EventRow> mine = {this->Event("e1"), this->Event("e2"), this->Event("e3")};
+  std::vector<EventRow> theirs = {this->Event("x1")};
+  ASSERT_TRUE(this->store_->IngestEvents("d1", mine, 5).has_value());
+  ASSERT_TRUE(this->store_->IngestEvents("d2", theirs, 5).has_value());
+  auto first = this->store_->ListDeviceEvents("d1", 0, 2);
+  ASSERT_TRUE(first.has_value()) << first.error().ToString();
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].id, "e3");
+  EXPECT_EQ((*first)[1].id, "e2");
+  EXPECT_EQ((*first)[0].device_id, "d1");
+  auto rest = this->store_->ListDeviceEvents("d1", first->back().seq, 2);
+  ASSERT_TRUE(rest.has_value());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].id, "e1");
+  EXPECT_EQ((*rest)[0].body, "body");
+}
+
+TYPED_TEST(StorageContractTest, PolicyHistoryAndPushProgress) {
+  for (int v = 1; v <= 3; ++v) {
+    ASSERT_TRUE(this->store_
+                    ->PutPolicy({"learners-under-18", static_cast<std::uint64_t>(v),
+                                 "p" + std::to_string(v), 100 * v, "it-" + std::to_string(v)})
+                    .has_value());
+  }
+  auto history = this->store_->ListPolicyHistory("learners-under-18", 0, 2);
+  ASSERT_TRUE(history.has_value()) << history.error().ToString();
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].version, 3u);
+  EXPECT_EQ((*history)[0].pushed_by, "it-3");
+  EXPECT_EQ((*history)[0].pushed_at_ms, 300);
+  EXPECT_TRUE((*history)[0].signed_policy.empty());
+  auto older = this->store_->ListPolicyHistory("learners-under-18", 2, 10);
+  ASSERT_TRUE(older.has_value());
+  ASSERT_EQ(older->size(), 1u);
+  EXPECT_EQ((*older)[0].version, 1u);
+  auto two = this->store_->GetPolicyVersion("learners-under-18", 2);
+  ASSERT_TRUE(two.has_value());
+  EXPECT_EQ(two->signed_policy, "p2");
+  EXPECT_EQ(this->store_->GetPolicyVersion("learners-under-18", 9).error().code(),
+            ErrorCode::kNotFound);
+
+  for (int i = 0; i < 4; ++i) {
+    DeviceRecord d = this->Device("d" + std::to_string(i));
+    d.policy_version = static_cast<std::uint64_t>(i);  // 0, 1, 2, 3
+    d.revoked = i == 0;
+    ASSERT_TRUE(this->store_->PutDevice(d).has_value());
+  }
+  auto counts = this->store_->CountGroupDevices("learners-under-18", 2);
+  ASSERT_TRUE(counts.has_value()) << counts.error().ToString();
+  EXPECT_EQ(counts->total, 3u);  // the revoked one is not counted
+  EXPECT_EQ(counts->on_version, 2u);
+}
+
+TYPED_TEST(StorageContractTest, TheIncidentLogKeepsTypedEntriesInOrder) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  std::vector<EventRow> batch = {this->ConcernEventRow("c1", "help")};
+  ASSERT_TRUE(this->store_->IngestEvents("d1", batch, 100).has_value());
+  ASSERT_TRUE(this->store_->AddConcernNote({"c1", "Ms Patel", "spoke to tutor", 200}).has_value());
+  ASSERT_TRUE(this->store_
+                  ->AddIncidentEntry(IncidentKind::kParentContacted,
+                                     {"c1", "Ms Patel", "Parent or guardian contacted", 300})
+                  .has_value());
+  ASSERT_TRUE(this->store_
+                  ->AddIncidentEntry(IncidentKind::kReferredExternal,
+                                     {"c1", "Mr Khan", "Referred: children's services", 400})
+                  .has_value());
+  EXPECT_EQ(this->store_->AddIncidentEntry(IncidentKind::kNote, {"zz", "x", "y", 1}).error().code(),
+            ErrorCode::kNotFound);
+  auto log = this->store_->ListIncidentLog("c1", 0, 10);
+  ASSERT_TRUE(log.has_value()) << log.error().ToString();
+  ASSERT_EQ(log->size(), 3u);
+  EXPECT_EQ((*log)[0].kind, IncidentKind::kNote);
+  EXPECT_EQ((*log)[0].note.text, "spoke to tutor");
+  EXPECT_EQ((*log)[1].kind, IncidentKind::kParentContacted);
+  EXPECT_EQ((*log)[2].kind, IncidentKind::kReferredExternal);
+  EXPECT_EQ((*log)[2].note.author, "Mr Khan");
+  EXPECT_EQ((*log)[2].note.at_ms, 400);
+  auto rest = this->store_->ListIncidentLog("c1", (*log)[0].seq, 1);
+  ASSERT_TRUE(rest.has_value());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].kind, IncidentKind::kParentContacted);
+  // The typed entries are notes too: wardctl's incident log shows them.
+  EXPECT_EQ(this->store_->ListConcernNotes("c1")->size(), 3u);
+}
+
+TYPED_TEST(StorageContractTest, CountsUnreadAndUrgentConcerns) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  for (int i = 1; i <= 3; ++i) {
+    std::vector<EventRow> batch = {this->ConcernEventRow("c" + std::to_string(i), "x")};
+    batch[0].concern->in_danger = i != 2;
+    ASSERT_TRUE(this->store_->IngestEvents("d1", batch, 100 * i).has_value());
+  }
+  ASSERT_TRUE(this->store_->SetConcernStatus("c3", ConcernStatus::kClosed).has_value());
+  ASSERT_TRUE(this->store_->MarkConcernOpened("c1", "Ms Patel", 500).has_value());
+  ASSERT_TRUE(this->store_->MarkConcernOpened("c1", "Mr Khan", 600).has_value());  // kept once
+  auto counts = this->store_->CountConcerns(10);
+  ASSERT_TRUE(counts.has_value()) << counts.error().ToString();
+  EXPECT_EQ(counts->new_count, 2u);    // c1, c2
+  EXPECT_EQ(counts->unread, 1u);       // c2
+  EXPECT_EQ(counts->urgent_open, 1u);  // c1 (c3 is closed)
+  EXPECT_EQ(counts->unread_ids, (std::vector<std::string>{"c2"}));
+}
+
+TYPED_TEST(StorageContractTest, ConcernsPageByGroupDateCursorAndUrgency) {
+  ASSERT_TRUE(this->store_->CreateGroup({"staff-laptops", std::string(64, 'b')}).has_value());
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  DeviceRecord other = this->Device("d2");
+  other.group = "staff-laptops";
+  ASSERT_TRUE(this->store_->PutDevice(other).has_value());
+  for (int i = 1; i <= 4; ++i) {
+    std::vector<EventRow> batch = {this->ConcernEventRow("c" + std::to_string(i), "x")};
+    batch[0].concern->in_danger = i == 3;
+    ASSERT_TRUE(
+        this->store_->IngestEvents(i == 4 ? "d2" : "d1", batch, 1'796'000'000'000).has_value());
+  }
+  auto ids = [&](const ConcernFilter& f) {
+    std::vector<std::string> out;
+    for (const Concern& c : this->store_->ListConcerns(f).value_or(std::vector<Concern>{})) {
+      out.push_back(c.id);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  // One received time for all: the id breaks the tie, and the cursor carries both.
+  EXPECT_EQ(ids({.status = {}, .limit = 2}), (V{"c4", "c3"}));
+  EXPECT_EQ(
+      ids({.status = {}, .limit = 2, .before_received_ms = 1'796'000'000'000, .before_id = "c3"}),
+      (V{"c2", "c1"}));
+  EXPECT_EQ(ids({.status = {}, .group = "staff-laptops"}), (V{"c4"}));
+  EXPECT_EQ(ids({.status = {}, .until_ms = 1'796'000'000'000}), V{});
+  EXPECT_EQ(ids({.status = {}, .until_ms = 1'796'000'000'001}).size(), 4u);
+  EXPECT_EQ(ids({.status = {}, .urgent_open = true}), (V{"c3"}));
+  ASSERT_TRUE(this->store_->SetConcernStatus("c3", ConcernStatus::kClosed).has_value());
+  EXPECT_EQ(ids({.status = {}, .urgent_open = true}), V{});
+}
+
+TYPED_TEST(StorageContractTest, AuditPagesWalkBackwards) {
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_TRUE(this->store_->AppendAudit({i, "Ms Patel", "concern.read", "c" + std::to_string(i)})
+                    .has_value());
+  }
+  auto first = this->store_->ListAuditPage(0, 2);
+  ASSERT_TRUE(first.has_value()) << first.error().ToString();
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].entry.concern_id, "c5");
+  EXPECT_EQ((*first)[1].entry.concern_id, "c4");
+  auto next = this->store_->ListAuditPage(first->back().seq, 10);
+  ASSERT_TRUE(next.has_value());
+  ASSERT_EQ(next->size(), 3u);
+  EXPECT_EQ((*next)[2].entry.concern_id, "c1");
+  EXPECT_EQ((*next)[2].entry.at_ms, 1);
+}
+
+TYPED_TEST(StorageContractTest, ConcernArrivalsReachOtherStoresSharingTheDatabase) {
+  auto listener = this->backend_.Open();
+  ASSERT_TRUE(listener.has_value());
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> seen;
+  auto sub = (*listener)->SubscribeConcernArrivals([&](const std::string& origin) {
+    std::scoped_lock lock(mu);
+    seen.push_back(origin);
+    cv.notify_all();
+  });
+  ASSERT_TRUE(sub.has_value()) << sub.error().ToString();
+  ASSERT_TRUE(this->store_->AnnounceConcernArrival("collector-a").has_value());
+  if constexpr (!TypeParam::kShared) {
+    EXPECT_EQ(sub->get(), nullptr);
+  } else {
+    ASSERT_NE(sub->get(), nullptr);
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return !seen.empty(); }));
+    EXPECT_EQ(seen.front(), "collector-a");
   }
 }
 

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ward/testing/collector_support.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <array>
 #include <cstdlib>
 #include <fstream>
@@ -8,12 +13,36 @@
 #include <vector>
 
 #include "ward/collector/server/tls.h"
+#include "ward/collector/storage/secrets.h"
 #include "ward/common/hex.h"
 #include "ward/policy/loader.h"
 #include "ward/policy/signing.h"
 #include "ward/v1/policy.pb.h"
 
 namespace ward::testing {
+
+std::uint16_t FreeLoopbackPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+long ProcessStatusKb(int pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with(field + ":")) {
+      return std::stol(line.substr(field.size() + 1));
+    }
+  }
+  return -1;
+}
 
 Result<TestPki> CreateTestPki(const std::filesystem::path& dir) {
   WARD_ASSIGN_OR_RETURN(auto ca, collector::CreateCertificateAuthority("Test CA", 2));
@@ -59,6 +88,24 @@ TempDir::TempDir() {
   if (::mkdtemp(tmpl.data()) != nullptr) {
     path_ = tmpl;
   }
+}
+
+Result<TestSite> SeedTestSite(collector::Storage& store, const std::string& group,
+                              const std::string& public_key_hex) {
+  WARD_RETURN_IF_ERROR(store.CreateGroup({group, public_key_hex}));
+  TestSite site;
+  site.enrolment_secret = collector::NewSecret("wes_");
+  WARD_RETURN_IF_ERROR(
+      store.AddEnrolmentSecret(collector::HashSecret(site.enrolment_secret), group, 1));
+  for (auto [name, role] :
+       {std::pair{"it", collector::StaffRole::kIt}, std::pair{"dsl", collector::StaffRole::kDsl},
+        std::pair{"viewer", collector::StaffRole::kViewer},
+        std::pair{"metrics", collector::StaffRole::kMetrics}}) {
+    site.tokens[name] = collector::NewSecret("wst_");
+    WARD_RETURN_IF_ERROR(store.CreateStaffToken(std::string("staff-") + name, role,
+                                                collector::HashSecret(site.tokens[name]), 1));
+  }
+  return site;
 }
 
 TempDir::~TempDir() {

@@ -44,7 +44,8 @@ Result<std::shared_ptr<TlsClientContext>> TlsClientContext::Create(
 TlsClientContext::~TlsClientContext() { SSL_CTX_free(ctx_); }
 
 Result<std::unique_ptr<HttpsConnection>> HttpsConnection::Connect(
-    std::shared_ptr<TlsClientContext> tls, std::uint16_t port, std::chrono::seconds timeout) {
+    std::shared_ptr<TlsClientContext> tls, std::uint16_t port, std::chrono::seconds timeout,
+    const std::string& source_address) {
   std::unique_ptr<HttpsConnection> c(new HttpsConnection());
   c->tls_ = std::move(tls);
   c->fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -57,6 +58,14 @@ Result<std::unique_ptr<HttpsConnection>> HttpsConnection::Connect(
   ::setsockopt(c->fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   int one = 1;
   ::setsockopt(c->fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (!source_address.empty()) {
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source_address.c_str(), &src.sin_addr) != 1 ||
+        ::bind(c->fd_, reinterpret_cast<sockaddr*>(&src), sizeof(src)) != 0) {
+      return UnavailableError("cannot bind to source address " + source_address);
+    }
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);

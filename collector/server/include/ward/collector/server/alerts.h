@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -56,6 +58,9 @@ struct AlertConfig {
   int max_attempts = 12;    // per channel and concern, first try included
   std::chrono::milliseconds first_retry{2000};
   std::chrono::milliseconds max_retry{std::chrono::minutes(5)};
+  // How long a claim on an alert holds without renewal: after a crash, the alerts the dead
+  // collector held are sent again this long (and up to half as long again) later.
+  std::chrono::seconds claim_lease{30};
 };
 
 // The whole content of an alert. Built only from a ConcernAlert, so it cannot carry the
@@ -90,25 +95,29 @@ class AlertChannel {
 Result<std::unique_ptr<AlertChannel>> CreateWebhookChannel(const WebhookConfig& config);
 Result<std::unique_ptr<AlertChannel>> CreateSmtpChannel(const SmtpConfig& config);
 
-// The ConcernAlerter the collector runs with: OnNewConcern only queues (ingest never waits);
-// a background thread claims the alert in storage (so one of several collectors sharing a
-// PostgreSQL sends it) and hands it to one delivery thread per channel, which retries with
-// exponential backoff and jitter up to max_attempts. The first failure of an alert and giving
-// up are logged; every attempt is counted in MetricsText(). Thread-safe. Alerts still queued
-// at destruction are not sent (their concerns are in the inbox).
+// The ConcernAlerter the collector runs with: OnNewConcern only queues (ingest never waits). A
+// background thread claims each alert in storage for a lease (so one of several collectors
+// sharing a PostgreSQL sends it) and hands it to one delivery thread per channel, which retries
+// with exponential backoff and jitter up to max_attempts. While a channel still works on an
+// alert its claim is renewed; when every channel has delivered it or given up, the alert is
+// marked done. An alert claimed but not done when its collector dies (or stops) is claimed and
+// sent again once the claim lapses: at least once, so receivers de-duplicate on the concern id
+// (the webhook's Idempotency-Key). The same thread sweeps the store at start and every half
+// lease for alerts that are due (never claimed, or a lapsed claim) of concerns from the last 7
+// days. The first failure of an alert and giving up are logged; every attempt is counted in
+// MetricsText(). Thread-safe.
 class AlertDispatcher final : public ConcernAlerter {
  public:
   // `storage` and `clock` must outlive the dispatcher.
   AlertDispatcher(Storage& storage, AlertConfig config,
                   std::vector<std::unique_ptr<AlertChannel>> channels, const Clock& clock);
+  // Stops the threads; claims still held are released so the next start sends them at once.
   ~AlertDispatcher() override;
   AlertDispatcher(const AlertDispatcher&) = delete;
   AlertDispatcher& operator=(const AlertDispatcher&) = delete;
 
   void OnNewConcern(const ConcernAlert& alert) override;
   std::string MetricsText() const override;
-  // Queues alerts for concerns stored but never claimed (a collector stopped in between).
-  Status QueueUnalerted();
 
  private:
   struct Job {
@@ -126,26 +135,44 @@ class AlertDispatcher final : public ConcernAlerter {
     std::atomic<std::uint64_t> given_up{0};
     std::thread thread;
   };
+  struct Pending {
+    ConcernAlert alert;
+    bool claimed_before = false;
+  };
   void ClaimLoop();
+  void Claim(const Pending& pending);
+  void Sweep();
+  // Sets the lapse time of every claim held here (`lease_until_ms` 0 releases them).
+  void RenewClaims(std::int64_t lease_until_ms);
   void LaneLoop(Lane& lane);
+  // One channel is finished with the alert (delivered or given up); the last one marks it done.
+  void Settled(const std::string& concern_id);
   std::chrono::milliseconds Backoff(int attempt);
+  std::int64_t NowMs() const;
 
   Storage& storage_;
   const AlertConfig config_;
   const Clock& clock_;
+  const std::string claimer_;  // this dispatcher's name on its claims
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<ConcernAlert> pending_;   // guarded by mu_
-  std::atomic<bool> stopping_{false};  // set under mu_ and every lane's mu
+  std::deque<Pending> pending_;  // guarded by mu_
+  // Concerns queued or claimed here, so a sweep does not queue them again; guarded by mu_.
+  std::set<std::string> known_;
+  // Claimed here: how many channels are still working on each; guarded by mu_.
+  std::map<std::string, std::size_t> in_flight_;
+  std::atomic<bool> stopping_{false};  // set under mu_; each lane's mu is taken before its notify
   std::atomic<std::uint64_t> claimed_{0};
   std::atomic<std::uint64_t> claimed_elsewhere_{0};
   std::atomic<std::uint64_t> claim_errors_{0};
-  std::thread claimer_;
+  std::atomic<std::uint64_t> recovered_{0};
+  bool sweep_failing_ = false;  // the claim thread's own
+  std::thread claim_thread_;
 };
 
-// The dispatcher for `config` (a LogConcernAlerter when it names no channel), with the
-// concerns nobody has alerted yet already queued. kInvalidArgument
+// The dispatcher for `config` (a LogConcernAlerter when it names no channel); it starts by
+// sending the alerts that are due. kInvalidArgument
 // for a channel that cannot be set up (e.g. an unreadable CA file).
 Result<std::unique_ptr<ConcernAlerter>> CreateConcernAlerter(Storage& storage,
                                                              const AlertConfig& config,

@@ -27,6 +27,15 @@ struct CollectorOptions {
   double device_burst = 30.0;
   std::chrono::seconds long_poll_max{30};
   std::size_t max_connections = 20000;
+  // The staff console (docs/console.md): its files are served from `console_dir` when
+  // `console` is on. Sessions end `console_idle` after their last activity and
+  // `console_session_max` after sign-in; sign-in attempts are limited per address.
+  bool console = false;
+  std::filesystem::path console_dir;
+  std::chrono::seconds console_idle{30 * 60};
+  std::chrono::seconds console_session_max{12 * 60 * 60};
+  double console_sign_ins_per_minute = 10.0;
+  double console_sign_in_burst = 10.0;
 };
 
 // A running collector: the HTTPS API (device and staff) over one Storage. Owns its threads;

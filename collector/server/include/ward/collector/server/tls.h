@@ -8,6 +8,8 @@
 
 #include "ward/common/result.h"
 
+struct ssl_ctx_st;
+
 namespace ward::collector {
 
 // A certificate and its private key, both PEM. Value type.
@@ -25,6 +27,12 @@ Result<TlsMaterial> IssueServerCertificate(const TlsMaterial& ca,
 // Writes the cert (0644) and the key (0600, never world-readable) files.
 Status WriteTlsMaterial(const TlsMaterial& material, const std::filesystem::path& cert_file,
                         const std::filesystem::path& key_file);
+// The collector's server-side TLS settings, in one place: TLS 1.2 at least (1.3 preferred by
+// OpenSSL), ECDHE with AES-GCM or ChaCha20 only (no CBC, no RSA key exchange), no
+// renegotiation, buffers released while a connection is idle. The caller owns the context
+// (SSL_CTX_free). kInvalidArgument when the certificate or key cannot be loaded or do not match.
+Result<ssl_ctx_st*> NewServerTlsContext(const std::filesystem::path& cert_file,
+                                        const std::filesystem::path& key_file);
 Result<TlsMaterial> ReadTlsMaterial(const std::filesystem::path& cert_file,
                                     const std::filesystem::path& key_file);
 

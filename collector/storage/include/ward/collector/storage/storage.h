@@ -16,8 +16,8 @@ namespace ward::collector {
 
 // Staff roles. `kIt` manages devices, policy and events but sees concerns redacted; `kDsl`
 // (Designated Safeguarding Lead) sees concerns in full and keeps the incident log; `kViewer`
-// reads devices and events only.
-enum class StaffRole : std::uint8_t { kIt, kDsl, kViewer };
+// reads devices and events only; `kMetrics` is for a monitoring system and reads /metrics only.
+enum class StaffRole : std::uint8_t { kIt, kDsl, kViewer, kMetrics };
 std::string_view StaffRoleName(StaffRole role);
 Result<StaffRole> ParseStaffRole(std::string_view name);
 
@@ -112,6 +112,23 @@ struct ConcernFilter {
   std::optional<ConcernStatus> status;  // any status when unset
   std::int64_t since_ms = 0;            // received at or after this time
   std::size_t limit = 500;
+  std::string group = {};     // "" for every group
+  std::int64_t until_ms = 0;  // > 0: received before this time
+  // The page cursor: only concerns after (older than) this one in newest-first order. Unset
+  // (empty id) for the first page.
+  std::int64_t before_received_ms = 0;
+  std::string before_id = {};
+  // Only concerns whose learner said they are in danger now and that are not closed.
+  bool urgent_open = false;
+};
+
+// A concern whose DSL alert is still to be sent: only what an alert may carry (docs/adr/0003).
+struct PendingAlert {
+  std::string concern_id;
+  std::string reference;
+  std::int64_t received_ms = 0;
+  bool in_danger = false;
+  bool claimed_before = false;  // a claim on it lapsed: its collector stopped or died
 };
 
 struct ConcernNote {
@@ -131,6 +148,64 @@ struct AuditEntry {
   std::string staff_name;
   std::string action;  // "concern.list", "concern.read", "concern.status", "concern.note"
   std::string concern_id;
+};
+
+// An audit entry with its place in the log (newest has the highest seq).
+struct AuditRecord {
+  std::int64_t seq = 0;
+  AuditEntry entry;
+};
+
+// A console sign-in (docs/console.md). The session id itself lives only in the browser's
+// cookie; the store keeps its SHA-256 and the hash of the staff token it was opened with, so
+// revoking the token ends the session.
+struct ConsoleSession {
+  std::string id_hash;
+  std::string token_hash;
+  std::int64_t created_ms = 0;
+};
+
+// How long a console session lives: `idle_ms` after its last activity, `absolute_ms` after
+// sign-in, whichever comes first.
+struct SessionLimits {
+  std::int64_t idle_ms = 30LL * 60 * 1000;
+  std::int64_t absolute_ms = 12LL * 60 * 60 * 1000;
+};
+
+// Which devices ListDevicePage returns, ordered by hostname then id.
+struct DeviceQuery {
+  // The page cursor: devices after this (hostname, id); both empty for the first page.
+  std::string after_hostname = {};
+  std::string after_id = {};
+  std::string group = {};           // "" for every group
+  std::int64_t seen_before_ms = 0;  // > 0: only devices last seen before this time
+  std::size_t limit = 100;
+};
+
+// Push progress: the group's devices (not revoked) and how many run `version` or newer.
+struct GroupDeviceCounts {
+  std::uint64_t total = 0;
+  std::uint64_t on_version = 0;
+};
+
+// What an incident-log entry records: a note, a status change, or one of the DSL's typed
+// actions (parent or guardian contacted; referred to an external agency).
+enum class IncidentKind : std::uint8_t { kNote, kStatus, kParentContacted, kReferredExternal };
+std::string_view IncidentKindName(IncidentKind kind);
+Result<IncidentKind> ParseIncidentKind(std::string_view name);
+
+struct IncidentEntry {
+  std::int64_t seq = 0;  // order in the log, the page cursor
+  IncidentKind kind = IncidentKind::kNote;
+  ConcernNote note;
+};
+
+// The inbox's counters. `unread` are new concerns nobody on the safeguarding team has opened.
+struct ConcernCounts {
+  std::uint64_t new_count = 0;
+  std::uint64_t unread = 0;
+  std::uint64_t urgent_open = 0;        // in danger now, not closed
+  std::vector<std::string> unread_ids;  // newest first, at most what was asked for
 };
 
 // Receives the name of a group whose policy changed, possibly on another collector.
@@ -201,13 +276,29 @@ class Storage {
   virtual Status SetConcernStatus(std::string_view id, ConcernStatus status) = 0;
   virtual Status AddConcernNote(const ConcernNote& note) = 0;
   virtual Result<std::vector<ConcernNote>> ListConcernNotes(std::string_view concern_id) = 0;
-  // Claims the right to alert the DSL about a concern: true for exactly one caller per concern,
-  // even across collectors sharing the database (a conditional UPDATE); false when someone
-  // already claimed it. kNotFound for an unknown id.
-  virtual Result<bool> ClaimConcernAlert(std::string_view id, std::int64_t now_ms) = 0;
-  // Concerns nobody has claimed an alert for yet (e.g. a collector stopped between storing and
-  // alerting), oldest first.
-  virtual Result<std::vector<Concern>> ListUnalertedConcerns(std::size_t limit) = 0;
+
+  // The DSL alert of each concern goes through an outbox kept with the concern: a collector
+  // claims the alert for a while (a lease), sends it, and marks it done; a claim whose
+  // collector died lapses and the alert is claimed and sent again (at least once).
+  //
+  // Claims the alert of concern `id` for `claimer` until `lease_until_ms`: true for exactly one
+  // caller at a time, even across collectors sharing the database (a conditional UPDATE). false
+  // when the alert is done or someone holds a claim that has not lapsed at `now_ms`. kNotFound
+  // for an unknown id.
+  virtual Result<bool> ClaimConcernAlert(std::string_view id, std::string_view claimer,
+                                         std::int64_t now_ms, std::int64_t lease_until_ms) = 0;
+  // Moves the lapse time of the claims `claimer` still holds on `ids` to `lease_until_ms` (a
+  // time already past releases them at once). Claims taken over by someone else are left alone.
+  virtual Status RenewConcernAlertClaims(std::span<const std::string> ids, std::string_view claimer,
+                                         std::int64_t lease_until_ms) = 0;
+  // The alert was delivered, or given up on: it is never claimed again.
+  virtual Status FinishConcernAlert(std::string_view id, std::int64_t now_ms) = 0;
+  // Alerts of concerns received at or after `received_since_ms` that are not done and not
+  // claimed, or whose claim lapsed before `now_ms` (a collector stopped or died holding it),
+  // oldest concern first.
+  virtual Result<std::vector<PendingAlert>> ListAlertsDue(std::int64_t now_ms,
+                                                          std::int64_t received_since_ms,
+                                                          std::size_t limit) = 0;
 
   // kAlreadyExists when the token hash or name is taken.
   virtual Status CreateStaffToken(std::string_view name, StaffRole role,
@@ -219,6 +310,60 @@ class Storage {
   virtual Status AppendAudit(const AuditEntry& entry) = 0;
   // Newest first.
   virtual Result<std::vector<AuditEntry>> ListAudit(std::size_t limit) = 0;
+
+  // --- The staff console (docs/console.md). Every list is one bounded page. ---
+
+  // Newest first: entries with seq < before_seq (0: from the newest).
+  virtual Result<std::vector<AuditRecord>> ListAuditPage(std::int64_t before_seq,
+                                                         std::size_t limit) = 0;
+
+  // kAlreadyExists for an id hash in use.
+  virtual Status CreateConsoleSession(const ConsoleSession& session) = 0;
+  // The staff member behind a live session. kUnauthenticated when the session is unknown,
+  // ended, idle longer than limits.idle_ms, older than limits.absolute_ms, or its staff token
+  // is revoked. `touch` records `now_ms` as its last activity (a background request does not).
+  virtual Result<StaffIdentity> ResumeConsoleSession(std::string_view id_hash, std::int64_t now_ms,
+                                                     const SessionLimits& limits, bool touch) = 0;
+  // Ends a session for good (sign-out). kNotFound for an unknown id hash.
+  virtual Status EndConsoleSession(std::string_view id_hash, std::int64_t now_ms) = 0;
+  // Deletes ended sessions and those last active before `before_ms`; returns how many.
+  virtual Result<std::size_t> PurgeConsoleSessions(std::int64_t before_ms) = 0;
+
+  // Tells every collector sharing the database that a concern arrived (PostgreSQL NOTIFY, a
+  // no-op on SQLite). `origin` is passed to the subscribers, so a collector can tell its own.
+  virtual Status AnnounceConcernArrival(std::string_view origin) = 0;
+  // Calls `fn` with the origin of each announcement (and "" after a reconnect) on a back-end
+  // thread. nullptr when the back-end cannot be shared (SQLite).
+  virtual Result<std::unique_ptr<PolicyChangeSubscription>> SubscribeConcernArrivals(
+      PolicyChangedFn fn) = 0;
+
+  // A page of devices (see DeviceQuery).
+  virtual Result<std::vector<DeviceRecord>> ListDevicePage(const DeviceQuery& query) = 0;
+  // A device's events, newest first, with seq < before_seq (0: from the newest).
+  virtual Result<std::vector<StoredEvent>> ListDeviceEvents(std::string_view device_id,
+                                                            std::int64_t before_seq,
+                                                            std::size_t limit) = 0;
+  virtual Result<GroupDeviceCounts> CountGroupDevices(std::string_view group,
+                                                      std::uint64_t version) = 0;
+  // A group's policy history, newest first, versions below before_version (0: from the
+  // newest); `signed_policy` is left empty.
+  virtual Result<std::vector<StoredPolicy>> ListPolicyHistory(std::string_view group,
+                                                              std::uint64_t before_version,
+                                                              std::size_t limit) = 0;
+  // kNotFound when the group has no such version.
+  virtual Result<StoredPolicy> GetPolicyVersion(std::string_view group, std::uint64_t version) = 0;
+
+  // Adds a typed entry to a concern's incident log (kNotFound for an unknown concern).
+  virtual Status AddIncidentEntry(IncidentKind kind, const ConcernNote& note) = 0;
+  // The incident log oldest first, entries with seq > after_seq. Notes added through
+  // AddConcernNote read as kNote.
+  virtual Result<std::vector<IncidentEntry>> ListIncidentLog(std::string_view concern_id,
+                                                             std::int64_t after_seq,
+                                                             std::size_t limit) = 0;
+  // Records that the safeguarding team has opened a concern (the first opening is kept).
+  virtual Status MarkConcernOpened(std::string_view id, std::string_view staff_name,
+                                   std::int64_t now_ms) = 0;
+  virtual Result<ConcernCounts> CountConcerns(std::size_t max_unread_ids) = 0;
 };
 
 // Opens (creating if needed) a SQLite store file and applies pending migrations.

@@ -3,9 +3,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
+#include "ward/collector/storage/storage.h"
 #include "ward/common/result.h"
 
 namespace ward::testing {
@@ -35,6 +37,23 @@ class PolicySigner {
   std::unique_ptr<State> state_;
   std::string public_key_hex_;
 };
+
+// A TCP port on 127.0.0.1 that was free a moment ago (for a child process to listen on).
+std::uint16_t FreeLoopbackPort();
+
+// A "kB" field of /proc/<pid>/status (VmRSS, VmHWM, ...), or -1 when it cannot be read.
+long ProcessStatusKb(int pid, const std::string& field);
+
+// What a test site's store holds after SeedTestSite: an enrolment secret for the group and one
+// staff token per role, by role name ("it", "dsl", "viewer", "metrics"; the staff are named
+// "staff-<role>").
+struct TestSite {
+  std::string enrolment_secret;
+  std::map<std::string, std::string> tokens;
+};
+// Creates `group` with this policy key, an enrolment secret for it and the three staff tokens.
+Result<TestSite> SeedTestSite(collector::Storage& store, const std::string& group,
+                              const std::string& public_key_hex);
 
 // A fresh temporary directory, removed on destruction.
 class TempDir {

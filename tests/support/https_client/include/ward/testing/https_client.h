@@ -39,9 +39,12 @@ class TlsClientContext {
 // Confined to one thread.
 class HttpsConnection {
  public:
+  // `source_address` (an IPv4 address in 127.0.0.0/8, or empty for the kernel's choice) lets
+  // one process look like many hosts to per-address limits.
   static Result<std::unique_ptr<HttpsConnection>> Connect(
       std::shared_ptr<TlsClientContext> tls, std::uint16_t port,
-      std::chrono::seconds timeout = std::chrono::seconds(60));
+      std::chrono::seconds timeout = std::chrono::seconds(60),
+      const std::string& source_address = {});
   ~HttpsConnection();
 
   // Sends one request and reads the whole response. kUnavailable on any I/O or TLS failure (the

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: Apache-2.0
+// The device API: what agents call (protobuf bodies, ErrorBody errors).
+#include "internal/device_api.h"
+
+#include "internal/responses.h"
+#include "ward/collector/storage/secrets.h"
+#include "ward/common/log.h"
+#include "ward/common/random.h"
+#include "ward/v1/sync.pb.h"
+
+namespace ward::collector::internal {
+namespace {
+
+constexpr std::size_t kMaxConcernText = 4000;
+constexpr std::size_t kMaxScreenshot = 4 * 1024 * 1024;
+// Enrolment and policy-fetch requests are a few hundred bytes; a status a few KiB.
+constexpr std::size_t kSmallBody = 64 * 1024;
+constexpr std::size_t kStatusBody = 1024 * 1024;
+
+constexpr ErrorStyle kStyle = ErrorStyle::kProtobuf;
+
+HttpResponse DeviceError(int status, std::string message) {
+  return ErrorResponse(kStyle, status, message);
+}
+
+HttpResponse DeviceError(const Error& error) { return ErrorResponse(kStyle, error); }
+
+std::string_view KindOf(const ward::v1::Event& e) {
+  switch (e.body_case()) {
+    case ward::v1::Event::kUsb:
+      return "usb";
+    case ward::v1::Event::kExec:
+      return "exec";
+    case ward::v1::Event::kSettings:
+      return "settings";
+    case ward::v1::Event::kConcern:
+      return "concern";
+    case ward::v1::Event::kAgent:
+      return "agent";
+    case ward::v1::Event::kAup:
+      return "aup";
+    default:
+      return "";
+  }
+}
+
+// Why an event is refused, or "" when it may be stored.
+std::string Validate(const ward::v1::Event& e) {
+  auto id = Uuid::Parse(e.id());
+  if (!id.has_value()) {
+    return "id is not a UUID";
+  }
+  if (e.body_case() == ward::v1::Event::BODY_NOT_SET) {
+    return "event has no body";
+  }
+  if (e.has_concern()) {
+    if (e.concern().text().size() > kMaxConcernText * 4) {  // 4000 characters of UTF-8
+      return "concern text is longer than 4000 characters";
+    }
+    if (e.concern().screenshot_png().size() > kMaxScreenshot) {
+      return "concern screenshot is larger than 4 MiB";
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+DeviceApi::DeviceApi(const CollectorOptions& options, Storage& storage, ConcernAlerter& alerter,
+                     PolicyFeed& policies, Metrics& metrics, const Clock& clock)
+    : options_(options),
+      storage_(storage),
+      alerter_(alerter),
+      policies_(policies),
+      metrics_(metrics),
+      clock_(clock),
+      limiter_(clock, options.device_rate_per_second, options.device_burst),
+      ids_(clock, SystemRandom()) {}
+
+Status DeviceApi::Register(Router& router) {
+  router.SetErrorStyle("/v1/", kStyle);
+  WARD_RETURN_IF_ERROR(
+      router.Add(Route{"POST", "/v1/enrol", kSmallBody, kStyle,
+                       PublicHandler([this](const Call& c) { return Enrol(c); })}));
+  WARD_RETURN_IF_ERROR(router.Add(
+      Route{"POST", "/v1/events", options_.max_body_bytes, kStyle, Limited(&DeviceApi::Events)}));
+  WARD_RETURN_IF_ERROR(router.Add(
+      Route{"POST", "/v1/policy", kSmallBody, kStyle, Limited(&DeviceApi::PolicyFetch)}));
+  return router.Add(
+      Route{"POST", "/v1/status", kStatusBody, kStyle, Limited(&DeviceApi::Heartbeat)});
+}
+
+DeviceHandler DeviceApi::Limited(HandlerResult (DeviceApi::*handler)(const Call&,
+                                                                     const DevicePrincipal&)) {
+  return [this, handler](const Call& call, const DevicePrincipal& device) -> HandlerResult {
+    if (auto wait = limiter_.Acquire(device.device.id); wait.has_value()) {
+      metrics_.rate_limited.fetch_add(1);
+      HttpResponse r = DeviceError(429, "too many requests from this device; slow down");
+      r.headers.emplace_back("Retry-After", std::to_string((wait->count() + 999) / 1000));
+      return r;
+    }
+    return (this->*handler)(call, device);
+  };
+}
+
+HandlerResult DeviceApi::Enrol(const Call& call) {
+  ward::v1::EnrolRequest in;
+  if (!in.ParseFromString(call.request.body)) {
+    return DeviceError(400, "the body is not a valid ward.v1.EnrolRequest");
+  }
+  if (in.enrolment_secret().empty()) {
+    return DeviceError(400, "enrolment_secret is empty");
+  }
+  auto group = storage_.GroupForEnrolmentSecret(HashSecret(in.enrolment_secret()));
+  if (!group.has_value()) {
+    if (group.error().code() == ErrorCode::kNotFound) {
+      metrics_.enrol_refused.fetch_add(1);
+      return DeviceError(401, "unknown enrolment secret");
+    }
+    return DeviceError(group.error());
+  }
+  DeviceRecord d;
+  if (!in.machine_hash().empty()) {
+    auto existing = storage_.FindDeviceByMachineHash(*group, in.machine_hash());
+    if (!existing.has_value()) {
+      return DeviceError(existing.error());
+    }
+    if (existing->has_value()) {
+      auto old = storage_.GetDevice(**existing);
+      if (old.has_value()) {
+        d = *old;
+      }
+    }
+  }
+  const std::int64_t now = NowMs();
+  if (d.id.empty()) {
+    d.id = ids_.Next().ToString();
+    d.enrolled_at_ms = now;
+  }
+  const std::string credential = NewSecret();
+  d.group = *group;
+  d.hostname = in.hostname();
+  d.os = in.os();
+  d.agent_version = in.agent_version();
+  d.machine_hash = in.machine_hash();
+  d.credential_hash = HashSecret(credential);
+  d.revoked = false;
+  d.last_seen_ms = now;
+  if (auto s = storage_.PutDevice(d); !s.has_value()) {
+    return DeviceError(s.error());
+  }
+  log::Info("device enrolled", {{"device_id", d.id}, {"group", d.group}, {"hostname", d.hostname}});
+  ward::v1::EnrolResponse out;
+  out.set_device_id(d.id);
+  out.set_credential(credential);
+  out.set_group(d.group);
+  return Proto(out);
+}
+
+HandlerResult DeviceApi::Events(const Call& call, const DevicePrincipal& who) {
+  const DeviceRecord& device = who.device;
+  ward::v1::EventBatch batch;
+  if (!batch.ParseFromString(call.request.body)) {
+    return DeviceError(400, "the body is not a valid ward.v1.EventBatch");
+  }
+  if (static_cast<std::size_t>(batch.events_size()) > options_.max_events_per_batch) {
+    return DeviceError(413, "a batch may hold at most " +
+                                std::to_string(options_.max_events_per_batch) + " events");
+  }
+  ward::v1::EventBatchAck ack;
+  std::vector<EventRow> rows;
+  rows.reserve(static_cast<std::size_t>(batch.events_size()));
+  for (const ward::v1::Event& e : batch.events()) {
+    std::string reason = Validate(e);
+    if (!reason.empty()) {
+      auto* rejected = ack.add_rejected();
+      rejected->set_id(e.id());
+      rejected->set_reason(reason);
+      continue;
+    }
+    EventRow row;
+    row.id = e.id();
+    row.device_time_ms = e.device_time().seconds() * 1000 + e.device_time().nanos() / 1000000;
+    row.priority = static_cast<int>(e.priority());
+    row.kind = std::string(KindOf(e));
+    row.body = e.SerializeAsString();
+    if (e.has_concern()) {
+      const auto& c = e.concern();
+      row.concern = ConcernRow{
+          c.reference(), static_cast<int>(c.category()),           c.text(),          c.anonymous(),
+          c.in_danger(), c.anonymous() ? std::string() : e.user(), c.screenshot_png()};
+    }
+    rows.push_back(std::move(row));
+  }
+  const std::int64_t received_ms = NowMs();
+  auto result = storage_.IngestEvents(device.id, rows, received_ms);
+  if (!result.has_value()) {
+    log::Error("storing events failed",
+               {{"device_id", device.id}, {"error", result.error().ToString()}});
+    return DeviceError(result.error());
+  }
+  for (const EventRow& r : rows) {
+    ack.add_acked_ids(r.id);
+  }
+  metrics_.events_stored.fetch_add(result->inserted);
+  metrics_.events_duplicate.fetch_add(result->duplicates);
+  metrics_.events_rejected.fetch_add(static_cast<std::uint64_t>(ack.rejected_size()));
+  for (const std::string& id : result->new_concern_ids) {
+    for (const EventRow& r : rows) {
+      if (r.id == id && r.concern.has_value()) {
+        metrics_.concerns_new.fetch_add(1);
+        alerter_.OnNewConcern(
+            ConcernAlert{id, r.concern->reference, received_ms, r.concern->in_danger});
+      }
+    }
+  }
+  return Proto(ack);
+}
+
+HandlerResult DeviceApi::PolicyFetch(const Call& call, const DevicePrincipal& who) {
+  ward::v1::PolicyFetchRequest in;
+  if (!in.ParseFromString(call.request.body)) {
+    return DeviceError(400, "the body is not a valid ward.v1.PolicyFetchRequest");
+  }
+  auto answer = policies_.Fetch(who.device.group, in.current_version(),
+                                std::chrono::seconds(in.wait_seconds()));
+  if (!answer.has_value()) {
+    return DeviceError(answer.error());
+  }
+  if (std::holds_alternative<Park>(*answer)) {
+    metrics_.long_polls.fetch_add(1);
+  }
+  return std::move(*answer);
+}
+
+HandlerResult DeviceApi::Heartbeat(const Call& call, const DevicePrincipal& who) {
+  ward::v1::DeviceStatus in;
+  if (!in.ParseFromString(call.request.body)) {
+    return DeviceError(400, "the body is not a valid ward.v1.DeviceStatus");
+  }
+  if (auto s = storage_.RecordDeviceStatus(who.device.id, call.request.body, in.policy_version(),
+                                           NowMs());
+      !s.has_value()) {
+    return DeviceError(s.error());
+  }
+  return Proto(ward::v1::DeviceStatusAck());
+}
+
+std::int64_t DeviceApi::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+      .count();
+}
+
+}  // namespace ward::collector::internal

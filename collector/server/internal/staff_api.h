@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <Poco/JSON/Object.h>
+
+#include <string>
+#include <vector>
+
+#include "internal/metrics.h"
+#include "internal/policy_feed.h"
+#include "internal/router.h"
+#include "ward/collector/server/collector.h"
+#include "ward/collector/storage/storage.h"
+#include "ward/common/clock.h"
+
+namespace ward::collector::internal {
+
+// The staff API (JSON, docs/collector.md "Staff API"): devices, groups, events, policy push and
+// the DSL's concerns inbox and incident log, for whoever the router authenticated as staff.
+// Which role may call what is the role table's business (access.h); what each role sees of a
+// concern (the DSL in full, IT redacted) and the audit entries are this unit's. Thread-safe;
+// everything passed in must outlive it.
+class StaffApi {
+ public:
+  StaffApi(const CollectorOptions& options, Storage& storage, PolicyFeed& policies,
+           Metrics& metrics, const Clock& clock);
+
+  // Adds every /v1/staff/ route.
+  Status Register(Router& router);
+
+ private:
+  HandlerResult Devices(const Call& call, const StaffPrincipal& who);
+  HandlerResult Device(const Call& call, const StaffPrincipal& who);
+  HandlerResult DeviceEvents(const Call& call, const StaffPrincipal& who);
+  HandlerResult RevokeDevice(const Call& call, const StaffPrincipal& who);
+  HandlerResult Groups(const Call& call, const StaffPrincipal& who);
+  HandlerResult GroupDetail(const Call& call, const StaffPrincipal& who);
+  HandlerResult GroupPolicies(const Call& call, const StaffPrincipal& who);
+  HandlerResult GroupPolicy(const Call& call, const StaffPrincipal& who);
+  // A group with its newest policy version and push progress.
+  Result<Poco::JSON::Object::Ptr> GroupJson(const Group& group);
+  HandlerResult Events(const Call& call, const StaffPrincipal& who);
+  HandlerResult PushPolicy(const Call& call, const StaffPrincipal& who);
+  HandlerResult Audit(const Call& call, const StaffPrincipal& who);
+  HandlerResult ListConcerns(const Call& call, const StaffPrincipal& who);
+  HandlerResult UrgentConcerns(const Call& call, const StaffPrincipal& who);
+  // One page of concerns (only the open "in danger now" ones when `urgent`).
+  HandlerResult ConcernPage(const Call& call, const StaffPrincipal& who, bool urgent);
+  HandlerResult ConcernSummary(const Call& call, const StaffPrincipal& who);
+  HandlerResult ConcernLog(const Call& call, const StaffPrincipal& who);
+  HandlerResult ConcernAction(const Call& call, const StaffPrincipal& who);
+  HandlerResult GetConcern(const Call& call, const StaffPrincipal& who);
+  HandlerResult SetConcernStatus(const Call& call, const StaffPrincipal& who);
+  HandlerResult AddConcernNote(const Call& call, const StaffPrincipal& who);
+
+  // An event as JSON; a concern inside is redacted unless `who` is the DSL (whose read is
+  // audited).
+  Poco::JSON::Object::Ptr EventJson(const StoredEvent& e, const StaffPrincipal& who);
+  // Records that `who` did `action` to a concern; a failed write is logged.
+  void RecordAudit(const StaffPrincipal& who, const std::string& action, const std::string& id);
+  std::int64_t NowMs() const;
+
+  const CollectorOptions& options_;
+  Storage& storage_;
+  PolicyFeed& policies_;
+  Metrics& metrics_;
+  const Clock& clock_;
+};
+
+}  // namespace ward::collector::internal

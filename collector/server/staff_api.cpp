@@ -1,0 +1,769 @@
+// SPDX-License-Identifier: Apache-2.0
+// The staff API: what wardctl (and later the console) calls, as JSON.
+#include "internal/staff_api.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <Poco/Base64Encoder.h>
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/URI.h>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <sstream>
+
+#include "internal/policy_verify.h"
+#include "internal/query_params.h"
+#include "internal/responses.h"
+#include "ward/common/hex.h"
+#include "ward/common/log.h"
+#include "ward/policy/summary.h"
+#include "ward/v1/sync.pb.h"
+
+namespace ward::collector::internal {
+namespace {
+
+constexpr ErrorStyle kStyle = ErrorStyle::kJson;
+// A status change or a note is a short JSON object.
+constexpr std::size_t kNoteBody = 64 * 1024;
+
+HttpResponse StaffError(int status, const std::string& message) {
+  return ErrorResponse(kStyle, status, message);
+}
+
+HttpResponse StaffError(const Error& error) { return ErrorResponse(kStyle, error); }
+
+HttpResponse EmptyObject() { return Json(Poco::JSON::Object::Ptr(new Poco::JSON::Object)); }
+
+std::string Base64(const std::string& bytes) {
+  std::ostringstream out;
+  Poco::Base64Encoder enc(out, Poco::BASE64_NO_PADDING);
+  enc.rdbuf()->setLineLength(0);
+  enc << bytes;
+  enc.close();
+  return out.str();
+}
+
+// ?status=<name>&since_ms=<ms>&until_ms=<ms>&group=<g>&cursor=<c>&limit=<n> of
+// GET /v1/staff/concerns. The cursor is "<received_ms>.<id>" of the last concern of a page.
+Result<ConcernFilter> ConcernFilterFrom(const std::string& query) {
+  auto q = ParseQuery(query);
+  ConcernFilter filter;
+  if (const std::string& status = q["status"]; !status.empty()) {
+    WARD_ASSIGN_OR_RETURN(filter.status, ParseConcernStatus(status));
+  }
+  filter.since_ms = std::max<std::int64_t>(0, ToInt(q["since_ms"], 0));
+  filter.until_ms = std::max<std::int64_t>(0, ToInt(q["until_ms"], 0));
+  filter.group = q["group"];
+  filter.limit = PageLimit(q, 500, 5000);
+  if (const std::string& cursor = q["cursor"]; !cursor.empty()) {
+    const auto dot = cursor.find('.');
+    filter.before_received_ms = ToInt(cursor.substr(0, dot), -1);
+    filter.before_id = dot == std::string::npos ? "" : cursor.substr(dot + 1);
+    if (filter.before_received_ms < 0 || filter.before_id.empty()) {
+      return InvalidArgumentError("the cursor '" + cursor + "' is not one this API gave out");
+    }
+  }
+  return filter;
+}
+
+// A device as the staff API shows it, with what its last heartbeat said of itself.
+Poco::JSON::Object::Ptr DeviceJson(const DeviceRecord& d) {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("id", d.id);
+  o->set("group", d.group);
+  o->set("hostname", d.hostname);
+  o->set("os", d.os);
+  o->set("agent_version", d.agent_version);
+  o->set("policy_version", d.policy_version);
+  o->set("enrolled_at_ms", d.enrolled_at_ms);
+  o->set("last_seen_ms", d.last_seen_ms);
+  o->set("revoked", d.revoked);
+  v1::DeviceStatus status;
+  std::string mode;
+  Poco::JSON::Array::Ptr degraded = new Poco::JSON::Array;
+  if (!d.last_status.empty() && status.ParseFromString(d.last_status)) {
+    mode = status.mode() == v1::MODE_ENFORCE   ? "enforce"
+           : status.mode() == v1::MODE_MONITOR ? "monitor"
+                                               : "";
+    for (const v1::Degradation& g : status.degraded()) {
+      degraded->add(g.subsystem() + (g.reason().empty() ? "" : ": " + g.reason()));
+    }
+    if (!status.agent_version().empty()) {
+      o->set("agent_version", status.agent_version());
+    }
+  }
+  o->set("mode", mode);
+  o->set("degraded", degraded);
+  return o;
+}
+
+// True when the device's last heartbeat named a subsystem that is not working.
+bool IsDegraded(const DeviceRecord& d) {
+  v1::DeviceStatus status;
+  return !d.last_status.empty() && status.ParseFromString(d.last_status) &&
+         status.degraded_size() > 0;
+}
+
+// A path segment with its %XX escapes decoded (group names may hold spaces).
+std::string PathText(const std::string& segment) {
+  std::string out;
+  try {
+    Poco::URI::decode(segment, out);
+  } catch (const Poco::Exception&) {
+    return segment;
+  }
+  return out;
+}
+
+// A stored policy version: who pushed it and when, and what it says in the same plain words
+// the learner reads in the tray (policy/summary.h).
+Poco::JSON::Object::Ptr PolicyJson(const StoredPolicy& p) {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("version", p.version);
+  o->set("pushed_at_ms", p.pushed_at_ms);
+  o->set("pushed_by", p.pushed_by);
+  v1::SignedPolicy signed_policy;
+  v1::Policy policy;
+  Poco::JSON::Array::Ptr words = new Poco::JSON::Array;
+  // Verified when pushed; a version that no longer parses is shown without words.
+  if (signed_policy.ParseFromString(p.signed_policy) &&
+      policy.ParseFromString(signed_policy.policy())) {
+    o->set("name", policy.name());
+    o->set("mode", policy.mode() == v1::MODE_ENFORCE ? "enforce" : "monitor");
+    for (const std::string& line : policy::SummarizeForLearner(policy)) {
+      words->add(line);
+    }
+  }
+  o->set("summary", words);
+  return o;
+}
+
+std::string HexOf(std::string_view text) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (const char ch : text) {
+    const auto b = static_cast<unsigned char>(ch);
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+  return out;
+}
+
+void RedactConcern(ward::v1::Event& event) {
+  auto* c = event.mutable_concern();
+  c->clear_text();
+  c->clear_screenshot_png();
+  c->clear_category();
+  c->clear_in_danger();
+  event.clear_user();
+}
+
+Poco::JSON::Object::Ptr ConcernJson(const Concern& c, bool full,
+                                    const std::vector<ConcernNote>* notes) {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("id", c.id);
+  o->set("device_id", c.device_id);
+  o->set("group", c.group);
+  o->set("received_ms", c.received_ms);
+  o->set("status", std::string(ConcernStatusName(c.status)));
+  o->set("redacted", !full);
+  if (full) {
+    o->set("reference", c.content.reference);
+    o->set("category", c.content.category);
+    o->set("text", c.content.text);
+    o->set("anonymous", c.content.anonymous);
+    o->set("in_danger", c.content.in_danger);
+    o->set("user", c.content.user);
+    o->set("device_time_ms", c.device_time_ms);
+    o->set("has_screenshot", !c.content.screenshot_png.empty());
+    if (notes != nullptr) {
+      o->set("screenshot_png_base64", Base64(c.content.screenshot_png));
+      Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
+      for (const ConcernNote& n : *notes) {
+        Poco::JSON::Object::Ptr no = new Poco::JSON::Object;
+        no->set("author", n.author);
+        no->set("text", n.text);
+        no->set("at_ms", n.at_ms);
+        arr->add(no);
+      }
+      o->set("notes", arr);
+    }
+  }
+  return o;
+}
+
+Result<Poco::JSON::Object::Ptr> JsonObjectBody(const std::string& body) {
+  try {
+    return Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
+  } catch (const Poco::Exception& e) {
+    return InvalidArgumentError("the body is not a JSON object: " + e.displayText());
+  }
+}
+
+}  // namespace
+
+StaffApi::StaffApi(const CollectorOptions& options, Storage& storage, PolicyFeed& policies,
+                   Metrics& metrics, const Clock& clock)
+    : options_(options), storage_(storage), policies_(policies), metrics_(metrics), clock_(clock) {}
+
+Status StaffApi::Register(Router& router) {
+  router.SetErrorStyle("/v1/staff/", kStyle);
+  using Method = HandlerResult (StaffApi::*)(const Call&, const StaffPrincipal&);
+  auto add = [&](std::string method, std::string pattern, std::size_t max_body, Method handler) {
+    return router.Add(Route{std::move(method), std::move(pattern), max_body, kStyle,
+                            StaffHandler([this, handler](const Call& c, const StaffPrincipal& w) {
+                              return (this->*handler)(c, w);
+                            })});
+  };
+  WARD_RETURN_IF_ERROR(add("GET", "/v1/staff/devices", 0, &StaffApi::Devices));
+  WARD_RETURN_IF_ERROR(add("GET", "/v1/staff/devices/{id:uuid}", 0, &StaffApi::Device));
+  WARD_RETURN_IF_ERROR(
+      add("GET", "/v1/staff/devices/{id:uuid}/events", 0, &StaffApi::DeviceEvents));
+  WARD_RETURN_IF_ERROR(
+      add("POST", "/v1/staff/devices/{id:uuid}/revoke", 0, &StaffApi::RevokeDevice));
+  WARD_RETURN_IF_ERROR(add("GET", "/v1/staff/groups", 0, &StaffApi::Groups));
+  WARD_RETURN_IF_ERROR(add("GET", "/v1/staff/groups/{name:segment}", 0, &StaffApi::GroupDetail));
+  WARD_RETURN_IF_ERROR(
+      add("GET", "/v1/staff/groups/{name:segment}/policies", 0, &StaffApi::GroupPolicies));
+  WARD_RETURN_IF_ERROR(
+      add("GET", "/v1/staff/groups/{name:segment}/policy", 0, &StaffApi::GroupPolicy));
+  WARD_RETURN_IF_ERROR(add("GET", "/v1/staff/events", 0, &StaffApi::Events));
+  WARD_RETURN_IF_ERROR(
+      add("POST", "/v1/staff/policy", options_.max_body_bytes, &StaffApi::PushPolicy));
+  WARD_RETURN_IF_ERROR(add("GET", "/v1/staff/audit", 0, &StaffApi::Audit));
+  WARD_RETURN_IF_ERROR(add("GET", "/v1/staff/concerns", 0, &StaffApi::ListConcerns));
+  WARD_RETURN_IF_ERROR(add("GET", "/v1/staff/concerns/urgent", 0, &StaffApi::UrgentConcerns));
+  WARD_RETURN_IF_ERROR(add("GET", "/v1/staff/concerns/summary", 0, &StaffApi::ConcernSummary));
+  WARD_RETURN_IF_ERROR(add("GET", "/v1/staff/concerns/{id:uuid}/log", 0, &StaffApi::ConcernLog));
+  WARD_RETURN_IF_ERROR(
+      add("POST", "/v1/staff/concerns/{id:uuid}/actions", kNoteBody, &StaffApi::ConcernAction));
+  WARD_RETURN_IF_ERROR(add("GET", "/v1/staff/concerns/{id:uuid}", 0, &StaffApi::GetConcern));
+  WARD_RETURN_IF_ERROR(
+      add("POST", "/v1/staff/concerns/{id:uuid}/status", kNoteBody, &StaffApi::SetConcernStatus));
+  return add("POST", "/v1/staff/concerns/{id:uuid}/notes", kNoteBody, &StaffApi::AddConcernNote);
+}
+
+// ?group=<g>&not_seen_days=<n>&degraded=1&cursor=<c>&limit=<n>, ordered by hostname. The
+// cursor is "<hex of hostname>.<id>" (hostnames are the devices' words, not fit for a header).
+HandlerResult StaffApi::Devices(const Call& call, const StaffPrincipal& /*who*/) {
+  auto q = ParseQuery(call.request.query);
+  DeviceQuery query;
+  query.group = q["group"];
+  if (const std::int64_t days = ToInt(q["not_seen_days"], 0); days > 0) {
+    query.seen_before_ms = NowMs() - days * 24 * 60 * 60 * 1000;
+  }
+  const bool degraded_only = q["degraded"] == "1" || q["degraded"] == "true";
+  const std::size_t limit = PageLimit(q, 500, 1000);
+  if (const std::string& cursor = q["cursor"]; !cursor.empty()) {
+    const auto dot = cursor.find('.');
+    auto host = HexDecode(cursor.substr(0, dot));
+    if (dot == std::string::npos || !host.has_value()) {
+      return StaffError(400, "the cursor '" + cursor + "' is not one this API gave out");
+    }
+    query.after_hostname.assign(host->begin(), host->end());
+    query.after_id = cursor.substr(dot + 1);
+  }
+  // "Degraded" is read from each device's last heartbeat, so that filter walks pages of the
+  // fleet until the page is full, a bounded number of rows at most.
+  constexpr std::size_t kScanBudget = 5000;
+  query.limit = degraded_only ? std::min<std::size_t>(500, kScanBudget) : limit;
+  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
+  std::size_t scanned = 0;
+  std::string next;
+  while (true) {
+    auto page = storage_.ListDevicePage(query);
+    if (!page.has_value()) {
+      return StaffError(page.error());
+    }
+    for (const DeviceRecord& d : *page) {
+      ++scanned;
+      query.after_hostname = d.hostname;
+      query.after_id = d.id;
+      if (degraded_only && !IsDegraded(d)) {
+        continue;
+      }
+      out->add(DeviceJson(d));
+      if (out->size() == limit) {
+        break;
+      }
+    }
+    const bool more = page->size() == query.limit || out->size() == limit;
+    if (out->size() == limit || (more && scanned >= kScanBudget)) {
+      next = HexOf(query.after_hostname) + "." + query.after_id;
+      break;
+    }
+    if (!more) {
+      break;
+    }
+  }
+  HttpResponse r = Json(out);
+  SetNextCursor(r, next);
+  return r;
+}
+
+HandlerResult StaffApi::Device(const Call& call, const StaffPrincipal& /*who*/) {
+  auto device = storage_.GetDevice(call.params.Get("id"));
+  if (!device.has_value()) {
+    return StaffError(device.error());
+  }
+  return Json(DeviceJson(*device));
+}
+
+// Newest first: ?cursor=<seq>&limit=<n>.
+HandlerResult StaffApi::DeviceEvents(const Call& call, const StaffPrincipal& who) {
+  auto q = ParseQuery(call.request.query);
+  const std::string& id = call.params.Get("id");
+  if (auto device = storage_.GetDevice(id); !device.has_value()) {
+    return StaffError(device.error());
+  }
+  const std::size_t limit = PageLimit(q, 50, 500);
+  auto events =
+      storage_.ListDeviceEvents(id, std::max<std::int64_t>(0, ToInt(q["cursor"], 0)), limit);
+  if (!events.has_value()) {
+    return StaffError(events.error());
+  }
+  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
+  for (const StoredEvent& e : *events) {
+    out->add(EventJson(e, who));
+  }
+  HttpResponse r = Json(out);
+  SetNextCursor(r, events->size() == limit ? std::to_string(events->back().seq) : "");
+  return r;
+}
+
+HandlerResult StaffApi::RevokeDevice(const Call& call, const StaffPrincipal& who) {
+  const std::string& id = call.params.Get("id");
+  if (auto s = storage_.SetDeviceRevoked(id, true); !s.has_value()) {
+    return StaffError(s.error());
+  }
+  log::Info("device revoked", {{"device_id", id}, {"by", who.name}});
+  return EmptyObject();
+}
+
+// Groups by name: ?cursor=<name>&limit=<n>, each with its newest policy version and push
+// progress (how many of its devices run that version).
+HandlerResult StaffApi::Groups(const Call& call, const StaffPrincipal& /*who*/) {
+  auto q = ParseQuery(call.request.query);
+  const std::size_t limit = PageLimit(q, 500, 500);
+  const std::string& after = q["cursor"];
+  auto groups = storage_.ListGroups();
+  if (!groups.has_value()) {
+    return StaffError(groups.error());
+  }
+  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
+  std::string next;
+  for (const Group& g : *groups) {
+    if (!after.empty() && g.name <= after) {
+      continue;
+    }
+    if (out->size() == limit) {
+      next = out->getObject(static_cast<unsigned>(limit - 1))->getValue<std::string>("name");
+      break;
+    }
+    auto o = GroupJson(g);
+    if (!o.has_value()) {
+      return StaffError(o.error());
+    }
+    out->add(*o);
+  }
+  HttpResponse r = Json(out);
+  SetNextCursor(r, next);
+  return r;
+}
+
+Result<Poco::JSON::Object::Ptr> StaffApi::GroupJson(const Group& g) {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("name", g.name);
+  o->set("signing_public_key", g.signing_public_key);
+  auto snapshot = policies_.Snapshot(g.name);
+  const std::uint64_t version = snapshot.has_value() ? snapshot->version : 0;
+  o->set("policy_version", version);
+  WARD_ASSIGN_OR_RETURN(std::optional<StoredPolicy> latest, storage_.LatestPolicy(g.name));
+  o->set("pushed_at_ms", latest.has_value() ? latest->pushed_at_ms : 0);
+  o->set("pushed_by", latest.has_value() ? latest->pushed_by : std::string());
+  WARD_ASSIGN_OR_RETURN(GroupDeviceCounts counts, storage_.CountGroupDevices(g.name, version));
+  o->set("devices", counts.total);
+  o->set("devices_on_newest", version == 0 ? 0 : counts.on_version);
+  return o;
+}
+
+// One group: as in the list, plus its newest policy in plain words.
+HandlerResult StaffApi::GroupDetail(const Call& call, const StaffPrincipal& /*who*/) {
+  const std::string name = PathText(call.params.Get("name"));
+  auto group = storage_.GetGroup(name);
+  if (!group.has_value()) {
+    return StaffError(group.error());
+  }
+  auto o = GroupJson(*group);
+  if (!o.has_value()) {
+    return StaffError(o.error());
+  }
+  auto latest = storage_.LatestPolicy(name);
+  if (!latest.has_value()) {
+    return StaffError(latest.error());
+  }
+  if (latest->has_value()) {
+    (*o)->set("policy", PolicyJson(**latest));
+  }
+  return Json(*o);
+}
+
+// A group's pushes, newest first: ?cursor=<version>&limit=<n>.
+HandlerResult StaffApi::GroupPolicies(const Call& call, const StaffPrincipal& /*who*/) {
+  auto q = ParseQuery(call.request.query);
+  const std::string name = PathText(call.params.Get("name"));
+  if (auto group = storage_.GetGroup(name); !group.has_value()) {
+    return StaffError(group.error());
+  }
+  const std::size_t limit = PageLimit(q, 50, 500);
+  const auto before = static_cast<std::uint64_t>(std::max<std::int64_t>(0, ToInt(q["cursor"], 0)));
+  auto history = storage_.ListPolicyHistory(name, before, limit);
+  if (!history.has_value()) {
+    return StaffError(history.error());
+  }
+  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
+  for (const StoredPolicy& p : *history) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    o->set("version", p.version);
+    o->set("pushed_at_ms", p.pushed_at_ms);
+    o->set("pushed_by", p.pushed_by);
+    out->add(o);
+  }
+  HttpResponse r = Json(out);
+  SetNextCursor(r, history->size() == limit ? std::to_string(history->back().version) : "");
+  return r;
+}
+
+// One version of a group's policy in plain words: ?version=<n> (the newest when absent).
+HandlerResult StaffApi::GroupPolicy(const Call& call, const StaffPrincipal& /*who*/) {
+  auto q = ParseQuery(call.request.query);
+  const std::string name = PathText(call.params.Get("name"));
+  const std::int64_t version = ToInt(q["version"], 0);
+  if (version <= 0) {
+    auto latest = storage_.LatestPolicy(name);
+    if (!latest.has_value()) {
+      return StaffError(latest.error());
+    }
+    if (!latest->has_value()) {
+      return StaffError(404, "group '" + name + "' has no policy yet");
+    }
+    return Json(PolicyJson(**latest));
+  }
+  auto stored = storage_.GetPolicyVersion(name, static_cast<std::uint64_t>(version));
+  if (!stored.has_value()) {
+    return StaffError(stored.error());
+  }
+  return Json(PolicyJson(*stored));
+}
+
+HandlerResult StaffApi::Events(const Call& call, const StaffPrincipal& who) {
+  auto q = ParseQuery(call.request.query);
+  const std::int64_t after = ToInt(q["after"], 0);
+  const std::int64_t limit = std::clamp<std::int64_t>(ToInt(q["limit"], 100), 1, 1000);
+  auto events = storage_.ListEvents(after, static_cast<std::size_t>(limit));
+  if (!events.has_value()) {
+    return StaffError(events.error());
+  }
+  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
+  for (const StoredEvent& e : *events) {
+    out->add(EventJson(e, who));
+  }
+  return Json(out);
+}
+
+Poco::JSON::Object::Ptr StaffApi::EventJson(const StoredEvent& e, const StaffPrincipal& who) {
+  ward::v1::Event event;
+  event.ParseFromString(e.body);
+  if (event.has_concern()) {
+    if (who.role != StaffRole::kDsl) {
+      RedactConcern(event);
+    } else {
+      RecordAudit(who, "concern.read.event", e.id);
+    }
+  }
+  std::string json;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  // An event that no longer prints is still listed, with its metadata.
+  (void)google::protobuf::util::MessageToJsonString(event, &json, opts);
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("seq", e.seq);
+  o->set("id", e.id);
+  o->set("device_id", e.device_id);
+  o->set("kind", e.kind);
+  o->set("priority", e.priority);
+  o->set("received_ms", e.received_ms);
+  try {
+    o->set("event", Poco::JSON::Parser().parse(json.empty() ? "{}" : json));
+  } catch (const Poco::Exception&) {
+    o->set("event", Poco::JSON::Object::Ptr(new Poco::JSON::Object));
+  }
+  return o;
+}
+
+HandlerResult StaffApi::PushPolicy(const Call& call, const StaffPrincipal& who) {
+  auto q = ParseQuery(call.request.query);
+  const std::string group_name = q["group"];
+  if (group_name.empty()) {
+    return StaffError(400, "say which group: POST /v1/staff/policy?group=<name>");
+  }
+  auto group = storage_.GetGroup(group_name);
+  if (!group.has_value()) {
+    return StaffError(group.error());
+  }
+  auto verified = VerifySignedPolicy(call.request.body, group->signing_public_key);
+  if (!verified.has_value()) {
+    return StaffError(verified.error());
+  }
+  StoredPolicy p{group_name, verified->version, call.request.body, NowMs(), who.name};
+  if (auto s = storage_.PutPolicy(p); !s.has_value()) {
+    return StaffError(s.error());
+  }
+  metrics_.policy_pushes.fetch_add(1);
+  log::Info("policy pushed",
+            {{"group", group_name}, {"version", verified->version}, {"by", who.name}});
+  policies_.Changed(group_name);
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("group", group_name);
+  o->set("version", verified->version);
+  return Json(o);
+}
+
+// Newest first: ?cursor=<seq>&limit=<n> (default and most 1000).
+HandlerResult StaffApi::Audit(const Call& call, const StaffPrincipal& /*who*/) {
+  auto q = ParseQuery(call.request.query);
+  const std::size_t limit = PageLimit(q, 1000, 1000);
+  auto entries = storage_.ListAuditPage(std::max<std::int64_t>(0, ToInt(q["cursor"], 0)), limit);
+  if (!entries.has_value()) {
+    return StaffError(entries.error());
+  }
+  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
+  for (const AuditRecord& r : *entries) {
+    const AuditEntry& a = r.entry;
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    o->set("at_ms", a.at_ms);
+    o->set("staff", a.staff_name);
+    o->set("action", a.action);
+    o->set("concern_id", a.concern_id);
+    out->add(o);
+  }
+  HttpResponse r = Json(out);
+  SetNextCursor(r, entries->size() == limit ? std::to_string(entries->back().seq) : "");
+  return r;
+}
+
+HandlerResult StaffApi::ListConcerns(const Call& call, const StaffPrincipal& who) {
+  return ConcernPage(call, who, false);
+}
+
+HandlerResult StaffApi::UrgentConcerns(const Call& call, const StaffPrincipal& who) {
+  return ConcernPage(call, who, true);
+}
+
+HandlerResult StaffApi::ConcernPage(const Call& call, const StaffPrincipal& who, bool urgent) {
+  const bool full = who.role == StaffRole::kDsl;
+  auto filter = ConcernFilterFrom(call.request.query);
+  if (!filter.has_value()) {
+    return StaffError(filter.error());
+  }
+  filter->urgent_open = urgent;
+  auto concerns = storage_.ListConcerns(*filter);
+  if (!concerns.has_value()) {
+    return StaffError(concerns.error());
+  }
+  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
+  for (const Concern& c : *concerns) {
+    RecordAudit(who, full ? "concern.list" : "concern.list.redacted", c.id);
+    out->add(ConcernJson(c, full, nullptr));
+  }
+  HttpResponse r = Json(out);
+  if (concerns->size() == filter->limit) {
+    const Concern& last = concerns->back();
+    SetNextCursor(r, std::to_string(last.received_ms) + "." + last.id);
+  }
+  return r;
+}
+
+HandlerResult StaffApi::ConcernSummary(const Call& /*call*/, const StaffPrincipal& /*who*/) {
+  auto counts = storage_.CountConcerns(200);
+  if (!counts.has_value()) {
+    return StaffError(counts.error());
+  }
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("new", counts->new_count);
+  o->set("unread", counts->unread);
+  o->set("urgent_open", counts->urgent_open);
+  Poco::JSON::Array::Ptr ids = new Poco::JSON::Array;
+  for (const std::string& id : counts->unread_ids) {
+    ids->add(id);
+  }
+  o->set("unread_ids", ids);
+  return Json(o);
+}
+
+HandlerResult StaffApi::GetConcern(const Call& call, const StaffPrincipal& who) {
+  const bool full = who.role == StaffRole::kDsl;
+  const std::string& id = call.params.Get("id");
+  auto concern = storage_.GetConcern(id);
+  if (!concern.has_value()) {
+    return StaffError(concern.error());
+  }
+  RecordAudit(who, full ? "concern.read" : "concern.read.redacted", id);
+  std::vector<ConcernNote> notes;
+  if (full) {
+    // The inbox's "unread" count: opened by someone on the safeguarding team.
+    if (auto s = storage_.MarkConcernOpened(id, who.name, NowMs()); !s.has_value()) {
+      return StaffError(s.error());
+    }
+    auto n = storage_.ListConcernNotes(id);
+    if (!n.has_value()) {
+      return StaffError(n.error());
+    }
+    notes = std::move(*n);
+  }
+  return Json(ConcernJson(*concern, full, full ? &notes : nullptr));
+}
+
+HandlerResult StaffApi::SetConcernStatus(const Call& call, const StaffPrincipal& who) {
+  const std::string& id = call.params.Get("id");
+  auto body = JsonObjectBody(call.request.body);
+  if (!body.has_value()) {
+    return StaffError(body.error());
+  }
+  auto status = ParseConcernStatus((*body)->optValue<std::string>("status", ""));
+  if (!status.has_value()) {
+    return StaffError(status.error());
+  }
+  if (auto s = storage_.SetConcernStatus(id, *status); !s.has_value()) {
+    return StaffError(s.error());
+  }
+  // The incident log shows who moved the concern on, and when, next to the notes.
+  const std::string change = "status set to " + std::string(ConcernStatusName(*status));
+  if (auto s = storage_.AddIncidentEntry(IncidentKind::kStatus, {id, who.name, change, NowMs()});
+      !s.has_value()) {
+    return StaffError(s.error());
+  }
+  RecordAudit(who, "concern.status", id);
+  return EmptyObject();
+}
+
+HandlerResult StaffApi::AddConcernNote(const Call& call, const StaffPrincipal& who) {
+  const std::string& id = call.params.Get("id");
+  auto body = JsonObjectBody(call.request.body);
+  if (!body.has_value()) {
+    return StaffError(body.error());
+  }
+  const std::string text = (*body)->optValue<std::string>("text", "");
+  if (text.empty()) {
+    return StaffError(400, "a note needs \"text\"");
+  }
+  if (auto s = storage_.AddConcernNote({id, who.name, text, NowMs()}); !s.has_value()) {
+    return StaffError(s.error());
+  }
+  RecordAudit(who, "concern.note", id);
+  return EmptyObject();
+}
+
+// Oldest first: ?cursor=<seq>&limit=<n>.
+HandlerResult StaffApi::ConcernLog(const Call& call, const StaffPrincipal& who) {
+  auto q = ParseQuery(call.request.query);
+  const std::string& id = call.params.Get("id");
+  if (auto concern = storage_.GetConcern(id); !concern.has_value()) {
+    return StaffError(concern.error());
+  }
+  const std::size_t limit = PageLimit(q, 200, 500);
+  auto log = storage_.ListIncidentLog(id, std::max<std::int64_t>(0, ToInt(q["cursor"], 0)), limit);
+  if (!log.has_value()) {
+    return StaffError(log.error());
+  }
+  RecordAudit(who, "concern.log", id);
+  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
+  for (const IncidentEntry& e : *log) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    o->set("seq", e.seq);
+    o->set("kind", std::string(IncidentKindName(e.kind)));
+    o->set("author", e.note.author);
+    o->set("text", e.note.text);
+    o->set("at_ms", e.note.at_ms);
+    out->add(o);
+  }
+  HttpResponse r = Json(out);
+  SetNextCursor(r, log->size() == limit ? std::to_string(log->back().seq) : "");
+  return r;
+}
+
+// {"kind": "parent-contacted" | "referred-external", "text": "..."}: one of the incident
+// log's typed actions. A referral names the agency and moves the concern to "referred".
+HandlerResult StaffApi::ConcernAction(const Call& call, const StaffPrincipal& who) {
+  const std::string& id = call.params.Get("id");
+  auto body = JsonObjectBody(call.request.body);
+  if (!body.has_value()) {
+    return StaffError(body.error());
+  }
+  auto kind = ParseIncidentKind((*body)->optValue<std::string>("kind", ""));
+  if (!kind.has_value()) {
+    return StaffError(kind.error());
+  }
+  const std::string text = (*body)->optValue<std::string>("text", "");
+  std::string entry;
+  switch (*kind) {
+    case IncidentKind::kParentContacted:
+      entry = "Parent or guardian contacted" + (text.empty() ? "" : ": " + text);
+      break;
+    case IncidentKind::kReferredExternal:
+      if (text.empty()) {
+        return StaffError(400, "say which agency the concern was referred to in \"text\"");
+      }
+      entry = "Referred to an external agency: " + text;
+      break;
+    case IncidentKind::kNote:
+    case IncidentKind::kStatus:
+      return StaffError(400,
+                        "an action is \"parent-contacted\" or \"referred-external\"; notes "
+                        "and status changes have their own endpoints");
+  }
+  auto concern = storage_.GetConcern(id);
+  if (!concern.has_value()) {
+    return StaffError(concern.error());
+  }
+  if (auto s = storage_.AddIncidentEntry(*kind, {id, who.name, entry, NowMs()}); !s.has_value()) {
+    return StaffError(s.error());
+  }
+  RecordAudit(who, "concern." + std::string(IncidentKindName(*kind)), id);
+  if (*kind == IncidentKind::kReferredExternal && concern->status != ConcernStatus::kReferred &&
+      concern->status != ConcernStatus::kClosed) {
+    if (auto s = storage_.SetConcernStatus(id, ConcernStatus::kReferred); !s.has_value()) {
+      return StaffError(s.error());
+    }
+    const std::string change = "status set to referred";
+    if (auto s = storage_.AddIncidentEntry(IncidentKind::kStatus, {id, who.name, change, NowMs()});
+        !s.has_value()) {
+      return StaffError(s.error());
+    }
+    RecordAudit(who, "concern.status", id);
+  }
+  return EmptyObject();
+}
+
+void StaffApi::RecordAudit(const StaffPrincipal& who, const std::string& action,
+                           const std::string& id) {
+  if (auto s = storage_.AppendAudit({NowMs(), who.name, action, id}); !s.has_value()) {
+    // The read has happened; losing its record is a safeguarding failure worth shouting about.
+    log::Error("audit log write failed", {{"staff", who.name},
+                                          {"action", action},
+                                          {"concern_id", id},
+                                          {"error", s.error().ToString()}});
+  }
+}
+
+std::int64_t StaffApi::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+      .count();
+}
+
+}  // namespace ward::collector::internal
