@@ -8,7 +8,9 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 #include "ward/common/log.h"
 #include "ward/policy/loader.h"
@@ -72,6 +74,43 @@ Result<std::shared_ptr<const core::ActivePolicy>> LoadPolicyFile(
   return core::ActivePolicy::Compile(*std::move(policy));
 }
 
+Result<OpenedStore> OpenAgentStore(const AgentConfig& config) {
+  OpenedStore opened;
+  platform::KeyProviderOptions key_options;
+  key_options.state_dir = config.state_dir;
+  key_options.key_expected_if_exists = config.state_dir / "events.db";
+  opened.keys = platform::CreateKeyProvider(key_options);
+  agent::store::StoreOptions options;
+  options.path = config.state_dir / "events.db";
+  agent::store::OpenReport report;
+  WARD_ASSIGN_OR_RETURN(opened.store,
+                        agent::store::EventStore::Open(options, *opened.keys, &report));
+  return opened;
+}
+
+Result<std::uint64_t> UnsentCritical(agent::store::EventStore& store) {
+  WARD_ASSIGN_OR_RETURN(const v1::StoreStatus status, store.GetStatus());
+  const auto& counts = status.events_by_priority();
+  const auto critical = counts.find("CRITICAL");
+  return critical != counts.end() ? static_cast<std::uint64_t>(critical->second) : 0;
+}
+
+Result<std::uint64_t> UploadCriticalWithin(agent::sync::SyncEngine& engine,
+                                           agent::store::EventStore& store,
+                                           std::chrono::milliseconds within) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  engine.NotifyAppended(v1::PRIORITY_CRITICAL);
+  for (;;) {
+    WARD_ASSIGN_OR_RETURN(const std::uint64_t left, UnsentCritical(store));
+    if (left == 0 || std::chrono::steady_clock::now() >= deadline) {
+      return left;
+    }
+    // The engine retries CRITICAL uploads every few seconds (critical_retry_cap): a short poll
+    // of the store is all this wait needs.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 Result<std::unique_ptr<AgentDeps>> AgentDeps::Create(const AgentConfig& config,
                                                      std::unique_ptr<core::EventSink> events,
                                                      std::unique_ptr<core::NoticeSink> notices) {
@@ -79,19 +118,13 @@ Result<std::unique_ptr<AgentDeps>> AgentDeps::Create(const AgentConfig& config,
   deps->config = config;
   std::string store_error;
   if (events == nullptr && config.store) {
-    platform::KeyProviderOptions key_options;
-    key_options.state_dir = config.state_dir;
-    key_options.key_expected_if_exists = config.state_dir / "events.db";
-    deps->keys = platform::CreateKeyProvider(key_options);
-    agent::store::StoreOptions options;
-    options.path = config.state_dir / "events.db";
-    agent::store::OpenReport report;
-    auto store = agent::store::EventStore::Open(options, *deps->keys, &report);
-    if (store.has_value()) {
-      deps->store = *std::move(store);
+    auto opened = OpenAgentStore(config);
+    if (opened.has_value()) {
+      deps->keys = std::move(opened->keys);
+      deps->store = std::move(opened->store);
       events = std::make_unique<StoreEventSink>(*deps->store);
     } else {
-      store_error = store.error().ToString();
+      store_error = opened.error().ToString();
     }
   }
   deps->events = events != nullptr ? std::move(events) : std::make_unique<LogEventSink>();
@@ -220,12 +253,31 @@ Status Agent::Reload() {
   return Adopt(*std::move(next), "");
 }
 
+void Agent::RecordStopCause(v1::AgentEvent::Kind kind, const std::string& detail) {
+  RecordAgent(kind, detail);
+  stop_recorded_ = true;
+}
+
+Result<std::uint64_t> Agent::LastUpload(std::chrono::milliseconds within) {
+  if (deps_->store == nullptr) {
+    return UnavailableError("the store is not available");
+  }
+  // Whatever was just recorded (the stop cause) must be in the store before it is counted.
+  WARD_RETURN_IF_ERROR(deps_->store->Flush());
+  if (sync_ == nullptr) {
+    return UnsentCritical(*deps_->store);
+  }
+  return UploadCriticalWithin(*sync_, *deps_->store, within);
+}
+
 void Agent::Stop() {
   if (!running_) {
     return;
   }
   running_ = false;
-  RecordAgent(v1::AgentEvent::KIND_STOPPING, "");
+  if (!stop_recorded_) {
+    RecordAgent(v1::AgentEvent::KIND_STOPPING, "");
+  }
   // Sync first: its threads use the store, which closes after Stop.
   StopSync();
   StopIpc();
@@ -304,35 +356,63 @@ Status Agent::WriteStatus(std::string_view state) const {
 
 void Agent::RecordAgent(v1::AgentEvent::Kind kind, const std::string& detail) {
   const auto current = policy();
-  v1::Event event = deps_->factory->New(
-      kind == v1::AgentEvent::KIND_POLICY_REJECTED ? v1::PRIORITY_HIGH : v1::PRIORITY_LOW,
-      current != nullptr ? current->policy.version() : 0);
+  // Tamper is a safeguarding matter (CRITICAL: never evicted, uploaded at once).
+  const v1::Priority priority = kind == v1::AgentEvent::KIND_TAMPER ? v1::PRIORITY_CRITICAL
+                                : kind == v1::AgentEvent::KIND_POLICY_REJECTED ? v1::PRIORITY_HIGH
+                                                                               : v1::PRIORITY_LOW;
+  v1::Event event =
+      deps_->factory->New(priority, current != nullptr ? current->policy.version() : 0);
   event.mutable_agent()->set_kind(kind);
   event.mutable_agent()->set_detail(detail);
   deps_->events->Record(std::move(event));
 }
 
-int PrintStatus(const std::filesystem::path& status_file) {
-  std::ifstream in(status_file);
-  if (!in) {
-    std::printf("ward-agent is not running (no status at %s)\n", status_file.c_str());
-    return 3;
-  }
-  std::string line;
+namespace {
+
+struct StatusFile {
   std::string state;
   long pid = 0;
   std::string text;
+};
+
+std::optional<StatusFile> ReadStatusFile(const std::filesystem::path& status_file) {
+  std::ifstream in(status_file);
+  if (!in) {
+    return std::nullopt;
+  }
+  StatusFile status;
+  std::string line;
   while (std::getline(in, line)) {
-    text += line + "\n";
+    status.text += line + "\n";
     if (line.starts_with("state=")) {
-      state = line.substr(6);
+      status.state = line.substr(6);
     } else if (line.starts_with("pid=")) {
-      pid = std::strtol(line.c_str() + 4, nullptr, 10);
+      status.pid = std::strtol(line.c_str() + 4, nullptr, 10);
     }
   }
-  const bool alive = pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0;
-  std::fputs(text.c_str(), stdout);
-  if (state != "running" || !alive) {
+  return status;
+}
+
+bool Running(const StatusFile& status) {
+  return status.state == "running" && status.pid > 0 &&
+         ::kill(static_cast<pid_t>(status.pid), 0) == 0;
+}
+
+}  // namespace
+
+bool AgentIsRunning(const std::filesystem::path& status_file) {
+  const auto status = ReadStatusFile(status_file);
+  return status.has_value() && Running(*status);
+}
+
+int PrintStatus(const std::filesystem::path& status_file) {
+  const auto status = ReadStatusFile(status_file);
+  if (!status.has_value()) {
+    std::printf("ward-agent is not running (no status at %s)\n", status_file.c_str());
+    return 3;
+  }
+  std::fputs(status->text.c_str(), stdout);
+  if (!Running(*status)) {
     std::printf("ward-agent is not running\n");
     return 3;
   }

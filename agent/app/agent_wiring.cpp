@@ -33,7 +33,17 @@ Result<std::string> ReadBundleFile(const std::filesystem::path& path) {
   return bytes.str();
 }
 
-// Writes `bytes` to `path` (mode 0600) so that a crash leaves the old file or the new one.
+Result<policy::PublicKey> ReadPinnedKey(const AgentConfig& config) {
+  auto key = policy::PublicKey::ReadFile(config.policy_key);
+  if (!key.has_value()) {
+    return std::unexpected(
+        std::move(key).error().WithContext("pinned policy key " + config.policy_key.string()));
+  }
+  return key;
+}
+
+}  // namespace
+
 Status WriteFileDurably(const std::filesystem::path& path, std::string_view bytes) {
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
@@ -71,17 +81,6 @@ Status WriteFileDurably(const std::filesystem::path& path, std::string_view byte
   }
   return OkStatus();
 }
-
-Result<policy::PublicKey> ReadPinnedKey(const AgentConfig& config) {
-  auto key = policy::PublicKey::ReadFile(config.policy_key);
-  if (!key.has_value()) {
-    return std::unexpected(
-        std::move(key).error().WithContext("pinned policy key " + config.policy_key.string()));
-  }
-  return key;
-}
-
-}  // namespace
 
 std::filesystem::path PolicyInForcePath(const AgentConfig& config) {
   return config.state_dir / "policy-in-force.bundle";

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ward/app/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <set>
@@ -153,8 +154,10 @@ std::string ConfigHelp() {
 )";
 }
 
-Result<AgentConfig> ParseConfig(std::string_view text) {
-  AgentConfig config;
+namespace {
+
+// Applies the `key = value` lines of one file (a key may appear once per file).
+Status ParseInto(AgentConfig& config, std::string_view text) {
   std::set<std::string, std::less<>> seen;
   int number = 0;
   while (!text.empty()) {
@@ -185,6 +188,11 @@ Result<AgentConfig> ParseConfig(std::string_view text) {
           std::move(applied).error().WithContext(where.substr(0, where.size() - 2)));
     }
   }
+  return OkStatus();
+}
+
+// The rules between keys, checked once every file is read.
+Status Validate(const AgentConfig& config) {
   if (!config.collector_url.empty() &&
       (config.collector_ca.empty() || config.enrolment_secret_file.empty())) {
     return InvalidArgumentError(
@@ -195,19 +203,53 @@ Result<AgentConfig> ParseConfig(std::string_view text) {
     return InvalidArgumentError(
         "collector_ca and enrolment_secret_file are used only with collector_url");
   }
-  return config;
+  return OkStatus();
 }
 
-Result<AgentConfig> LoadConfig(const std::filesystem::path& path) {
+Status ParseFileInto(AgentConfig& config, const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) {
     return NotFoundError("cannot read config file " + path.string());
   }
   std::stringstream text;
   text << in.rdbuf();
-  auto config = ParseConfig(text.str());
-  if (!config.has_value()) {
-    return std::unexpected(std::move(config).error().WithContext(path.string()));
+  auto parsed = ParseInto(config, text.str());
+  if (!parsed.has_value()) {
+    return std::unexpected(std::move(parsed).error().WithContext(path.string()));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<AgentConfig> ParseConfig(std::string_view text) {
+  AgentConfig config;
+  WARD_RETURN_IF_ERROR(ParseInto(config, text));
+  WARD_RETURN_IF_ERROR(Validate(config));
+  return config;
+}
+
+std::filesystem::path ConfigDropInDir(const std::filesystem::path& path) {
+  return path.string() + ".d";
+}
+
+Result<AgentConfig> LoadConfig(const std::filesystem::path& path) {
+  AgentConfig config;
+  WARD_RETURN_IF_ERROR(ParseFileInto(config, path));
+  std::vector<std::filesystem::path> drop_ins;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(ConfigDropInDir(path), ec)) {
+    if (entry.path().extension() == ".conf" && entry.is_regular_file(ec)) {
+      drop_ins.push_back(entry.path());
+    }
+  }
+  std::sort(drop_ins.begin(), drop_ins.end());
+  for (const auto& drop_in : drop_ins) {
+    WARD_RETURN_IF_ERROR(ParseFileInto(config, drop_in));
+  }
+  auto valid = Validate(config);
+  if (!valid.has_value()) {
+    return std::unexpected(std::move(valid).error().WithContext(path.string()));
   }
   return config;
 }

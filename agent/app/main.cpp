@@ -2,7 +2,8 @@
 // ward-agent: the root service. `ward-agent [--config PATH]` runs it (systemd Type=notify;
 // the notifications come from ward::platform::ServiceNotifier, not libsystemd),
 // `--check-config` validates config and policy, `ward-agent status` reports on a running agent,
-// `ward-agent concern ...` reports a concern through the running agent's socket.
+// `ward-agent concern ...` reports a concern through the running agent's socket; `enrol`,
+// `last-upload` and `restore-os` are run by the Debian package's scripts (package_cli.h).
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include "ward/app/agent.h"
 #include "ward/app/client_cli.h"
 #include "ward/app/config.h"
+#include "ward/app/package_cli.h"
 #include "ward/common/log.h"
 #include "ward/platform/service_notifier.h"
 
@@ -37,10 +39,60 @@ void PrintUsage() {
       "                  [--screenshot FILE.png] [--config PATH]\n"
       "                                         report a concern through the agent's socket\n"
       "                                         (as the calling user; prints the reference)\n"
+      "       ward-agent enrol [--from DIR] [--within SECONDS] [--config PATH]\n"
+      "                                         enrol with IT's files in /etc/ward/enrol.d\n"
+      "       ward-agent last-upload [--within SECONDS] [--config PATH]\n"
+      "                                         send unsent concerns and tamper events (agent\n"
+      "                                         stopped; the package runs it before removal)\n"
+      "       ward-agent restore-os [--config PATH]\n"
+      "                                         undo USB defaults, dconf locks, polkit rule\n"
+      "                                         (agent stopped; the package runs it on removal)\n"
       "       ward-agent --help\n\n"
       "Signals: SIGTERM/SIGINT stop (pending program checks are answered first), SIGHUP\n"
-      "re-reads the signed policy bundle. Default config: %s\n\n%s",
-      kDefaultConfig, ward::app::ConfigHelp().c_str());
+      "re-reads the signed policy bundle. A stop that is not the package's (its scripts\n"
+      "leave /run/ward/package-stop) nor a shutdown is recorded as tamper.\n"
+      "Default config: %s (and %s.d/*.conf)\n\n%s",
+      kDefaultConfig, kDefaultConfig, ward::app::ConfigHelp().c_str());
+}
+
+// Records why the agent stops; before a removal, gives the collector a bounded last chance at
+// the CRITICAL events and leaves the result for the package's prerm to print.
+void RecordStop(ward::app::Agent& agent, const ward::app::AgentConfig& config, int signal) {
+  using std::chrono::seconds;
+  using ward::v1::AgentEvent;
+  switch (ward::app::TakeStopCause(config)) {
+    case ward::app::StopCause::kPackageUpgrade:
+      agent.RecordStopCause(AgentEvent::KIND_STOPPING, "stopped by its package for an upgrade");
+      return;
+    case ward::app::StopCause::kShutdown:
+      agent.RecordStopCause(AgentEvent::KIND_STOPPING, "the system is shutting down");
+      return;
+    case ward::app::StopCause::kPackageRemove: {
+      agent.RecordStopCause(AgentEvent::KIND_STOPPING, "stopped by its package for removal");
+      // Well inside the unit's TimeoutStopSec (20 s).
+      const auto left = agent.LastUpload(seconds(10));
+      std::string why;
+      if (const auto* sync = agent.sync(); sync != nullptr) {
+        why = sync->Snapshot().last_error;
+      }
+      if (auto written = ward::app::WriteFileDurably(ward::app::LastUploadReportPath(config),
+                                                     ward::app::LastUploadReport(left, why) + "\n");
+          !written.has_value()) {
+        ward::log::Warning("cannot leave the last upload's report",
+                           {{"error", written.error().ToString()}});
+      }
+      return;
+    }
+    case ward::app::StopCause::kOther: {
+      const std::string detail = "ward-agent was stopped (signal " + std::to_string(signal) +
+                                 ") by someone other than its package, outside a shutdown";
+      ward::log::Warning("stopped outside the package and a shutdown: recorded as tamper");
+      agent.RecordStopCause(AgentEvent::KIND_TAMPER, detail);
+      // A short try, so the collector hears of it now rather than at the next start.
+      (void)agent.LastUpload(seconds(2));
+      return;
+    }
+  }
 }
 
 // Runs until SIGTERM/SIGINT. Returns the process exit code.
@@ -131,6 +183,7 @@ int Run(const ward::app::AgentConfig& config) {
     }
     ward::log::Info("stopping", {{"signal", static_cast<int>(info.ssi_signo)}});
     notify(service.Stopping(), "STOPPING");
+    RecordStop(agent, config, static_cast<int>(info.ssi_signo));
     agent.Stop();
     close(signal_fd);
     return 0;
@@ -141,6 +194,15 @@ int Main(int argc, char** argv) {
   std::string config_path = kDefaultConfig;
   if (argc >= 2 && std::string_view(argv[1]) == "concern") {
     return ward::app::RunConcernCommand(argc - 2, argv + 2, config_path);
+  }
+  if (argc >= 2 && std::string_view(argv[1]) == "enrol") {
+    return ward::app::RunEnrolCommand(argc - 2, argv + 2, config_path);
+  }
+  if (argc >= 2 && std::string_view(argv[1]) == "last-upload") {
+    return ward::app::RunLastUploadCommand(argc - 2, argv + 2, config_path);
+  }
+  if (argc >= 2 && std::string_view(argv[1]) == "restore-os") {
+    return ward::app::RunRestoreOsCommand(argc - 2, argv + 2, config_path);
   }
   bool check = false;
   bool status = false;

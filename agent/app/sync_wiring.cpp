@@ -37,14 +37,6 @@ Result<std::string> ReadEnrolmentSecret(const std::filesystem::path& path) {
   return secret;
 }
 
-Result<std::unique_ptr<agent::sync::CollectorTransport>> CreateTransport(
-    const AgentConfig& config) {
-  agent::sync::HttpsTransportOptions options;
-  options.url = config.collector_url;
-  options.ca_file = config.collector_ca;
-  return agent::sync::CreateHttpsTransport(options);
-}
-
 constexpr const char* kAgentVersion = "ward-agent " WARD_AGENT_VERSION;
 
 // The collector's key for "the same laptop, enrolled again" (a reinstall): an app-specific hash
@@ -109,6 +101,29 @@ class AgentSyncHooks final : public agent::sync::PolicySink, public agent::sync:
 
 }  // namespace
 
+Result<std::unique_ptr<agent::sync::CollectorTransport>> CreateCollectorTransport(
+    const AgentConfig& config) {
+  agent::sync::HttpsTransportOptions options;
+  options.url = config.collector_url;
+  options.ca_file = config.collector_ca;
+  return agent::sync::CreateHttpsTransport(options);
+}
+
+Result<agent::sync::SyncOptions> SyncOptionsFor(const AgentConfig& config) {
+  agent::sync::SyncOptions options;
+  // The secret is deleted once the device is enrolled: then the saved credential is used.
+  auto secret = ReadEnrolmentSecret(config.enrolment_secret_file);
+  if (!secret.has_value() && secret.error().code() != ErrorCode::kNotFound) {
+    return std::unexpected(secret.error());
+  }
+  options.enrolment_secret = secret.has_value() ? *std::move(secret) : std::string();
+  options.hostname = Hostname();
+  options.os = "linux";
+  options.agent_version = kAgentVersion;
+  options.machine_hash = MachineHash(config.machine_id_file);
+  return options;
+}
+
 Status CheckSync(const AgentConfig& config) {
   if (config.collector_url.empty()) {
     return OkStatus();
@@ -120,8 +135,8 @@ Status CheckSync(const AgentConfig& config) {
     return InvalidArgumentError(
         "collector_url cannot be used with dev_policy_json (pushed policies are signed)");
   }
-  WARD_RETURN_IF_ERROR(ReadEnrolmentSecret(config.enrolment_secret_file));
-  WARD_RETURN_IF_ERROR(CreateTransport(config));
+  WARD_RETURN_IF_ERROR(SyncOptionsFor(config));
+  WARD_RETURN_IF_ERROR(CreateCollectorTransport(config));
   return OkStatus();
 }
 
@@ -133,11 +148,12 @@ void AgentDeps::CreateSync() {
   if (checked.has_value() && store == nullptr) {
     checked = std::unexpected(Error(ErrorCode::kUnavailable, "the store is not available"));
   }
-  auto secret = checked.has_value() ? ReadEnrolmentSecret(config.enrolment_secret_file)
-                                    : Result<std::string>(std::unexpected(checked.error()));
-  auto transport = secret.has_value() ? CreateTransport(config)
-                                      : Result<std::unique_ptr<agent::sync::CollectorTransport>>(
-                                            std::unexpected(secret.error()));
+  auto options = checked.has_value()
+                     ? SyncOptionsFor(config)
+                     : Result<agent::sync::SyncOptions>(std::unexpected(checked.error()));
+  auto transport = options.has_value() ? CreateCollectorTransport(config)
+                                       : Result<std::unique_ptr<agent::sync::CollectorTransport>>(
+                                             std::unexpected(options.error()));
   if (!transport.has_value()) {
     // Fail-open: enforcement goes on; events stay in the store until sync works.
     degraded.push_back("sync: " + transport.error().ToString());
@@ -145,11 +161,7 @@ void AgentDeps::CreateSync() {
     return;
   }
   collector = *std::move(transport);
-  sync_options.enrolment_secret = *std::move(secret);
-  sync_options.hostname = Hostname();
-  sync_options.os = "linux";
-  sync_options.agent_version = kAgentVersion;
-  sync_options.machine_hash = MachineHash(config.machine_id_file);
+  sync_options = *std::move(options);
 }
 
 void Agent::StartSync() {

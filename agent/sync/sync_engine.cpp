@@ -206,6 +206,13 @@ class SyncEngine::Impl {
     } else if (saved.error().code() != ErrorCode::kNotFound) {
       return std::unexpected(saved.error().WithContext("reading the device credential"));
     }
+    if (options_.enrolment_secret.empty()) {
+      // The secret is deleted once a laptop is enrolled; a lost or revoked credential needs a
+      // new one from IT.
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "this device is not enrolled and has no enrolment secret (IT: see "
+                       "`ward-agent enrol --help`)");
+    }
     v1::EnrolRequest request;
     request.set_enrolment_secret(options_.enrolment_secret);
     request.set_hostname(options_.hostname);

@@ -33,30 +33,9 @@ command -v jq >/dev/null || { echo "tray_e2e: jq is missing (scripts/setup-debia
 # shellcheck source=tests/e2e/x_session.sh
 source "$src/tests/e2e/x_session.sh"
 
-work=$(mktemp -d -t ward-tray-e2e.XXXXXX)
-chmod 0755 "$work"
-pids=()
-keep_logs=1
-cleanup() {
-  local i
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if ((keep_logs)); then
-    echo "tray_e2e: failed; logs:" >&2
-    for log in "$work"/*.log "$work"/*.out; do
-      [[ -s $log ]] || continue
-      echo "---- ${log##*/} (last 40 lines)" >&2
-      tail -n 40 "$log" >&2
-    done
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "tray_e2e: $*" >&2
-  exit 1
-}
-step() { printf -- '-- %s\n' "$*"; }
+# shellcheck source=tests/e2e/collector_session.sh
+source "$src/tests/e2e/collector_session.sh"
+e2e_begin tray_e2e
 
 # The tray runs as the learner: uid 65534 when we are root (as scripts/demo-concern.sh does).
 as_learner=()
@@ -79,25 +58,8 @@ step "the collector on 127.0.0.1, a signed policy, a DSL token"
 "$wardctl" policy sign "$src/tests/testdata/policy/sample-under18.json" \
   --key "$work/keys/ward-policy.key" --out "$work/policy.bundle" >/dev/null
 cdir=$work/collector
-collector_pid=
-for attempt in 1 2 3 4 5; do
-  port=$((20000 + RANDOM % 40000))
-  rm -rf "$cdir"
-  "$collector" init --data-dir "$cdir" --host 127.0.0.1 --listen "127.0.0.1:$port" >/dev/null
-  "$collector" --data-dir "$cdir" --log-level info >"$work/collector.log" 2>&1 &
-  collector_pid=$!
-  for _ in $(seq 100); do
-    curl -fsS --cacert "$cdir/ca.pem" "https://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break 2
-    kill -0 "$collector_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill "$collector_pid" 2>/dev/null || true
-  wait "$collector_pid" 2>/dev/null || true
-  collector_pid=
-  echo "port $port was not usable (attempt $attempt)"
-done
-[[ -n $collector_pid ]] || fail "the collector would not start"
-pids+=("$collector_pid")
+"$collector" init --data-dir "$cdir" --host 127.0.0.1 >/dev/null
+start_collector "$cdir" "$work/collector.log" --log-level info
 url=https://127.0.0.1:$port
 "$collector" add-group --data-dir "$cdir" --name learners-under-18 \
   --pubkey-file "$work/keys/ward-policy.pub" >/dev/null
@@ -107,26 +69,8 @@ dsl=(--collector "$url" --ca "$cdir/ca.pem" \
   --token "$("$collector" token create --data-dir "$cdir" --role dsl --name "DSL e2e")")
 
 step "ward-agent, enrolled, with its socket"
-mkdir -p "$work/agent"
-cat >"$work/agent.conf" <<CONF
-policy_bundle = $work/policy.bundle
-policy_key = $work/keys/ward-policy.pub
-state_dir = $work/agent/state
-status_file = $work/agent/agent.status
-ipc_socket = $work/agent/run/agent.sock
-usb = off
-exec = off
-settings = off
-collector_url = $url
-collector_ca = $cdir/ca.pem
-enrolment_secret_file = $work/enrolment.secret
-CONF
-"$agent" --check-config --config "$work/agent.conf" >/dev/null
-"$agent" --config "$work/agent.conf" 2>"$work/agent.log" &
-pids+=($!)
-socket=$work/agent/run/agent.sock
-for _ in $(seq 200); do [[ -S $socket ]] && break; sleep 0.05; done
-[[ -S $socket ]] || fail "the agent's socket did not appear"
+start_agent "$url" "$cdir/ca.pem" "$work/enrolment.secret" "$work/policy.bundle" \
+  "$work/keys/ward-policy.pub"
 
 # Lines the tray harness printed after the last `mark`, awaited with a bound.
 out=$work/harness.out

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
+#include "ward/testing/temp_dir.h"
+
 namespace ward::app {
 namespace {
 
@@ -109,6 +113,43 @@ TEST(AgentConfigTest, MissingFileIsNotFound) {
   auto config = LoadConfig("/nonexistent/ward/agent.conf");
   ASSERT_FALSE(config.has_value());
   EXPECT_EQ(config.error().code(), ErrorCode::kNotFound);
+}
+
+void Write(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+}
+
+TEST(AgentConfigTest, DropInsAreReadInNameOrderAndTheLastOneWins) {
+  testing::TempDir dir;
+  const auto conf = dir.path() / "agent.conf";
+  Write(conf, "usb = off\npolicy_bundle = /etc/ward/policy.bundle\n");
+  Write(ConfigDropInDir(conf) / "60-site.conf", "usb = on\nstate_dir = /srv/site\n");
+  Write(ConfigDropInDir(conf) / "50-enrolment.conf",
+        "collector_url = https://ward.example:8443\ncollector_ca = /etc/ward/ca.pem\n"
+        "enrolment_secret_file = /etc/ward/enrol.d/secret\nstate_dir = /srv/enrol\n");
+  Write(ConfigDropInDir(conf) / "README", "not a config file = ignored\n");
+  auto config = LoadConfig(conf);
+  ASSERT_TRUE(config.has_value()) << config.error().ToString();
+  EXPECT_TRUE(config->usb);
+  EXPECT_EQ(config->state_dir, "/srv/site");
+  EXPECT_EQ(config->collector_url, "https://ward.example:8443");
+  EXPECT_EQ(config->policy_bundle, "/etc/ward/policy.bundle");
+}
+
+TEST(AgentConfigTest, ADropInErrorNamesItsFileAndTheRulesApplyToTheWhole) {
+  testing::TempDir dir;
+  const auto conf = dir.path() / "agent.conf";
+  Write(conf, "usb = off\n");
+  Write(ConfigDropInDir(conf) / "50-bad.conf", "usb = maybe\n");
+  auto bad = LoadConfig(conf);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().ToString().find("50-bad.conf"), std::string::npos);
+  std::filesystem::remove(ConfigDropInDir(conf) / "50-bad.conf");
+  Write(ConfigDropInDir(conf) / "50-half.conf", "collector_url = https://ward.example:8443\n");
+  auto half = LoadConfig(conf);
+  ASSERT_FALSE(half.has_value());
+  EXPECT_NE(half.error().message().find("collector_ca"), std::string::npos);
 }
 
 }  // namespace

@@ -7,8 +7,6 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -27,10 +25,9 @@
 #include "ward/common/hex.h"
 #include "ward/policy/loader.h"
 #include "ward/policy/signing.h"
+#include "ward/testing/child_process.h"
 #include "ward/testing/https_client.h"
 #include "ward/v1/event.pb.h"
-
-extern char** environ;
 
 namespace ward::agent::sync::testing {
 
@@ -43,43 +40,9 @@ inline std::string ReadText(const fs::path& path) {
   return s.str();
 }
 
-// Polls `done` every `every` for at most `limit` (a bound, never a timing assertion).
-inline bool WaitUntil(const std::function<bool()>& done,
-                      std::chrono::milliseconds limit = std::chrono::seconds(60),
-                      std::chrono::milliseconds every = std::chrono::milliseconds(20)) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) {
-      return true;
-    }
-    std::this_thread::sleep_for(every);
-  }
-  return done();
-}
-
-inline pid_t Spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) {
-    argv.push_back(const_cast<char*>(a.c_str()));
-  }
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
-    return -1;
-  }
-  return pid;
-}
-
-inline int Reap(pid_t pid, int signal_number) {
-  if (pid <= 0) {
-    return -1;
-  }
-  ::kill(pid, signal_number);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
-}
+using ward::testing::Reap;
+using ward::testing::Spawn;
+using ward::testing::WaitUntil;
 
 // A temporary directory removed at the end of the test.
 class ScratchDir {

@@ -57,7 +57,7 @@ e2e_qemu() {
 }
 
 E2E_KERNEL_MODULES=(xhci_pci usb_storage sd_mod usbhid hid_generic evdev
-  9p 9pnet_virtio virtio_pci overlay)
+  9p 9pnet_virtio virtio_pci overlay virtio_net)
 
 e2e_kernel() {
   local cache=$1 pkg running deb vmlinuz offset path
@@ -110,4 +110,39 @@ e2e_kernel() {
 e2e_modules() {
   local m
   for m in "$@"; do cat "$KDIR/deps/$m"; done | awk '!seen[$0]++'
+}
+
+# `e2e_seed_systemd_guest SEED`: what a systemd guest's overlay needs besides the test's files:
+# the guest kernel's USB modules, for ward-agent.service's `modprobe usbcore` (the host's
+# /lib/modules has none for this kernel; /lib is /usr/lib on Debian 12), and the host's
+# generators (fstab, getty, sysv scripts, cryptsetup...) masked: they have nothing to do in the
+# guest and cost seconds each under TCG.
+e2e_seed_systemd_guest() {
+  local seed=$1 moddir=$1/usr/lib/modules/$KVER module dir generator
+  mkdir -p "$moddir/kernel/ward-e2e"
+  for module in $(e2e_modules xhci_pci); do cp "$KDIR/modules/$module" "$moddir/kernel/ward-e2e/"; done
+  touch "$moddir"/modules.{order,builtin,builtin.modinfo}
+  depmod -b "$seed/usr" "$KVER"
+  mkdir -p "$seed/etc/systemd/system-generators" "$seed/etc/systemd/system-environment-generators"
+  for dir in system-generators system-environment-generators; do
+    for generator in /lib/systemd/"$dir"/* /usr/lib/systemd/"$dir"/*; do
+      [[ -e "$generator" ]] && ln -sfn /dev/null "$seed/etc/systemd/$dir/${generator##*/}"
+    done
+  done
+  return 0
+}
+
+# `e2e_wait_guest CONSOLE SECONDS FAIL_FUNCTION`: waits for QEMU (`qemu_pid`) to power off;
+# calls FAIL_FUNCTION MESSAGE (which must exit) on a "WARD-E2E FAIL" console line or after
+# SECONDS.
+e2e_wait_guest() {
+  local console=$1 limit=$2 fail=$3 deadline
+  deadline=$(($(date +%s) + limit))
+  while kill -0 "$qemu_pid" 2>/dev/null; do
+    grep -q '^WARD-E2E FAIL' "$console" && { sleep 1; "$fail" "guest: $(grep '^WARD-E2E FAIL' "$console")"; }
+    (($(date +%s) < deadline)) || "$fail" "the guest did not finish within $limit s"
+    sleep 0.5
+  done
+  wait "$qemu_pid" || true
+  qemu_pid=
 }

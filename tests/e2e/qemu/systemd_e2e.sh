@@ -40,21 +40,7 @@ install -m 0755 "$agent" "$seed/usr/sbin/ward-agent"
 install -m 0644 "$source_root/installer/debian/ward-agent.service" "$seed/etc/systemd/system/"
 install -m 0644 "$here"/systemd/ward-e2e.{target,service} "$seed/etc/systemd/system/"
 install -m 0644 "$here/systemd_checks.sh" "$seed/usr/local/libexec/ward-e2e/"
-# The guest kernel's USB modules, for the unit's `modprobe usbcore` (the host's /lib/modules has
-# none for this kernel). /lib is /usr/lib on Debian 12.
-moddir=$seed/usr/lib/modules/$KVER
-mkdir -p "$moddir/kernel/ward-e2e"
-for module in $(e2e_modules xhci_pci); do cp "$KDIR/modules/$module" "$moddir/kernel/ward-e2e/"; done
-touch "$moddir"/modules.{order,builtin,builtin.modinfo}
-depmod -b "$seed/usr" "$KVER"
-# The host's generators (fstab, getty, sysv scripts, cryptsetup...) have nothing to do in this
-# guest and cost seconds each under TCG: masked.
-mkdir -p "$seed/etc/systemd/system-generators" "$seed/etc/systemd/system-environment-generators"
-for dir in system-generators system-environment-generators; do
-  for generator in /lib/systemd/"$dir"/* /usr/lib/systemd/"$dir"/*; do
-    [[ -e "$generator" ]] && ln -sfn /dev/null "$seed/etc/systemd/$dir/${generator##*/}"
-  done
-done
+e2e_seed_systemd_guest "$seed"
 # Only the test's tmpfs is marked for exec checks (never the guest's root: the checks stop the
 # agent with SIGSTOP, and every exec on a marked filesystem would wait for it). The loader is
 # not marked for the same reason.
@@ -124,14 +110,7 @@ show_and_fail() {
   cat "$work/qemu.log" >&2
   exit 1
 }
-deadline=$(($(date +%s) + ${WARD_E2E_TIMEOUT:-480}))
-while kill -0 "$qemu_pid" 2>/dev/null; do
-  grep -q '^WARD-E2E FAIL' "$console" && { sleep 1; show_and_fail "guest: $(grep '^WARD-E2E FAIL' "$console")"; }
-  (($(date +%s) < deadline)) || show_and_fail "the guest did not finish within ${WARD_E2E_TIMEOUT:-480} s"
-  sleep 0.5
-done
-wait "$qemu_pid" || true
-qemu_pid=
+e2e_wait_guest "$console" "${WARD_E2E_TIMEOUT:-480}" show_and_fail
 echo "guest ran and powered off after $(elapsed) s"
 grep -q '^done ' "$results/facts" 2>/dev/null || show_and_fail "the checks did not finish"
 

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -47,6 +49,34 @@ Status CheckSync(const AgentConfig& config);
 
 // Where the signed policy in force is kept (root-only, written atomically).
 std::filesystem::path PolicyInForcePath(const AgentConfig& config);
+
+// Writes `bytes` to `path` (mode 0600) so that a crash leaves the old file or the new one.
+Status WriteFileDurably(const std::filesystem::path& path, std::string_view bytes);
+
+// The encrypted store in config.state_dir and the key provider that holds its key, opened the
+// way the service opens them (a store that cannot be read is quarantined, see EventStore::Open).
+struct OpenedStore {
+  std::unique_ptr<platform::KeyProvider> keys;
+  std::unique_ptr<agent::store::EventStore> store;
+};
+Result<OpenedStore> OpenAgentStore(const AgentConfig& config);
+
+// The collector transport for config.collector_url and config.collector_ca (kInvalidArgument).
+Result<std::unique_ptr<agent::sync::CollectorTransport>> CreateCollectorTransport(
+    const AgentConfig& config);
+// The sync options the agent enrols and uploads with: the enrolment secret (empty when its file
+// is gone: it is deleted once the device is enrolled), host name, OS, version, machine hash.
+// kInvalidArgument when the secret file is unreadable for another reason, empty or too long.
+Result<agent::sync::SyncOptions> SyncOptionsFor(const AgentConfig& config);
+
+// How many CRITICAL events (concerns, tamper) the store holds, i.e. not yet acknowledged by
+// the collector.
+Result<std::uint64_t> UnsentCritical(agent::store::EventStore& store);
+// Asks `engine` to upload now and waits until the store holds no CRITICAL event or `within`
+// has passed. Returns how many are still unsent.
+Result<std::uint64_t> UploadCriticalWithin(agent::sync::SyncEngine& engine,
+                                           agent::store::EventStore& store,
+                                           std::chrono::milliseconds within);
 
 // The composition root (Santa's SantadDeps): builds the object graph from the config and owns
 // it. Members are destroyed in reverse order, enforcers before what they use.
@@ -124,6 +154,13 @@ class Agent {
   AgentDeps& deps() { return *deps_; }
   // Answers every pending exec, stops the enforcers. Idempotent.
   void Stop();
+  // Records why the agent is about to stop (KIND_STOPPING, or KIND_TAMPER when nobody who may
+  // stop it did: a CRITICAL event).
+  void RecordStopCause(v1::AgentEvent::Kind kind, const std::string& detail);
+  // Before a stop: gives the collector up to `within` to take the CRITICAL events still in the
+  // store. Returns how many are left (0 when sync is off and the store holds none); kUnavailable
+  // without a store.
+  Result<std::uint64_t> LastUpload(std::chrono::milliseconds within);
   // One line for sd_notify STATUS= and the status file.
   std::string Summary() const;
   Status WriteStatus(std::string_view state) const;
@@ -153,7 +190,11 @@ class Agent {
   std::unique_ptr<agent::sync::PolicySink> sync_sink_;
   std::unique_ptr<agent::sync::SyncEngine> sync_;  // stopped before the store closes
   std::atomic<bool> running_{false};
+  bool stop_recorded_ = false;  // RecordStopCause was called (main thread only)
 };
+
+// Whether the status file says "running" for a process that exists.
+bool AgentIsRunning(const std::filesystem::path& status_file);
 
 // `ward-agent status`: prints the status file; 0 when the agent runs, 3 when not (LSB).
 int PrintStatus(const std::filesystem::path& status_file);

@@ -11,7 +11,8 @@
 
 namespace ward::app {
 
-// ward-agent's configuration (/etc/ward/agent.conf): one `key = value` per line, `#` comments.
+// ward-agent's configuration (/etc/ward/agent.conf and /etc/ward/agent.conf.d/*.conf): one
+// `key = value` per line, `#` comments.
 // Value type.
 struct AgentConfig {
   // The signed policy bundle (v1::SignedPolicy bytes) placed by the installer or IT, read at
@@ -69,7 +70,13 @@ std::string ConfigHelp();
 // Unknown keys, repeated keys, bad booleans/numbers and relative paths are errors.
 Result<AgentConfig> ParseConfig(std::string_view text);
 
-// Reads and parses a config file; a missing file is kNotFound.
+// Reads and parses a config file, then every `*.conf` file in its drop-in directory
+// (ConfigDropInDir: "/etc/ward/agent.conf.d") in name order; a drop-in may set a key the files
+// before it set (the last one wins). A missing file is kNotFound; a missing directory is fine.
 Result<AgentConfig> LoadConfig(const std::filesystem::path& path);
+
+// "<path>.d": where packages and `ward-agent enrol` put settings without editing `path` itself
+// (a conffile IT may have changed).
+std::filesystem::path ConfigDropInDir(const std::filesystem::path& path);
 
 }  // namespace ward::app
