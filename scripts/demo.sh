@@ -81,13 +81,15 @@ secret=$("$collector" enrolment-secret --data-dir "$cdir" --group learners-under
 echo "enrolment secret for learners-under-18: ${secret:0:12}... (agents use it once)"
 it_token=$("$collector" token create --data-dir "$cdir" --role it --name "IT demo")
 dsl_token=$("$collector" token create --data-dir "$cdir" --role dsl --name "DSL demo")
+# /metrics counts concerns as they arrive, so it needs a token: a monitoring system's own.
+metrics_token=$("$collector" token create --data-dir "$cdir" --role metrics --name "monitoring")
 printf '%s\n' "$secret" >"$work/enrolment.secret"
 chmod 0600 "$work/enrolment.secret"
 curl -sS --cacert "$cdir/ca.pem" "$url/healthz"
 staff=(--collector "$url" --ca "$cdir/ca.pem" --token "$it_token")
 "$wardctl" policy push "$work/under18.bundle" --group learners-under-18 "${staff[@]}"
 "$wardctl" devices "${staff[@]}"
-curl -sS --cacert "$cdir/ca.pem" "$url/metrics" | grep -E '^ward_collector_(policy_pushes_total|connections_open)'
+curl -sS --cacert "$cdir/ca.pem" -H "Authorization: Bearer $metrics_token" "$url/metrics" | grep -E '^ward_collector_(policy_pushes_total|connections_open)'
 
 say "enforcement, safely: a program outside the allowlist, then a new policy"
 bash scripts/demo-enforcement.sh "$bin/agent/app/ward-agent" "$wardctl"

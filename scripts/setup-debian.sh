@@ -12,10 +12,10 @@ fi
 
 # Packages from the main suite.
 MAIN_PKGS=(
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  build-essential cmake ninja-build pkg-config git ca-certificates ccache
   clang-19 libclang-rt-19-dev clang-format-19
   qt6-base-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libgl-dev
-  libpoco-dev libssl-dev libprotobuf-dev protobuf-compiler
+  libpoco-dev libssl-dev libprotobuf-dev protobuf-compiler libboost1.81-dev
   libusb-1.0-0-dev libudev-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3 libpq-dev postgresql
@@ -23,6 +23,8 @@ MAIN_PKGS=(
   qemu-system-x86 busybox-static kmod xz-utils perl systemd
   liblmdb0 libmagic1 libcap-ng0 libseccomp2
   xvfb trayer x11-apps imagemagick xdotool jq
+  debhelper dpkg-dev po-debconf lintian devscripts debootstrap apt-utils gnupg openssl socat
+  chromium
 )
 # Packages that must come from bookworm-backports (SQLCipher 4.x; bookworm itself has 3.4.1).
 BACKPORT_PKGS=(libsqlcipher-dev libsqlcipher1 sqlcipher)
