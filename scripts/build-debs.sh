@@ -4,11 +4,14 @@
 # with debhelper from installer/debian, then runs lintian on them (no error, no warning).
 #   usage: scripts/build-debs.sh [--out DIR] [--version VERSION] [--no-lintian]
 # The version is CMake's project() version (CMakeLists.txt, the one place it is set); --version
-# builds another one (the upgrade test builds "<version>~prev1", which sorts lower). The .debs,
+# builds another one (a native Debian version, e.g. "0.2.0~rc1"). The .debs,
 # the .changes and the .buildinfo land in DIR (default build/debs/out/VERSION).
-# The source is copied to build/debs/src with installer/debian as its debian/ directory; the CMake
-# build directory (build/debs/obj) is kept between runs, so a second version only recompiles what
-# its version string touches. Needs root (it installs the build tools) or them installed.
+# The source is copied to WORK/src with installer/debian as its debian/ directory, and built in
+# WORK/obj, kept between runs. WORK is /var/cache/ward/debs when run as root (WARD_DEB_WORK
+# overrides it; build/debs otherwise): one fixed path for every clone, because dpkg-buildflags
+# put the source's absolute path into the compiler flags (-ffile-prefix-map), and ccache only
+# hits when the flags are the same. Two builds at once wait for each other (a lock on WORK).
+# Needs root (it installs the build tools) or them installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -45,12 +48,24 @@ for tool in dpkg-buildpackage dh lintian po2debconf; do
   fi
 done
 
-# The source as git knows it (tracked and new files, not ignored ones), mtimes kept so the kept
-# build directory only recompiles what changed.
-work=build/debs
+# The source as git knows it (tracked and new files, not ignored ones), copied afresh so that a
+# file git no longer has is not built.
+if [[ -n "${WARD_DEB_WORK:-}" ]]; then
+  work=$WARD_DEB_WORK
+elif ((EUID == 0)); then
+  work=/var/cache/ward/debs
+else
+  work=$root/build/debs
+fi
+mkdir -p "$work"
+exec 8>"$work/.lock"
+if ! flock -n 8; then
+  echo "build-debs: another package build is using $work; waiting for it"
+  flock 8
+fi
 src=$work/src
+rm -rf "$src"
 mkdir -p "$src"
-rm -rf "$src/debian"
 git ls-files -z --cached --others --exclude-standard -- . ':!:installer/debian' |
   tar --null -T - -cf - | tar -xf - -C "$src"
 cp -a installer/debian "$src/debian"
@@ -68,8 +83,8 @@ maintainer=$(sed -n 's/^Maintainer: //p' installer/debian/control)
 echo "build-debs: building ward $version (source in $src)"
 (
   cd "$src"
-  WARD_DEB_BUILDDIR="$root/$work/obj" WARD_DEB_CCACHE=1 \
-    dpkg-buildpackage -b -us -uc -j"$(nproc)" >"$root/$work/build.log" 2>&1
+  WARD_DEB_BUILDDIR="$work/obj" WARD_DEB_CCACHE=1 \
+    dpkg-buildpackage -b -us -uc -j"$(nproc)" >"$work/build.log" 2>&1
 ) || { grep -E -B2 -A8 'error|Error|warning: ' "$work/build.log" | cut -c1-300 | tail -60 >&2; echo "build-debs: dpkg-buildpackage failed (log: $work/build.log)" >&2; exit 1; }
 
 changes=$work/ward_${version}_$(dpkg-architecture -qDEB_HOST_ARCH).changes

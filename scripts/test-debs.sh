@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The Debian package tests, each stage timed: build the packages twice (the previous version
-# "<version>~prev1" and this one, from the same kept build directory), lintian on this one,
+# The Debian package tests, each stage timed: build the packages and lintian them, make the
+# upgrade test's "previous version" from them (the same files repacked as "<version>~prev1", which
+# sorts lower: the upgrade exercises the maintainer scripts, the services and the state they
+# keep, not changes between two releases' binaries; a real release upgrade is checked by hand),
 # install/enrol/upgrade/remove/purge in a fresh debootstrap chroot, then the same life cycle
 # under systemd in the QEMU guest (enrolled to a collector on this machine's loopback).
 # Needs the `ci` preset's ward-collector and wardctl (scripts/test.sh builds them first).
@@ -28,10 +30,29 @@ summary() {
 }
 trap summary EXIT
 
+# repack_as_prev: every .deb in $new again, as version $version~prev1 (control's Version and the
+# exact-version dependencies between Ward's own packages), into $prev.
+repack_as_prev() {
+  local deb tree old=$version lower=$version~prev1
+  mkdir -p "$prev"
+  tree=$(mktemp -d)
+  for deb in "$new"/*.deb; do
+    rm -rf "$tree/p"
+    dpkg-deb -R "$deb" "$tree/p"
+    sed -i -E -e "s/^Version: ${old//./\\.}\$/Version: $lower/" \
+      -e "s/\(= ${old//./\\.}\)/(= $lower)/g" "$tree/p/DEBIAN/control"
+    grep -qx "Version: $lower" "$tree/p/DEBIAN/control" || {
+      echo "test-debs: $(basename "$deb") has no Version: $old" >&2
+      return 1
+    }
+    dpkg-deb --root-owner-group -Zxz -b "$tree/p" "$prev/" >/dev/null
+  done
+  rm -rf "$tree"
+}
+
 rm -rf "$new" "$prev"
-timed "build $version~prev1 (upgrade test's old)" \
-  bash scripts/build-debs.sh --version "$version~prev1" --out "$prev" --no-lintian
 timed "build $version + lintian" bash scripts/build-debs.sh --out "$new"
+timed "repack as $version~prev1 (upgrade test's old)" repack_as_prev
 timed "chroot: install, upgrade, remove, purge" bash tests/installer/deb_chroot_test.sh "$new" "$prev"
 timed "QEMU systemd guest: enrol, upgrade, purge" \
   bash tests/e2e/qemu/deb_e2e.sh "$new" "$prev" "$ci_build/collector/server/ward-collector" \
