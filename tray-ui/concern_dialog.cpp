@@ -183,6 +183,7 @@ ConcernDialog::ConcernDialog(AgentConnection& agent, QWidget* parent)
 void ConcernDialog::reset() {
   sending_ = false;
   reference_.clear();
+  received_early_.clear();
   category_->setCurrentIndex(0);
   text_->clear();
   anonymous_->setChecked(false);
@@ -292,7 +293,12 @@ void ConcernDialog::onSent(const QString& reference) {
                       "and is on its way. Your reference is <b>%1</b>. You can quote it if you "
                       "talk to someone about this.")
                        .arg(reference.toHtmlEscaped()));
-  received_->setText(tr("Waiting for the safeguarding team to receive it..."));
+  // The collector can confirm a concern before the agent's answer to the send reaches us (both
+  // travel on one connection, and the upload may be faster than the reply is written).
+  received_->setText(received_early_.contains(reference)
+                         ? tr("Received by the safeguarding team.")
+                         : tr("Waiting for the safeguarding team to receive it..."));
+  received_early_.clear();
   pages_->setCurrentIndex(1);
   done_close_->setFocus();
 }
@@ -302,14 +308,23 @@ void ConcernDialog::onFailed(const QString& message, quint32 /*retry_after_secon
     return;
   }
   sending_ = false;
+  received_early_.clear();
   status_->setText(message);
   status_->setVisible(true);
   updateSendButton();
 }
 
 void ConcernDialog::onNotice(const v1::Notice& notice) {
-  if (!notice.has_concern_received() || reference_.isEmpty() ||
-      QString::fromStdString(notice.concern_received().reference()) != reference_) {
+  if (!notice.has_concern_received()) {
+    return;
+  }
+  const QString reference = QString::fromStdString(notice.concern_received().reference());
+  if (sending_) {
+    // Our reference is not known yet: this receipt may be for the concern being sent.
+    received_early_.insert(reference);
+    return;
+  }
+  if (reference_.isEmpty() || reference != reference_) {
     return;
   }
   received_->setText(tr("Received by the safeguarding team."));

@@ -150,6 +150,22 @@ TEST_F(ConcernDialogTest, ShowsReferenceThenReceivedWhenTheTeamHasIt) {
   }));
 }
 
+// The agent's answer and the collector's receipt travel on one connection; when the upload is
+// quick, the receipt is read in the same chunk as the answer and reaches the dialog first.
+TEST_F(ConcernDialogTest, AReceiptThatOvertakesTheAnswerIsNotLost) {
+  Type(QStringLiteral("Someone shared my photo"));
+  Send();
+  // No event has been processed since the click, so the answer cannot have arrived yet.
+  ASSERT_TRUE(dialog_->reference().isEmpty());
+  v1::Notice receipt;
+  receipt.mutable_concern_received()->set_reference("K7QF-2M91");
+  emit agent_->noticeReceived(receipt);
+  ASSERT_TRUE(WaitFor([&] { return !dialog_->reference().isEmpty(); }));
+  EXPECT_EQ(dialog_->reference(), QStringLiteral("K7QF-2M91"));
+  EXPECT_TRUE(dialog_->receivedLabel()->text().contains(
+      QStringLiteral("Received by the safeguarding team")));
+}
+
 TEST_F(ConcernDialogTest, ExplainsWhenReportsAreComingTooFast) {
   server_.reset();
   ASSERT_TRUE(WaitFor([&] { return !agent_->isConnected(); }));

@@ -4,6 +4,7 @@
 #include <QByteArray>
 #include <QDialog>
 #include <QPixmap>
+#include <QSet>
 #include <QString>
 
 #include "ward/v1/ipc.pb.h"
@@ -80,6 +81,8 @@ class ConcernDialog final : public QDialog {
   QPushButton* done_close_;
   QByteArray screenshot_png_;
   QString reference_;
+  // Receipts that arrived while a send was in flight, before its reference was known.
+  QSet<QString> received_early_;
   bool sending_ = false;
 };
 
