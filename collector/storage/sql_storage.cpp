@@ -649,6 +649,22 @@ class SqlStorage final : public Storage {
     });
   }
 
+  Result<ConcernUsage> CountDeviceConcerns(std::string_view device_id,
+                                           std::int64_t since_ms) override {
+    std::string device(device_id);
+    std::int64_t since = since_ms;
+    // LENGTH reads the stored size; neither engine loads a screenshot to answer it.
+    WARD_ASSIGN_OR_RETURN(
+        auto counts,
+        SelectTwoCounts(
+            "counting a device's concerns",
+            "SELECT COUNT(*), CAST(COALESCE(SUM(LENGTH(text) + COALESCE(LENGTH(screenshot), 0)), "
+            "0) "
+            "AS BIGINT) FROM concerns WHERE device_id = ? AND received_ms >= ? AND in_danger = 0",
+            device, since));
+    return ConcernUsage{counts.first, counts.second};
+  }
+
   Status SetConcernStatus(std::string_view id, ConcernStatus status) override {
     return UpdateOne("setting concern status", "UPDATE concerns SET status = ? WHERE id = ?",
                      std::string(ConcernStatusName(status)), std::string(id),

@@ -602,6 +602,60 @@ TEST_F(ConcernListingTest, Regression_Issue14_TheScreenshotIsItsOwnAuditedCallFo
   EXPECT_NE(none.body.find("no screenshot"), std::string::npos);
 }
 
+// Issue 14, finding 3: past its quota a laptop's concerns are left with its agent (not
+// acknowledged, not rejected: the agent keeps them and sends them again), with a plain 429
+// when nothing else could be stored; a concern marked "in danger now" is always taken.
+TEST_F(CollectorTest, Regression_Issue14_ConcernsPastTheQuotaStayWithTheAgentUrgentOnesNever) {
+  CollectorOptions options;
+  options.concern_quota_per_hour = 2;
+  StartWith(options);
+  const EnrolledDevice d = Enrol();
+  auto calm = [&](const std::string& text) {
+    ward::v1::Event e = ConcernEvent(text);
+    e.mutable_concern()->set_in_danger(false);
+    return e;
+  };
+  ward::v1::EventBatch batch;
+  *batch.add_events() = calm("one");
+  *batch.add_events() = UsbEvent();
+  *batch.add_events() = calm("two");
+  *batch.add_events() = calm("three");
+  const std::string third = batch.events(3).id();
+  ward::v1::EventBatchAck ack = Upload(d, batch);
+  ASSERT_EQ(ack.acked_ids_size(), 3);
+  EXPECT_EQ(ack.rejected_size(), 0);
+  for (const std::string& id : ack.acked_ids()) {
+    EXPECT_NE(id, third);
+  }
+  EXPECT_EQ(store_->GetConcern(third).error().code(), ErrorCode::kNotFound);
+
+  // Sent again alone: a plain, kind 429 and Retry-After; nothing is lost or rejected.
+  ward::v1::EventBatch again;
+  *again.add_events() = batch.events(3);
+  HttpsResponse r = Post("/v1/events", again.SerializeAsString(), d.Bearer());
+  ASSERT_EQ(r.status, 429);
+  EXPECT_EQ(r.headers["retry-after"], "30");
+  EXPECT_NE(ErrorOf(r).message().find("kept safe on the laptop"), std::string::npos)
+      << ErrorOf(r).message();
+
+  // In danger now: taken at once, alone or beside the deferred one.
+  ward::v1::EventBatch urgent;
+  *urgent.add_events() = ConcernEvent("please help now");
+  ack = Upload(d, urgent);
+  ASSERT_EQ(ack.acked_ids_size(), 1);
+  EXPECT_TRUE(store_->GetConcern(urgent.events(0).id()).has_value());
+  ward::v1::EventBatch mixed;
+  *mixed.add_events() = batch.events(3);
+  *mixed.add_events() = ConcernEvent("still in danger");
+  ack = Upload(d, mixed);
+  ASSERT_EQ(ack.acked_ids_size(), 1);
+  EXPECT_EQ(ack.acked_ids(0), mixed.events(1).id());
+  EXPECT_EQ(alerter_.alerts().size(), 4u);  // one, two and the two urgent ones
+  auto metrics = Staff("GET", "/metrics", "metrics");
+  EXPECT_NE(metrics.body.find("ward_collector_concerns_deferred_total 3"), std::string::npos)
+      << metrics.body;
+}
+
 TEST_F(CollectorTest, OnlyTheDslKeepsTheIncidentLog) {
   const EnrolledDevice d = Enrol();
   ward::v1::EventBatch batch;

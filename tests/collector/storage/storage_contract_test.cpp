@@ -914,5 +914,29 @@ TYPED_TEST(StorageContractTest, Regression_Issue14_PagesStopAtTheirByteBound) {
   EXPECT_EQ(bounded->size(), 1u);
 }
 
+// The collector's per-device concern quota counts what a device sent recently, leaving out
+// concerns whose learner is in danger now.
+TYPED_TEST(StorageContractTest, CountsADevicesRecentConcernsButNotUrgentOnes) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d2")).has_value());
+  EventRow calm = this->ConcernEventRow("c1", "abcd");
+  calm.concern->in_danger = false;
+  EventRow old = this->ConcernEventRow("c0", "old");
+  old.concern->in_danger = false;
+  std::vector<EventRow> early = {old};
+  std::vector<EventRow> batch = {calm, this->ConcernEventRow("c2", "urgent")};
+  std::vector<EventRow> other = {this->ConcernEventRow("x1", "x")};
+  ASSERT_TRUE(this->store_->IngestEvents("d1", early, 10).has_value());
+  ASSERT_TRUE(this->store_->IngestEvents("d1", batch, 100).has_value());
+  ASSERT_TRUE(this->store_->IngestEvents("d2", other, 100).has_value());
+  auto usage = this->store_->CountDeviceConcerns("d1", 50);
+  ASSERT_TRUE(usage.has_value()) << usage.error().ToString();
+  EXPECT_EQ(usage->count, 1u);
+  EXPECT_EQ(usage->bytes, 4u + 6u);  // "abcd" and the 6-byte screenshot
+  auto none = this->store_->CountDeviceConcerns("d3", 0);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_EQ(none->count, 0u);
+}
+
 }  // namespace
 }  // namespace ward::collector

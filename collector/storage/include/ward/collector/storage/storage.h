@@ -105,6 +105,13 @@ struct EventList {
   bool more = false;
 };
 
+// What the inbox holds for one device recently, for the collector's per-device concern quota.
+// Concerns marked "in danger now" are not counted.
+struct ConcernUsage {
+  std::uint64_t count = 0;  // received at or after `since_ms`
+  std::uint64_t bytes = 0;  // their text and screenshots
+};
+
 struct IngestResult {
   std::size_t inserted = 0;    // new events
   std::size_t duplicates = 0;  // events the store already had
@@ -304,6 +311,9 @@ class Storage {
   // The screenshot of one concern ("" when it has none); kNotFound for an unknown id. The only
   // read that loads a screenshot.
   virtual Result<std::string> GetConcernScreenshot(std::string_view id) = 0;
+  // The device's concerns received at or after `since_ms`, not counting those in danger now.
+  virtual Result<ConcernUsage> CountDeviceConcerns(std::string_view device_id,
+                                                   std::int64_t since_ms) = 0;
   virtual Status SetConcernStatus(std::string_view id, ConcernStatus status) = 0;
   virtual Status AddConcernNote(const ConcernNote& note) = 0;
   virtual Result<std::vector<ConcernNote>> ListConcernNotes(std::string_view concern_id) = 0;
