@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // wardctl commands that talk to a collector's staff API: policy push, devices, events tail,
 // concerns list|show|status|note. Output is for people unless --json is given.
-#include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
@@ -338,24 +337,19 @@ int ConcernsList(const Args& args, Io& io) {
   return kExitOk;
 }
 
-// Writes the concern's screenshot to a new file only the caller can read (it is evidence).
-Status SaveScreenshot(const Poco::JSON::Object::Ptr& c, const std::string& file) {
+// Writes the concern's screenshot to a new file only the caller can read (it is evidence). The
+// screenshot is its own call (GET .../screenshot, DSL only): no list or read carries it.
+Status SaveScreenshot(const Args& args, const Poco::JSON::Object::Ptr& c, const std::string& file) {
   if (c->optValue<bool>("redacted", true)) {
     return PermissionDeniedError("screenshots are shown to the DSL only");
   }
-  const std::string encoded = c->optValue<std::string>("screenshot_png_base64", "");
-  if (encoded.empty()) {
+  if (!c->optValue<bool>("has_screenshot", false)) {
     return NotFoundError("this concern has no screenshot");
   }
-  std::string png;
-  try {
-    std::istringstream in(encoded);
-    Poco::Base64Decoder decoder(in, Poco::BASE64_NO_PADDING);  // as the collector encodes it
-    Poco::StreamCopier::copyToString(decoder, png);
-  } catch (const Poco::Exception& e) {
-    return InvalidArgumentError("the collector sent a malformed screenshot: " + e.displayText());
-  }
-  return WriteNewFile(file, png, 0600);
+  WARD_ASSIGN_OR_RETURN(Reply reply, Call(args, "GET",
+                                          "/v1/staff/concerns/" +
+                                              c->optValue<std::string>("id", "") + "/screenshot"));
+  return WriteNewFile(file, reply.body, 0600);
 }
 
 int ConcernsShow(const Args& args, Io& io) {
@@ -364,7 +358,7 @@ int ConcernsShow(const Args& args, Io& io) {
     return Fail(io, v.error());
   }
   if (auto file = args.value("save-screenshot")) {
-    if (auto s = SaveScreenshot(v->extract<Poco::JSON::Object::Ptr>(), *file); !s) {
+    if (auto s = SaveScreenshot(args, v->extract<Poco::JSON::Object::Ptr>(), *file); !s) {
       return Fail(io, s.error());
     }
     io.err << "screenshot saved to " << *file << " (readable by you only)\n";

@@ -45,6 +45,7 @@ constexpr AccessRule kTable[] = {
     {"GET", "/v1/staff/concerns/wait", kConcernReaders},
     {"GET", "/v1/staff/concerns/{id:uuid}", kConcernReaders},
     {"GET", "/v1/staff/concerns/{id:uuid}/log", kDsl},
+    {"GET", "/v1/staff/concerns/{id:uuid}/screenshot", kDsl},
     {"POST", "/v1/staff/concerns/{id:uuid}/status", kDsl},
     {"POST", "/v1/staff/concerns/{id:uuid}/notes", kDsl},
     {"POST", "/v1/staff/concerns/{id:uuid}/actions", kDsl},

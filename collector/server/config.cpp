@@ -136,6 +136,10 @@ const std::vector<std::pair<std::string_view, std::string_view>>& ServeConfigKey
       {"max_connections", "open connections at most (default 20000)"},
       {"device_rate_per_second", "per-device sustained request rate (default 5)"},
       {"device_burst", "per-device burst (default 30)"},
+      {"concern_quota_per_hour",
+       "concerns a laptop may send an hour, not counting \"in danger now\" (default 20)"},
+      {"concern_quota_bytes_per_day",
+       "their text and screenshots a day, in bytes (default 67108864)"},
       {"long_poll_max_seconds", "longest a policy fetch is held (default 30)"},
       {"log_level", "debug, info, warning or error (default info)"},
       {"console", "on: serve the staff console under /console/ (default off)"},
@@ -267,6 +271,15 @@ Result<ServeConfig> ResolveServeConfig(const ConfigValues& v) {
   WARD_ASSIGN_OR_RETURN(c.options.device_rate_per_second,
                         Number<double>(v, "device_rate_per_second", 5.0));
   WARD_ASSIGN_OR_RETURN(c.options.device_burst, Number<double>(v, "device_burst", 30.0));
+  WARD_ASSIGN_OR_RETURN(
+      c.options.concern_quota_per_hour,
+      Number<std::size_t>(v, "concern_quota_per_hour", c.options.concern_quota_per_hour));
+  WARD_ASSIGN_OR_RETURN(
+      c.options.concern_quota_bytes_per_day,
+      Number<std::size_t>(v, "concern_quota_bytes_per_day", c.options.concern_quota_bytes_per_day));
+  if (c.options.concern_quota_per_hour < 1 || c.options.concern_quota_bytes_per_day < 1) {
+    return InvalidArgumentError("concern quotas must be at least 1");
+  }
   WARD_ASSIGN_OR_RETURN(auto long_poll, Number<long>(v, "long_poll_max_seconds", 30));
   c.options.long_poll_max = std::chrono::seconds(long_poll);
   c.log_level = v.Get("log_level", "info");

@@ -2,6 +2,8 @@
 // The device API: what agents call (protobuf bodies, ErrorBody errors).
 #include "internal/device_api.h"
 
+#include <algorithm>
+
 #include "internal/responses.h"
 #include "ward/collector/storage/secrets.h"
 #include "ward/common/log.h"
@@ -18,6 +20,9 @@ constexpr std::size_t kSmallBody = 64 * 1024;
 constexpr std::size_t kStatusBody = 1024 * 1024;
 
 constexpr ErrorStyle kStyle = ErrorStyle::kProtobuf;
+// How long an agent whose concerns are over quota waits before sending them again. Short, so
+// that a later concern marked "in danger now" in its next batch is not held up for long.
+constexpr int kConcernQuotaRetrySeconds = 30;
 
 HttpResponse DeviceError(int status, std::string message) {
   return ErrorResponse(kStyle, status, message);
@@ -193,6 +198,27 @@ HandlerResult DeviceApi::Events(const Call& call, const DevicePrincipal& who) {
     rows.push_back(std::move(row));
   }
   const std::int64_t received_ms = NowMs();
+  auto deferred = DeferConcernsOverQuota(device.id, rows, received_ms);
+  if (!deferred.has_value()) {
+    log::Error("counting a device's concerns failed",
+               {{"device_id", device.id}, {"error", deferred.error().ToString()}});
+    return DeviceError(deferred.error());
+  }
+  if (*deferred > 0) {
+    metrics_.concerns_deferred.fetch_add(*deferred);
+    log::Warning("concerns over the device's quota left with the agent for later",
+                 {{"device_id", device.id}, {"deferred", *deferred}});
+    if (rows.empty()) {
+      // Nothing else to store: the agent keeps the batch and tries again after Retry-After.
+      HttpResponse r = DeviceError(
+          429,
+          "this laptop has sent more concerns than the collector takes at once; they are kept "
+          "safe on the laptop and sent again in a little while (a concern marked \"in danger "
+          "now\" is always taken at once)");
+      r.headers.emplace_back("Retry-After", std::to_string(kConcernQuotaRetrySeconds));
+      return r;
+    }
+  }
   auto result = storage_.IngestEvents(device.id, rows, received_ms);
   if (!result.has_value()) {
     log::Error("storing events failed",
@@ -215,6 +241,39 @@ HandlerResult DeviceApi::Events(const Call& call, const DevicePrincipal& who) {
     }
   }
   return Proto(ack);
+}
+
+// Finding 3 of issue 14: one laptop could fill the store and the DSL's inbox with concerns
+// carrying 4 MiB screenshots. Past its quota a concern is not refused: it is left out of the
+// acknowledgement, so the agent keeps it (concerns are never evicted there) and sends it again.
+Result<std::size_t> DeviceApi::DeferConcernsOverQuota(const std::string& device_id,
+                                                      std::vector<EventRow>& rows,
+                                                      std::int64_t now_ms) {
+  auto counted = [](const EventRow& r) { return r.concern.has_value() && !r.concern->in_danger; };
+  if (std::ranges::none_of(rows, counted)) {
+    return 0;
+  }
+  constexpr std::int64_t kHourMs = 60LL * 60 * 1000;
+  WARD_ASSIGN_OR_RETURN(ConcernUsage hour,
+                        storage_.CountDeviceConcerns(device_id, now_ms - kHourMs));
+  WARD_ASSIGN_OR_RETURN(ConcernUsage day,
+                        storage_.CountDeviceConcerns(device_id, now_ms - 24 * kHourMs));
+  std::size_t deferred = 0;
+  std::erase_if(rows, [&](const EventRow& r) {
+    if (!counted(r)) {
+      return false;
+    }
+    const std::uint64_t bytes = r.concern->text.size() + r.concern->screenshot_png.size();
+    if (hour.count + 1 > options_.concern_quota_per_hour ||
+        day.bytes + bytes > options_.concern_quota_bytes_per_day) {
+      ++deferred;
+      return true;
+    }
+    ++hour.count;
+    day.bytes += bytes;
+    return false;
+  });
+  return deferred;
 }
 
 HandlerResult DeviceApi::PolicyFetch(const Call& call, const DevicePrincipal& who) {

@@ -49,6 +49,8 @@ std::string Metrics::Render(std::uint64_t connections_open, std::uint64_t long_p
   Line(out, "ward_collector_events_rejected_total", "counter", "Malformed events refused.",
        events_rejected);
   Line(out, "ward_collector_concerns_new_total", "counter", "New concerns stored.", concerns_new);
+  Line(out, "ward_collector_concerns_deferred_total", "counter",
+       "Concerns over a device's quota, left with its agent to send again.", concerns_deferred);
   Line(out, "ward_collector_policy_pushes_total", "counter", "Policies pushed here.",
        policy_pushes);
   Line(out, "ward_collector_long_polls_total", "counter", "Policy long-polls held.", long_polls);

@@ -4,7 +4,6 @@
 
 #include <google/protobuf/util/json_util.h>
 
-#include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -30,6 +29,11 @@ namespace {
 constexpr ErrorStyle kStyle = ErrorStyle::kJson;
 // A status change or a note is a short JSON object.
 constexpr std::size_t kNoteBody = 64 * 1024;
+// What one page of a list may hold of event bodies or concern texts; past it the page ends
+// early with a next cursor (docs/security.md, finding 3). Screenshots are never in a list.
+constexpr std::size_t kMaxListBytes = 4 * 1024 * 1024;
+// The longest concern text the device API accepts (4000 characters of UTF-8).
+constexpr std::size_t kMaxConcernTextBytes = 4000 * 4;
 
 HttpResponse StaffError(int status, const std::string& message) {
   return ErrorResponse(kStyle, status, message);
@@ -38,15 +42,6 @@ HttpResponse StaffError(int status, const std::string& message) {
 HttpResponse StaffError(const Error& error) { return ErrorResponse(kStyle, error); }
 
 HttpResponse EmptyObject() { return Json(Poco::JSON::Object::Ptr(new Poco::JSON::Object)); }
-
-std::string Base64(const std::string& bytes) {
-  std::ostringstream out;
-  Poco::Base64Encoder enc(out, Poco::BASE64_NO_PADDING);
-  enc.rdbuf()->setLineLength(0);
-  enc << bytes;
-  enc.close();
-  return out.str();
-}
 
 // ?status=<name>&since_ms=<ms>&until_ms=<ms>&group=<g>&cursor=<c>&limit=<n> of
 // GET /v1/staff/concerns. The cursor is "<received_ms>.<id>" of the last concern of a page.
@@ -154,13 +149,25 @@ std::string HexOf(std::string_view text) {
   return out;
 }
 
-void RedactConcern(ward::v1::Event& event) {
-  auto* c = event.mutable_concern();
-  c->clear_text();
-  c->clear_screenshot_png();
-  c->clear_category();
-  c->clear_in_danger();
-  event.clear_user();
+// A concern event as the DSL's event list shows it: rebuilt from the inbox's columns, so its
+// stored body (which holds the screenshot) is never read for a list.
+ward::v1::Event ConcernEvent(const StoredEvent& e) {
+  ward::v1::Event event;
+  event.set_id(e.id);
+  event.mutable_device_time()->set_seconds(e.device_time_ms / 1000);
+  event.mutable_device_time()->set_nanos(static_cast<std::int32_t>(e.device_time_ms % 1000) *
+                                         1000000);
+  event.set_priority(static_cast<ward::v1::Priority>(e.priority));
+  if (e.concern.has_value()) {
+    event.set_user(e.concern->user);
+    auto* c = event.mutable_concern();
+    c->set_reference(e.concern->reference);
+    c->set_category(static_cast<ward::v1::ConcernCategory>(e.concern->category));
+    c->set_text(e.concern->text);
+    c->set_anonymous(e.concern->anonymous);
+    c->set_in_danger(e.concern->in_danger);
+  }
+  return event;
 }
 
 Poco::JSON::Object::Ptr ConcernJson(const Concern& c, bool full,
@@ -180,9 +187,8 @@ Poco::JSON::Object::Ptr ConcernJson(const Concern& c, bool full,
     o->set("in_danger", c.content.in_danger);
     o->set("user", c.content.user);
     o->set("device_time_ms", c.device_time_ms);
-    o->set("has_screenshot", !c.content.screenshot_png.empty());
+    o->set("has_screenshot", c.content.has_screenshot);
     if (notes != nullptr) {
-      o->set("screenshot_png_base64", Base64(c.content.screenshot_png));
       Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
       for (const ConcernNote& n : *notes) {
         Poco::JSON::Object::Ptr no = new Poco::JSON::Object;
@@ -240,6 +246,8 @@ Status StaffApi::Register(Router& router) {
   WARD_RETURN_IF_ERROR(add("GET", "/v1/staff/concerns/urgent", 0, &StaffApi::UrgentConcerns));
   WARD_RETURN_IF_ERROR(add("GET", "/v1/staff/concerns/summary", 0, &StaffApi::ConcernSummary));
   WARD_RETURN_IF_ERROR(add("GET", "/v1/staff/concerns/{id:uuid}/log", 0, &StaffApi::ConcernLog));
+  WARD_RETURN_IF_ERROR(
+      add("GET", "/v1/staff/concerns/{id:uuid}/screenshot", 0, &StaffApi::ConcernScreenshot));
   WARD_RETURN_IF_ERROR(
       add("POST", "/v1/staff/concerns/{id:uuid}/actions", kNoteBody, &StaffApi::ConcernAction));
   WARD_RETURN_IF_ERROR(add("GET", "/v1/staff/concerns/{id:uuid}", 0, &StaffApi::GetConcern));
@@ -321,19 +329,14 @@ HandlerResult StaffApi::DeviceEvents(const Call& call, const StaffPrincipal& who
   if (auto device = storage_.GetDevice(id); !device.has_value()) {
     return StaffError(device.error());
   }
-  const std::size_t limit = PageLimit(q, 50, 500);
+  const EventPage page{
+      .reader = who.role, .limit = PageLimit(q, 50, 500), .max_bytes = kMaxListBytes};
   auto events =
-      storage_.ListDeviceEvents(id, std::max<std::int64_t>(0, ToInt(q["cursor"], 0)), limit);
+      storage_.ListDeviceEvents(id, std::max<std::int64_t>(0, ToInt(q["cursor"], 0)), page);
   if (!events.has_value()) {
     return StaffError(events.error());
   }
-  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
-  for (const StoredEvent& e : *events) {
-    out->add(EventJson(e, who));
-  }
-  HttpResponse r = Json(out);
-  SetNextCursor(r, events->size() == limit ? std::to_string(events->back().seq) : "");
-  return r;
+  return EventsJson(*events, who);
 }
 
 HandlerResult StaffApi::RevokeDevice(const Call& call, const StaffPrincipal& who) {
@@ -465,26 +468,36 @@ HandlerResult StaffApi::Events(const Call& call, const StaffPrincipal& who) {
   auto q = ParseQuery(call.request.query);
   const std::int64_t after = ToInt(q["after"], 0);
   const std::int64_t limit = std::clamp<std::int64_t>(ToInt(q["limit"], 100), 1, 1000);
-  auto events = storage_.ListEvents(after, static_cast<std::size_t>(limit));
+  const EventPage page{
+      .reader = who.role, .limit = static_cast<std::size_t>(limit), .max_bytes = kMaxListBytes};
+  auto events = storage_.ListEvents(after, page);
   if (!events.has_value()) {
     return StaffError(events.error());
   }
+  return EventsJson(*events, who);
+}
+
+// A page of events; the next cursor is the last one's seq when there may be more. The store
+// lists concern events to the DSL only (EventPage), and each one listed is audited.
+HttpResponse StaffApi::EventsJson(const EventList& events, const StaffPrincipal& who) {
   Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
-  for (const StoredEvent& e : *events) {
+  for (const StoredEvent& e : events.events) {
     out->add(EventJson(e, who));
   }
-  return Json(out);
+  HttpResponse r = Json(out);
+  SetNextCursor(
+      r, events.more && !events.events.empty() ? std::to_string(events.events.back().seq) : "");
+  return r;
 }
 
 Poco::JSON::Object::Ptr StaffApi::EventJson(const StoredEvent& e, const StaffPrincipal& who) {
   ward::v1::Event event;
-  event.ParseFromString(e.body);
-  if (event.has_concern()) {
-    if (who.role != StaffRole::kDsl) {
-      RedactConcern(event);
-    } else {
-      RecordAudit(who, "concern.read.event", e.id);
-    }
+  if (e.kind == "concern") {
+    event = ConcernEvent(e);
+    RecordAudit(who, "concern.read.event", e.id);
+  } else {
+    // An event that no longer parses is still listed, with its metadata.
+    (void)event.ParseFromString(e.body);
   }
   std::string json;
   google::protobuf::util::JsonPrintOptions opts;
@@ -498,6 +511,9 @@ Poco::JSON::Object::Ptr StaffApi::EventJson(const StoredEvent& e, const StaffPri
   o->set("kind", e.kind);
   o->set("priority", e.priority);
   o->set("received_ms", e.received_ms);
+  if (e.concern.has_value()) {
+    o->set("has_screenshot", e.concern->has_screenshot);
+  }
   try {
     o->set("event", Poco::JSON::Parser().parse(json.empty() ? "{}" : json));
   } catch (const Poco::Exception&) {
@@ -572,6 +588,8 @@ HandlerResult StaffApi::ConcernPage(const Call& call, const StaffPrincipal& who,
     return StaffError(filter.error());
   }
   filter->urgent_open = urgent;
+  filter->max_bytes = kMaxListBytes;
+  filter->with_contents = full;
   auto concerns = storage_.ListConcerns(*filter);
   if (!concerns.has_value()) {
     return StaffError(concerns.error());
@@ -582,7 +600,13 @@ HandlerResult StaffApi::ConcernPage(const Call& call, const StaffPrincipal& who,
     out->add(ConcernJson(c, full, nullptr));
   }
   HttpResponse r = Json(out);
-  if (concerns->size() == filter->limit) {
+  // Full, or stopped by the size bound: the next concern's text might not have fitted.
+  std::size_t text_bytes = 0;
+  for (const Concern& c : *concerns) {
+    text_bytes += c.content.text.size();
+  }
+  if (!concerns->empty() && (concerns->size() == filter->limit ||
+                             text_bytes + kMaxConcernTextBytes > filter->max_bytes)) {
     const Concern& last = concerns->back();
     SetNextCursor(r, std::to_string(last.received_ms) + "." + last.id);
   }
@@ -627,6 +651,24 @@ HandlerResult StaffApi::GetConcern(const Call& call, const StaffPrincipal& who) 
     notes = std::move(*n);
   }
   return Json(ConcernJson(*concern, full, full ? &notes : nullptr));
+}
+
+// The one way a screenshot leaves the collector: one concern's, as image/png, to the DSL,
+// audited like every other read of a concern.
+HandlerResult StaffApi::ConcernScreenshot(const Call& call, const StaffPrincipal& who) {
+  const std::string& id = call.params.Get("id");
+  auto png = storage_.GetConcernScreenshot(id);
+  if (!png.has_value()) {
+    return StaffError(png.error());
+  }
+  if (png->empty()) {
+    return StaffError(404, "this concern has no screenshot");
+  }
+  RecordAudit(who, "concern.screenshot", id);
+  HttpResponse r;
+  r.content_type = "image/png";
+  r.body = std::move(*png);
+  return r;
 }
 
 HandlerResult StaffApi::SetConcernStatus(const Call& call, const StaffPrincipal& who) {

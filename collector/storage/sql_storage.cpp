@@ -404,31 +404,9 @@ class SqlStorage final : public Storage {
     });
   }
 
-  Result<std::vector<StoredEvent>> ListEvents(std::int64_t after_seq, std::size_t limit) override {
-    return Guard("listing events", [&]() -> Result<std::vector<StoredEvent>> {
-      auto lock = Lock();
-      Session s = pool_.get();
-      std::vector<std::int64_t> seq;
-      std::vector<std::string> ids;
-      std::vector<std::string> devices;
-      std::vector<std::int64_t> device_times;
-      std::vector<std::int64_t> received;
-      std::vector<int> priorities;
-      std::vector<std::string> kinds;
-      std::vector<BLOB> bodies;
-      auto lim = static_cast<std::int64_t>(limit);
-      s << Sql(
-          "SELECT seq, id, device_id, device_time_ms, received_ms, priority, kind, body "
-          "FROM events WHERE seq > ? ORDER BY seq LIMIT ?"),
-          use(after_seq), use(lim), into(seq), into(ids), into(devices), into(device_times),
-          into(received), into(priorities), into(kinds), into(bodies), now;
-      std::vector<StoredEvent> out(seq.size());
-      for (std::size_t i = 0; i < seq.size(); ++i) {
-        out[i] = StoredEvent{seq[i],      ids[i],        devices[i], device_times[i],
-                             received[i], priorities[i], kinds[i],   FromBlob(bodies[i])};
-      }
-      return out;
-    });
+  Result<EventList> ListEvents(std::int64_t after_seq, const EventPage& page) override {
+    std::int64_t after = after_seq;
+    return SelectEvents(page, "e.seq > ? ORDER BY e.seq", after);
   }
 
   Result<std::uint64_t> CountEvents() override {
@@ -524,7 +502,6 @@ class SqlStorage final : public Storage {
         filter.status.has_value() ? std::string(ConcernStatusName(*filter.status)) : "";
     std::string any_status = status;
     std::int64_t since = filter.since_ms;
-    auto limit = static_cast<std::int64_t>(filter.limit);
     // The console's filters and page cursor; each is off at its zero value.
     std::string group = filter.group;
     std::string any_group = group;
@@ -536,13 +513,14 @@ class SqlStorage final : public Storage {
     std::int64_t before_ms2 = before_ms;
     int urgent = filter.urgent_open ? 1 : 0;
     return SelectConcerns(
+        filter.with_contents,
         "WHERE (? = '' OR status = ?) AND received_ms >= ? "
         "AND (? = '' OR group_name = ?) AND (CAST(? AS BIGINT) = 0 OR received_ms < ?) "
         "AND (? = '' OR received_ms < ? OR (received_ms = ? AND id < ?)) "
         "AND (CAST(? AS BIGINT) = 0 OR (in_danger = 1 AND status <> 'closed')) "
-        "ORDER BY received_ms DESC, id DESC LIMIT ?",
-        any_status, status, since, any_group, group, any_until, until, any_before, before_ms,
-        before_ms2, before_id, urgent, limit);
+        "ORDER BY received_ms DESC, id DESC",
+        filter.limit, filter.max_bytes, any_status, status, since, any_group, group, any_until,
+        until, any_before, before_ms, before_ms2, before_id, urgent);
   }
 
   Result<bool> ClaimConcernAlert(std::string_view id, std::string_view claimer, std::int64_t now_ms,
@@ -650,11 +628,41 @@ class SqlStorage final : public Storage {
 
   Result<Concern> GetConcern(std::string_view id) override {
     std::string key(id);
-    WARD_ASSIGN_OR_RETURN(auto concerns, SelectConcerns("WHERE id = ?", key));
+    WARD_ASSIGN_OR_RETURN(auto concerns, SelectConcerns(true, "WHERE id = ?", 1, 0, key));
     if (concerns.empty()) {
       return NotFoundError("no concern '" + std::string(id) + "'");
     }
     return std::move(concerns.front());
+  }
+
+  Result<std::string> GetConcernScreenshot(std::string_view id) override {
+    return Guard("reading a concern's screenshot", [&]() -> Result<std::string> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string key(id);
+      std::vector<BLOB> shots;
+      s << Sql("SELECT screenshot FROM concerns WHERE id = ?"), use(key), into(shots), now;
+      if (shots.empty()) {
+        return NotFoundError("no concern '" + key + "'");
+      }
+      return FromBlob(shots.front());
+    });
+  }
+
+  Result<ConcernUsage> CountDeviceConcerns(std::string_view device_id,
+                                           std::int64_t since_ms) override {
+    std::string device(device_id);
+    std::int64_t since = since_ms;
+    // LENGTH reads the stored size; neither engine loads a screenshot to answer it.
+    WARD_ASSIGN_OR_RETURN(
+        auto counts,
+        SelectTwoCounts(
+            "counting a device's concerns",
+            "SELECT COUNT(*), CAST(COALESCE(SUM(LENGTH(text) + COALESCE(LENGTH(screenshot), 0)), "
+            "0) "
+            "AS BIGINT) FROM concerns WHERE device_id = ? AND received_ms >= ? AND in_danger = 0",
+            device, since));
+    return ConcernUsage{counts.first, counts.second};
   }
 
   Status SetConcernStatus(std::string_view id, ConcernStatus status) override {
@@ -903,48 +911,29 @@ class SqlStorage final : public Storage {
         any_cursor, after_host, after_host2, after_id, any_group, group, any_seen, seen, limit);
   }
 
-  Result<std::vector<StoredEvent>> ListDeviceEvents(std::string_view device_id,
-                                                    std::int64_t before_seq,
-                                                    std::size_t limit) override {
-    return Guard("listing a device's events", [&]() -> Result<std::vector<StoredEvent>> {
-      auto lock = Lock();
-      Session s = pool_.get();
-      std::string device(device_id);
-      std::int64_t before = before_seq;
-      auto lim = static_cast<std::int64_t>(limit);
-      std::vector<std::int64_t> seq, device_times, received;
-      std::vector<std::string> ids, kinds;
-      std::vector<int> priorities;
-      std::vector<BLOB> bodies;
-      s << Sql(
-          "SELECT seq, id, device_time_ms, received_ms, priority, kind, body FROM events "
-          "WHERE device_id = ? AND (CAST(? AS BIGINT) = 0 OR seq < ?) ORDER BY seq DESC LIMIT ?"),
-          use(device), use(before), use(before), use(lim), into(seq), into(ids), into(device_times),
-          into(received), into(priorities), into(kinds), into(bodies), now;
-      std::vector<StoredEvent> out(seq.size());
-      for (std::size_t i = 0; i < seq.size(); ++i) {
-        out[i] = StoredEvent{seq[i],      ids[i],        device,   device_times[i],
-                             received[i], priorities[i], kinds[i], FromBlob(bodies[i])};
-      }
-      return out;
-    });
+  Result<EventList> ListDeviceEvents(std::string_view device_id, std::int64_t before_seq,
+                                     const EventPage& page) override {
+    std::string device(device_id);
+    std::int64_t before = before_seq;
+    std::int64_t before2 = before_seq;
+    return SelectEvents(page,
+                        "e.device_id = ? AND (CAST(? AS BIGINT) = 0 OR e.seq < ?) "
+                        "ORDER BY e.seq DESC",
+                        device, before, before2);
   }
 
   Result<GroupDeviceCounts> CountGroupDevices(std::string_view group,
                                               std::uint64_t version) override {
-    return Guard("counting a group's devices", [&]() -> Result<GroupDeviceCounts> {
-      auto lock = Lock();
-      Session s = pool_.get();
-      std::string g(group);
-      auto v = static_cast<std::int64_t>(version);
-      std::int64_t total = 0;
-      std::int64_t on = 0;
-      s << Sql(
-          "SELECT COUNT(*), COALESCE(SUM(CASE WHEN policy_version >= ? THEN 1 ELSE 0 END), 0) "
-          "FROM devices WHERE group_name = ? AND revoked = 0"),
-          use(v), use(g), into(total), into(on), now;
-      return GroupDeviceCounts{static_cast<std::uint64_t>(total), static_cast<std::uint64_t>(on)};
-    });
+    std::string g(group);
+    auto v = static_cast<std::int64_t>(version);
+    WARD_ASSIGN_OR_RETURN(
+        auto counts,
+        SelectTwoCounts(
+            "counting a group's devices",
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN policy_version >= ? THEN 1 ELSE 0 END), 0) "
+            "FROM devices WHERE group_name = ? AND revoked = 0",
+            v, g));
+    return GroupDeviceCounts{counts.first, counts.second};
   }
 
   Result<std::vector<StoredPolicy>> ListPolicyHistory(std::string_view group,
@@ -1199,33 +1188,157 @@ class SqlStorage final : public Storage {
     });
   }
 
-  // `args` are bound by reference to the `?` in `tail`, in order.
+  // The two numbers of the one row `sql` answers, with `args` bound by reference to its `?`.
   template <typename... Args>
-  Result<std::vector<Concern>> SelectConcerns(std::string_view tail, Args&... args) {
+  Result<std::pair<std::uint64_t, std::uint64_t>> SelectTwoCounts(std::string_view what,
+                                                                  std::string_view sql,
+                                                                  Args&... args) {
+    return Guard(what, [&]() -> Result<std::pair<std::uint64_t, std::uint64_t>> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::int64_t first = 0;
+      std::int64_t second = 0;
+      Statement st(s);
+      st << Sql(sql), into(first), into(second);
+      ((st, use(args)), ...);
+      st.execute();
+      return std::pair{static_cast<std::uint64_t>(first), static_cast<std::uint64_t>(second)};
+    });
+  }
+
+  // How many of the rows, in order, fit in `max_bytes` (0: no bound): at least one, so a page
+  // always moves on.
+  static std::size_t RowsThatFit(const std::vector<std::int64_t>& sizes, std::size_t max_bytes) {
+    if (max_bytes == 0) {
+      return sizes.size();
+    }
+    std::size_t n = 0;
+    std::uint64_t total = 0;
+    for (const std::int64_t size : sizes) {
+      total += static_cast<std::uint64_t>(std::max<std::int64_t>(0, size));
+      if (n > 0 && total > max_bytes) {
+        break;
+      }
+      ++n;
+    }
+    return n;
+  }
+
+  // A page of events: `where_order` (a condition on `e`, then ORDER BY) with `args` bound by
+  // reference to its `?`, in order. First the sizes of the rows the page may hold, then only the
+  // rows that fit. A concern's event body (it holds the screenshot) is never read: its listing
+  // comes from the inbox's columns, and only for the DSL.
+  template <typename... Args>
+  Result<EventList> SelectEvents(const EventPage& page, std::string_view where_order,
+                                 Args&... args) {
+    return Guard("listing events", [&]() -> Result<EventList> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      int dsl = page.reader == StaffRole::kDsl ? 1 : 0;
+      auto lim = static_cast<std::int64_t>(page.limit);
+      const std::string from =
+          " FROM events e LEFT JOIN concerns c ON c.id = e.id WHERE (CAST(? AS INTEGER) = 1 OR "
+          "e.kind <> 'concern') AND " +
+          std::string(where_order) + " LIMIT ?";
+      std::vector<std::int64_t> sizes;
+      {
+        Statement st(s);
+        st << Sql(
+            "SELECT CAST(CASE WHEN e.kind = 'concern' THEN COALESCE(LENGTH(c.text), 0) ELSE "
+            "LENGTH(e.body) END AS BIGINT)" +
+            from),
+            into(sizes), use(dsl);
+        ((st, use(args)), ...);
+        st, use(lim);
+        st.execute();
+      }
+      const std::size_t fit = RowsThatFit(sizes, page.max_bytes);
+      EventList out;
+      out.more = sizes.size() == page.limit || fit < sizes.size();
+      lim = static_cast<std::int64_t>(fit);
+      std::vector<std::int64_t> seq, device_times, received;
+      std::vector<std::string> ids, devices, kinds, references, texts, users;
+      std::vector<int> priorities, categories, anonymous, in_danger, shots;
+      std::vector<BLOB> bodies;
+      Statement st(s);
+      st << Sql(
+          "SELECT e.seq, e.id, e.device_id, e.device_time_ms, e.received_ms, e.priority, e.kind, "
+          "CASE WHEN e.kind = 'concern' THEN NULL ELSE e.body END, c.reference, c.category, "
+          "c.text, c.anonymous, c.in_danger, c.user_name, CASE WHEN LENGTH(c.screenshot) > 0 "
+          "THEN 1 ELSE 0 END" +
+          from),
+          into(seq), into(ids), into(devices), into(device_times), into(received), into(priorities),
+          into(kinds), into(bodies), into(references), into(categories), into(texts),
+          into(anonymous), into(in_danger), into(users), into(shots), use(dsl);
+      ((st, use(args)), ...);
+      st, use(lim);
+      st.execute();
+      out.events.resize(seq.size());
+      for (std::size_t i = 0; i < seq.size(); ++i) {
+        out.events[i] = StoredEvent{seq[i],      ids[i],        devices[i], device_times[i],
+                                    received[i], priorities[i], kinds[i],   FromBlob(bodies[i])};
+        if (kinds[i] == "concern") {
+          out.events[i].concern = ConcernRow{.reference = references[i],
+                                             .category = categories[i],
+                                             .text = texts[i],
+                                             .anonymous = anonymous[i] != 0,
+                                             .in_danger = in_danger[i] != 0,
+                                             .user = users[i],
+                                             .has_screenshot = shots[i] != 0};
+        }
+      }
+      return out;
+    });
+  }
+
+  // Concerns matching `where_order` (with `args` bound by reference to its `?`, in order), at
+  // most `limit` and, after the first, no more than fit in `max_bytes` of text (0: no bound).
+  // The screenshot is never read here: GetConcernScreenshot is the one read that loads it.
+  template <typename... Args>
+  Result<std::vector<Concern>> SelectConcerns(bool with_contents, std::string_view where_order,
+                                              std::size_t limit, std::size_t max_bytes,
+                                              Args&... args) {
     return Guard("reading concerns", [&]() -> Result<std::vector<Concern>> {
       auto lock = Lock();
       Session s = pool_.get();
+      auto lim = static_cast<std::int64_t>(limit);
+      const std::string tail = " FROM concerns " + std::string(where_order) + " LIMIT ?";
+      if (max_bytes > 0 && with_contents) {
+        std::vector<std::int64_t> sizes;
+        Statement st(s);
+        st << Sql("SELECT CAST(LENGTH(text) AS BIGINT)" + tail), into(sizes);
+        ((st, use(args)), ...);
+        st, use(lim);
+        st.execute();
+        lim = static_cast<std::int64_t>(RowsThatFit(sizes, max_bytes));
+      }
       std::vector<std::string> ids, devices, groups, statuses, references, texts, users;
       std::vector<std::int64_t> device_times, received;
-      std::vector<int> categories, anonymous, in_danger;
-      std::vector<BLOB> screenshots;
+      std::vector<int> categories, anonymous, in_danger, shots;
       Statement st(s);
-      st << Sql(
-          "SELECT id, device_id, group_name, device_time_ms, received_ms, status, "
-          "reference, category, text, anonymous, in_danger, user_name, screenshot FROM "
-          "concerns " +
-          std::string(tail)),
+      // A redacted list reads none of the learner's words.
+      const std::string contents =
+          with_contents ? "reference, category, text, anonymous, in_danger, user_name"
+                        : "'', 0, '', 0, 0, ''";
+      st << Sql("SELECT id, device_id, group_name, device_time_ms, received_ms, status, " +
+                contents + ", CASE WHEN LENGTH(screenshot) > 0 THEN 1 ELSE 0 END" + tail),
           into(ids), into(devices), into(groups), into(device_times), into(received),
           into(statuses), into(references), into(categories), into(texts), into(anonymous),
-          into(in_danger), into(users), into(screenshots);
+          into(in_danger), into(users), into(shots);
       ((st, use(args)), ...);
+      st, use(lim);
       st.execute();
       std::vector<Concern> out;
       for (std::size_t i = 0; i < ids.size(); ++i) {
         WARD_ASSIGN_OR_RETURN(ConcernStatus status, ParseConcernStatus(statuses[i]));
         out.push_back(Concern{ids[i], devices[i], groups[i], device_times[i], received[i], status,
-                              ConcernRow{references[i], categories[i], texts[i], anonymous[i] != 0,
-                                         in_danger[i] != 0, users[i], FromBlob(screenshots[i])}});
+                              ConcernRow{.reference = references[i],
+                                         .category = categories[i],
+                                         .text = texts[i],
+                                         .anonymous = anonymous[i] != 0,
+                                         .in_danger = in_danger[i] != 0,
+                                         .user = users[i],
+                                         .has_screenshot = shots[i] != 0}});
       }
       return out;
     });

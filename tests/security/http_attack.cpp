@@ -19,6 +19,8 @@
 //   tls-versions     TLS 1.0/1.1, CBC suites and renegotiation are refused; 1.2 GCM and 1.3 work
 //   handshakes       500 concurrent TLS handshakes
 //   bad-tokens       10,000 requests with bad bearer tokens
+//   concern-listing  40 concerns with 4 MiB screenshots, then the DSL and IT list events and
+//                    concerns (every page): the collector's peak RSS while they do
 // Each prints its figures and "PASS" or "FAIL: why"; the exit status is 0 only on PASS.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -42,16 +44,22 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "ward/common/clock.h"
+#include "ward/common/random.h"
+#include "ward/common/uuid.h"
 #include "ward/testing/collector_support.h"
 #include "ward/testing/https_client.h"
+#include "ward/v1/sync.pb.h"
 
 namespace ward::security {
 namespace {
@@ -201,6 +209,8 @@ class Collector {
   struct Settings {
     std::vector<std::string> extra_args;
     rlim_t nofile = 0;  // 0: inherit
+    // Runs after `init` and before `serve`, with the data directory (bootstrap commands).
+    std::function<void(const std::string& data)> before_serve = {};
   };
 
   explicit Collector(const std::string& binary) : binary_(binary) {}
@@ -221,6 +231,9 @@ class Collector {
     std::ifstream(token_file) >> metrics_token_;
     if (!WIFEXITED(token_status) || WEXITSTATUS(token_status) != 0 || metrics_token_.empty()) {
       Die("ward-collector token create failed");
+    }
+    if (settings.before_serve) {
+      settings.before_serve(data);
     }
     std::vector<std::string> args = {binary_, "serve",       "--data-dir",
                                      data,    "--log-level", "warning"};
@@ -284,6 +297,30 @@ class Collector {
       return -1;
     }
     return Seconds(Steady::now() - start) * 1000;
+  }
+
+  // The last word `ward-collector <args...>` printed (a secret or token); dies on failure.
+  std::string Output(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {binary_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const std::filesystem::path out = dir_.path() / "output.txt";
+    const pid_t pid = Spawn(argv, out, 0);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    std::ifstream in(out);
+    std::string word;
+    std::string last;
+    while (in >> word) {
+      last = word;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      Die("ward-collector " + args.front() + " failed: " + last);
+    }
+    return last;
+  }
+  // Starts counting the peak RSS (VmHWM) afresh from now.
+  void ResetPeakRss() const {
+    std::ofstream("/proc/" + std::to_string(pid_) + "/clear_refs") << "5";
   }
 
   long RssKb() const { return Status("VmRSS"); }
@@ -854,6 +891,116 @@ Verdict BadTokens(Collector& c) {
   return v;
 }
 
+// Issue 14, finding 3: lists loaded every screenshot and event body. 40 concerns with 4 MiB
+// screenshots are uploaded (marked "in danger now", which no quota holds back), then every page
+// of the DSL's and IT's event and concern lists is read; the collector's peak RSS over what it
+// held before the lists is the figure.
+Verdict ConcernListing(Collector& c) {
+  std::string secret;
+  std::map<std::string, std::string> tokens;
+  c.Start({.extra_args = {}, .nofile = 0, .before_serve = [&](const std::string& data) {
+             c.Output({"add-group", "--data-dir", data, "--name", "learners", "--pubkey",
+                       std::string(64, 'a')});
+             secret = c.Output({"enrolment-secret", "--data-dir", data, "--group", "learners"});
+             for (const std::string role : {"dsl", "it"}) {
+               tokens[role] = c.Output({"token", "create", "--data-dir", data, "--role", role,
+                                        "--name", "staff-" + role});
+             }
+           }});
+  Verdict v;
+  auto conn = testing::HttpsConnection::Connect(c.tls(), c.port(), 10s);
+  v.Expect(conn.has_value(), "cannot connect");
+  if (!conn) {
+    return v;
+  }
+  ward::v1::EnrolRequest enrol;
+  enrol.set_enrolment_secret(secret);
+  enrol.set_hostname("laptop-1");
+  enrol.set_machine_hash("machine-1");
+  auto enrolled = (*conn)->Request("POST", "/v1/enrol", enrol.SerializeAsString(), {},
+                                   "application/x-protobuf");
+  ward::v1::EnrolResponse device;
+  if (!enrolled || enrolled->status != 200 || !device.ParseFromString(enrolled->body)) {
+    v.Expect(false, "enrolment failed");
+    return v;
+  }
+  const std::string bearer = "Bearer " + device.device_id() + "." + device.credential();
+  constexpr int kConcerns = 40;
+  constexpr std::size_t kScreenshot = 4 * 1024 * 1024;
+  UuidV7Generator ids(SystemClock(), SystemRandom());
+  std::string png(kScreenshot, '\0');
+  for (std::size_t i = 0; i < png.size(); ++i) {
+    png[i] = static_cast<char>((i * 2654435761U) >> 13);
+  }
+  int stored = 0;
+  for (int i = 0; i < kConcerns; ++i) {
+    ward::v1::EventBatch batch;
+    ward::v1::Event* e = batch.add_events();
+    e->set_id(ids.Next().ToString());
+    e->set_priority(ward::v1::PRIORITY_CRITICAL);
+    e->mutable_device_time()->set_seconds(1'700'000'000 + i);
+    e->mutable_concern()->set_reference("K7QF-" + std::to_string(1000 + i));
+    e->mutable_concern()->set_text("someone keeps sending me messages after school");
+    e->mutable_concern()->set_in_danger(true);
+    e->mutable_concern()->set_screenshot_png(png);
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      auto r = (*conn)->Request("POST", "/v1/events", batch.SerializeAsString(),
+                                {{"Authorization", bearer}}, "application/x-protobuf");
+      if (r && r->status == 200) {
+        ++stored;
+        break;
+      }
+      std::this_thread::sleep_for(1s);  // 429: the per-device rate limit
+    }
+  }
+  std::this_thread::sleep_for(500ms);
+  const long before_kb = c.RssKb();
+  c.ResetPeakRss();
+  const auto start = Steady::now();
+  bool screenshot_in_a_list = false;
+  for (const auto& [role, path, cursor_param] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"dsl", "/v1/staff/events?limit=1000", "after"},
+           {"dsl", "/v1/staff/concerns?limit=1000", "cursor"},
+           {"it", "/v1/staff/events?limit=1000", "after"},
+           {"it", "/v1/staff/concerns?limit=1000", "cursor"}}) {
+    std::size_t bytes = 0;
+    int pages = 0;
+    std::string cursor;
+    do {
+      const std::string page = path + (cursor.empty() ? "" : "&" + cursor_param + "=" + cursor);
+      // A connection of its own: a failed answer leaves a connection unusable.
+      auto lister = testing::HttpsConnection::Connect(c.tls(), c.port(), 60s);
+      auto r = lister ? (*lister)->Request("GET", page, "",
+                                           {{"Authorization", "Bearer " + tokens[role]}})
+                      : Result<testing::HttpsResponse>(std::unexpected(lister.error()));
+      if (!r || r->status != 200) {
+        const std::string why = r ? "status " + std::to_string(r->status) : r.error().ToString();
+        std::printf("%s GET %s failed: %s\n", role.c_str(), page.c_str(), why.c_str());
+        v.Expect(false, role + " " + path + " failed");
+        break;
+      }
+      ++pages;
+      bytes += r->body.size();
+      screenshot_in_a_list |= r->body.find("screenshot_png") != std::string::npos;
+      cursor = r->headers["ward-next-cursor"];
+    } while (!cursor.empty() && pages < 1000);
+    std::printf("%s GET %s: %d page(s), %zu bytes\n", role.c_str(), path.c_str(), pages, bytes);
+  }
+  const double took = Seconds(Steady::now() - start);
+  const long peak_kb = c.PeakRssKb();
+  std::printf(
+      "concern-listing: %d of %d concerns with %zu MiB screenshots stored; the lists took %.1f s; "
+      "collector RSS %ld MB before them, peak %ld MB while they ran (+%ld MB)\n",
+      stored, kConcerns, kScreenshot >> 20, took, before_kb / 1024, peak_kb / 1024,
+      (peak_kb - before_kb) / 1024);
+  v.Expect(stored == kConcerns, "not every concern was stored");
+  v.Expect(!screenshot_in_a_list, "a list carried a screenshot");
+  v.Expect(peak_kb - before_kb < 64 * 1024,
+           "the lists raised the collector's peak RSS by 64 MB or more");
+  return v;
+}
+
 void RaiseDescriptorLimit() {
   rlimit lim{};
   ::getrlimit(RLIMIT_NOFILE, &lim);
@@ -894,6 +1041,7 @@ int Main(int argc, char** argv) {
       {"tls-versions", TlsVersions},
       {"handshakes", Handshakes},
       {"bad-tokens", BadTokens},
+      {"concern-listing", ConcernListing},
   };
   for (const auto& [name, run] : attacks) {
     if (name != attack) {

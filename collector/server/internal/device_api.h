@@ -29,6 +29,10 @@ class DeviceApi {
   HandlerResult Events(const Call& call, const DevicePrincipal& device);
   HandlerResult PolicyFetch(const Call& call, const DevicePrincipal& device);
   HandlerResult Heartbeat(const Call& call, const DevicePrincipal& device);
+  // Takes out of `rows` the concerns past the device's quota (never one marked "in danger
+  // now"); returns how many. The agent keeps what is not acknowledged and sends it again.
+  Result<std::size_t> DeferConcernsOverQuota(const std::string& device_id,
+                                             std::vector<EventRow>& rows, std::int64_t now_ms);
   // The handler behind the device's token bucket.
   DeviceHandler Limited(HandlerResult (DeviceApi::*handler)(const Call&, const DevicePrincipal&));
   std::int64_t NowMs() const;

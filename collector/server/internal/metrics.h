@@ -24,6 +24,7 @@ class Metrics {
   std::atomic<std::uint64_t> events_duplicate{0};
   std::atomic<std::uint64_t> events_rejected{0};
   std::atomic<std::uint64_t> concerns_new{0};
+  std::atomic<std::uint64_t> concerns_deferred{0};  // over a device's quota, left with the agent
   std::atomic<std::uint64_t> policy_pushes{0};
   std::atomic<std::uint64_t> long_polls{0};
   std::atomic<std::uint64_t> rate_limited{0};

@@ -50,11 +50,14 @@ class StaffApi {
   HandlerResult ConcernLog(const Call& call, const StaffPrincipal& who);
   HandlerResult ConcernAction(const Call& call, const StaffPrincipal& who);
   HandlerResult GetConcern(const Call& call, const StaffPrincipal& who);
+  HandlerResult ConcernScreenshot(const Call& call, const StaffPrincipal& who);
   HandlerResult SetConcernStatus(const Call& call, const StaffPrincipal& who);
   HandlerResult AddConcernNote(const Call& call, const StaffPrincipal& who);
 
-  // An event as JSON; a concern inside is redacted unless `who` is the DSL (whose read is
-  // audited).
+  // A page of events as JSON, with its next cursor.
+  HttpResponse EventsJson(const EventList& events, const StaffPrincipal& who);
+  // An event as JSON. Concern events reach here only for the DSL (the store leaves them out
+  // of everyone else's lists); each is audited.
   Poco::JSON::Object::Ptr EventJson(const StoredEvent& e, const StaffPrincipal& who);
   // Records that `who` did `action` to a concern; a failed write is logged.
   void RecordAudit(const StaffPrincipal& who, const std::string& action, const std::string& id);

@@ -6,6 +6,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -261,11 +262,11 @@ TEST_F(CollectorTest, EnrolUploadAndDuplicateUploadIsAckedButStoredOnce) {
   auto again = Upload(d, batch);
   EXPECT_EQ(again.acked_ids_size(), 2);
   EXPECT_EQ(*store_->CountEvents(), 2u);
-  auto events = store_->ListEvents(0, 10);
+  auto events = store_->ListEvents(0, {.reader = StaffRole::kIt, .limit = 10});
   ASSERT_TRUE(events.has_value());
-  EXPECT_EQ(events->front().device_id, d.id);
+  EXPECT_EQ(events->events.front().device_id, d.id);
   ward::v1::Event stored;
-  ASSERT_TRUE(stored.ParseFromString(events->front().body));
+  ASSERT_TRUE(stored.ParseFromString(events->events.front().body));
   EXPECT_EQ(stored.usb().device().device_id(), "0781:5567");
 }
 
@@ -486,7 +487,8 @@ TEST_F(CollectorTest, ConcernsAreFullForTheDslRedactedForItHiddenFromViewersAndA
   HttpsResponse events_it = Staff("GET", "/v1/staff/events", "it");
   ASSERT_EQ(events_it.status, 200);
   EXPECT_EQ(events_it.body.find("older boy"), std::string::npos);
-  EXPECT_NE(events_it.body.find("K7QF-2M9X"), std::string::npos);
+  EXPECT_EQ(events_it.body.find("K7QF-2M9X"), std::string::npos);
+  EXPECT_EQ(events_it.body.find(concern_id), std::string::npos);
 
   auto audit = store_->ListAudit(100);
   ASSERT_TRUE(audit.has_value());
@@ -499,6 +501,159 @@ TEST_F(CollectorTest, ConcernsAreFullForTheDslRedactedForItHiddenFromViewersAndA
   EXPECT_TRUE(seen.contains({"staff-dsl", "concern.read"}));
   EXPECT_TRUE(seen.contains({"staff-it", "concern.list.redacted"}));
   EXPECT_FALSE(seen.contains({"staff-viewer", "concern.list"}));
+}
+
+// Issue 14, finding 5: every event list (all events, one device's events) as `role` over
+// HTTPS, after a laptop sent a USB event and a concern with a screenshot. Returns the USB
+// event's id and the concern's.
+class ConcernListingTest : public CollectorTest {
+ protected:
+  void SetUp() override {
+    CollectorTest::SetUp();
+    device_ = Enrol();
+    ward::v1::EventBatch batch;
+    *batch.add_events() = UsbEvent();
+    ward::v1::Event concern = ConcernEvent("an older boy keeps messaging me");
+    concern.mutable_concern()->set_screenshot_png(std::string(kPng));
+    *batch.add_events() = concern;
+    usb_id_ = batch.events(0).id();
+    concern_id_ = batch.events(1).id();
+    ASSERT_EQ(Upload(device_, batch).acked_ids_size(), 2);
+  }
+
+  // Both lists as `role`: each answers 200 with the USB event, and the concern only for the
+  // DSL (without its screenshot).
+  void ExpectListings(const std::string& role, bool sees_concerns) {
+    for (const std::string& path : {std::string("/v1/staff/events?limit=1000"),
+                                    "/v1/staff/devices/" + device_.id + "/events?limit=500"}) {
+      SCOPED_TRACE(role + " " + path);
+      HttpsResponse r = Staff("GET", path, role);
+      ASSERT_EQ(r.status, 200) << r.body;
+      EXPECT_NE(r.body.find(usb_id_), std::string::npos);
+      EXPECT_EQ(r.body.find(concern_id_) != std::string::npos, sees_concerns) << r.body;
+      EXPECT_EQ(r.body.find("K7QF-2M9X") != std::string::npos, sees_concerns);
+      EXPECT_EQ(r.body.find("older boy") != std::string::npos, sees_concerns);
+      EXPECT_EQ(r.body.find("screenshot_png"), std::string::npos);
+      EXPECT_EQ(r.body.find("\"has_screenshot\":true") != std::string::npos, sees_concerns);
+    }
+    std::size_t audited = 0;
+    auto audit = store_->ListAudit(100);
+    ASSERT_TRUE(audit.has_value());
+    for (const AuditEntry& a : *audit) {
+      if (a.concern_id == concern_id_ && a.action == "concern.read.event") {
+        EXPECT_EQ(a.staff_name, "staff-" + role);
+        ++audited;
+      }
+    }
+    EXPECT_EQ(audited, sees_concerns ? 2u : 0u);
+  }
+
+  static constexpr std::string_view kPng = "\x89PNG\r\n\x1a\n-a-learner's-screenshot";
+  EnrolledDevice device_;
+  std::string usb_id_;
+  std::string concern_id_;
+};
+
+TEST_F(ConcernListingTest, Regression_Issue14_TheDslListsConcernEventsAndEachIsAudited) {
+  ExpectListings("dsl", true);
+}
+
+TEST_F(ConcernListingTest, Regression_Issue14_ItListsNoConcernEvents) {
+  ExpectListings("it", false);
+}
+
+TEST_F(ConcernListingTest, Regression_Issue14_ViewerListsNoConcernEvents) {
+  ExpectListings("viewer", false);
+}
+
+TEST_F(ConcernListingTest, Regression_Issue14_MetricsListsNoEventsAtAll) {
+  EXPECT_EQ(Staff("GET", "/v1/staff/events", "metrics").status, 403);
+  EXPECT_EQ(Staff("GET", "/v1/staff/devices/" + device_.id + "/events", "metrics").status, 403);
+}
+
+// Issue 14, finding 3: the screenshot leaves only through its own call, to the DSL, audited;
+// reading the concern says whether there is one but does not carry it.
+TEST_F(ConcernListingTest, Regression_Issue14_TheScreenshotIsItsOwnAuditedCallForTheDsl) {
+  HttpsResponse one = Staff("GET", "/v1/staff/concerns/" + concern_id_, "dsl");
+  ASSERT_EQ(one.status, 200);
+  EXPECT_EQ(one.body.find("screenshot_png"), std::string::npos);
+  EXPECT_TRUE(
+      ParseJson(one.body).extract<Poco::JSON::Object::Ptr>()->getValue<bool>("has_screenshot"));
+  const std::string path = "/v1/staff/concerns/" + concern_id_ + "/screenshot";
+  EXPECT_EQ(Staff("GET", path, "it").status, 403);
+  EXPECT_EQ(Staff("GET", path, "viewer").status, 403);
+  HttpsResponse shot = Staff("GET", path, "dsl");
+  ASSERT_EQ(shot.status, 200);
+  EXPECT_EQ(shot.headers["content-type"], "image/png");
+  EXPECT_EQ(shot.body, kPng);
+  auto audit = store_->ListAudit(100);
+  ASSERT_TRUE(audit.has_value());
+  EXPECT_TRUE(std::ranges::any_of(*audit, [&](const AuditEntry& a) {
+    return a.action == "concern.screenshot" && a.staff_name == "staff-dsl" &&
+           a.concern_id == concern_id_;
+  }));
+  // A concern without a screenshot: 404 with a plain reason.
+  ward::v1::EventBatch batch;
+  *batch.add_events() = ConcernEvent("no picture");
+  Upload(device_, batch);
+  HttpsResponse none =
+      Staff("GET", "/v1/staff/concerns/" + batch.events(0).id() + "/screenshot", "dsl");
+  EXPECT_EQ(none.status, 404);
+  EXPECT_NE(none.body.find("no screenshot"), std::string::npos);
+}
+
+// Issue 14, finding 3: past its quota a laptop's concerns are left with its agent (not
+// acknowledged, not rejected: the agent keeps them and sends them again), with a plain 429
+// when nothing else could be stored; a concern marked "in danger now" is always taken.
+TEST_F(CollectorTest, Regression_Issue14_ConcernsPastTheQuotaStayWithTheAgentUrgentOnesNever) {
+  CollectorOptions options;
+  options.concern_quota_per_hour = 2;
+  StartWith(options);
+  const EnrolledDevice d = Enrol();
+  auto calm = [&](const std::string& text) {
+    ward::v1::Event e = ConcernEvent(text);
+    e.mutable_concern()->set_in_danger(false);
+    return e;
+  };
+  ward::v1::EventBatch batch;
+  *batch.add_events() = calm("one");
+  *batch.add_events() = UsbEvent();
+  *batch.add_events() = calm("two");
+  *batch.add_events() = calm("three");
+  const std::string third = batch.events(3).id();
+  ward::v1::EventBatchAck ack = Upload(d, batch);
+  ASSERT_EQ(ack.acked_ids_size(), 3);
+  EXPECT_EQ(ack.rejected_size(), 0);
+  for (const std::string& id : ack.acked_ids()) {
+    EXPECT_NE(id, third);
+  }
+  EXPECT_EQ(store_->GetConcern(third).error().code(), ErrorCode::kNotFound);
+
+  // Sent again alone: a plain, kind 429 and Retry-After; nothing is lost or rejected.
+  ward::v1::EventBatch again;
+  *again.add_events() = batch.events(3);
+  HttpsResponse r = Post("/v1/events", again.SerializeAsString(), d.Bearer());
+  ASSERT_EQ(r.status, 429);
+  EXPECT_EQ(r.headers["retry-after"], "30");
+  EXPECT_NE(ErrorOf(r).message().find("kept safe on the laptop"), std::string::npos)
+      << ErrorOf(r).message();
+
+  // In danger now: taken at once, alone or beside the deferred one.
+  ward::v1::EventBatch urgent;
+  *urgent.add_events() = ConcernEvent("please help now");
+  ack = Upload(d, urgent);
+  ASSERT_EQ(ack.acked_ids_size(), 1);
+  EXPECT_TRUE(store_->GetConcern(urgent.events(0).id()).has_value());
+  ward::v1::EventBatch mixed;
+  *mixed.add_events() = batch.events(3);
+  *mixed.add_events() = ConcernEvent("still in danger");
+  ack = Upload(d, mixed);
+  ASSERT_EQ(ack.acked_ids_size(), 1);
+  EXPECT_EQ(ack.acked_ids(0), mixed.events(1).id());
+  EXPECT_EQ(alerter_.alerts().size(), 4u);  // one, two and the two urgent ones
+  auto metrics = Staff("GET", "/metrics", "metrics");
+  EXPECT_NE(metrics.body.find("ward_collector_concerns_deferred_total 3"), std::string::npos)
+      << metrics.body;
 }
 
 TEST_F(CollectorTest, OnlyTheDslKeepsTheIncidentLog) {

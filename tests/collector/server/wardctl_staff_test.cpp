@@ -187,10 +187,17 @@ TEST_F(WardctlStaffTest, HostileTextCannotDriveTheStaffTerminal) {
   EXPECT_EQ(parsed->getValue<std::string>("text"), hostile);
 }
 
-TEST_F(WardctlStaffTest, EventsTailRedactsConcernTextForIt) {
-  EXPECT_EQ(Run({"events", "tail", "--json"}, "it"), 0) << err_.str();
+// Issue 14, finding 5: concern events reached IT and viewers (device, time, reference).
+TEST_F(WardctlStaffTest, Regression_Issue14_EventsTailListsConcernsToTheDslOnly) {
+  for (const std::string role : {"it", "viewer"}) {
+    EXPECT_EQ(Run({"events", "tail", "--json"}, role), 0) << err_.str();
+    EXPECT_EQ(out_.str().find("\"kind\":\"concern\""), std::string::npos)
+        << role << ": " << out_.str();
+    EXPECT_EQ(out_.str().find("bullying"), std::string::npos) << role;
+  }
+  EXPECT_EQ(Run({"events", "tail", "--json"}, "dsl"), 0) << err_.str();
   EXPECT_NE(out_.str().find("\"kind\":\"concern\""), std::string::npos) << out_.str();
-  EXPECT_EQ(out_.str().find("bullying"), std::string::npos);
+  EXPECT_EQ(out_.str().find("screenshot_png"), std::string::npos) << out_.str();
 }
 
 TEST_F(WardctlStaffTest, RefusesACollectorItDoesNotTrust) {

@@ -236,17 +236,19 @@ TYPED_TEST(StorageContractTest, IngestDeduplicatesByEventId) {
   EXPECT_EQ(second->inserted, 1u);
   EXPECT_EQ(second->duplicates, 2u);
   EXPECT_EQ(*this->store_->CountEvents(), 3u);
-  auto events = this->store_->ListEvents(0, 10);
-  ASSERT_TRUE(events.has_value());
-  ASSERT_EQ(events->size(), 3u);
-  EXPECT_EQ((*events)[0].id, "e1");
-  EXPECT_EQ((*events)[0].body, std::string("\x00\x01", 2));
-  EXPECT_EQ((*events)[0].received_ms, 100);
-  EXPECT_EQ((*events)[2].id, "e3");
-  auto tail = this->store_->ListEvents((*events)[1].seq, 10);
+  auto listed = this->store_->ListEvents(0, {.reader = StaffRole::kIt, .limit = 10});
+  ASSERT_TRUE(listed.has_value()) << listed.error().ToString();
+  const auto& events = listed->events;
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_FALSE(listed->more);
+  EXPECT_EQ(events[0].id, "e1");
+  EXPECT_EQ(events[0].body, std::string("\x00\x01", 2));
+  EXPECT_EQ(events[0].received_ms, 100);
+  EXPECT_EQ(events[2].id, "e3");
+  auto tail = this->store_->ListEvents(events[1].seq, {.reader = StaffRole::kIt, .limit = 10});
   ASSERT_TRUE(tail.has_value());
-  ASSERT_EQ(tail->size(), 1u);
-  EXPECT_EQ(tail->front().id, "e3");
+  ASSERT_EQ(tail->events.size(), 1u);
+  EXPECT_EQ(tail->events.front().id, "e3");
 }
 
 TYPED_TEST(StorageContractTest, RepeatedIdWithinOneBatchIsStoredOnce) {
@@ -290,7 +292,11 @@ TYPED_TEST(StorageContractTest, ConcernsGoToTheInboxOnceWithNotesAndStatus) {
   EXPECT_EQ(c.status, ConcernStatus::kNew);
   EXPECT_EQ(c.content.text, "someone keeps messaging me");
   EXPECT_TRUE(c.content.in_danger);
-  EXPECT_EQ(c.content.screenshot_png, std::string("\x89PNG\0x", 6));
+  // Lists never load the screenshot; it is fetched on its own.
+  EXPECT_TRUE(c.content.screenshot_png.empty());
+  EXPECT_TRUE(c.content.has_screenshot);
+  EXPECT_EQ(*this->store_->GetConcernScreenshot("c1"), std::string("\x89PNG\0x", 6));
+  EXPECT_EQ(this->store_->GetConcernScreenshot("zz").error().code(), ErrorCode::kNotFound);
 
   ASSERT_TRUE(this->store_->SetConcernStatus("c1", ConcernStatus::kReferred).has_value());
   ASSERT_TRUE(this->store_->AddConcernNote({"c1", "Ms Patel", "called parent", 300}).has_value());
@@ -637,17 +643,20 @@ TYPED_TEST(StorageContractTest, ADevicesEventsPageNewestFirst) {
   std::vector<EventRow> theirs = {this->Event("x1")};
   ASSERT_TRUE(this->store_->IngestEvents("d1", mine, 5).has_value());
   ASSERT_TRUE(this->store_->IngestEvents("d2", theirs, 5).has_value());
-  auto first = this->store_->ListDeviceEvents("d1", 0, 2);
+  const EventPage two{.reader = StaffRole::kViewer, .limit = 2};
+  auto first = this->store_->ListDeviceEvents("d1", 0, two);
   ASSERT_TRUE(first.has_value()) << first.error().ToString();
-  ASSERT_EQ(first->size(), 2u);
-  EXPECT_EQ((*first)[0].id, "e3");
-  EXPECT_EQ((*first)[1].id, "e2");
-  EXPECT_EQ((*first)[0].device_id, "d1");
-  auto rest = this->store_->ListDeviceEvents("d1", first->back().seq, 2);
+  ASSERT_EQ(first->events.size(), 2u);
+  EXPECT_TRUE(first->more);
+  EXPECT_EQ(first->events[0].id, "e3");
+  EXPECT_EQ(first->events[1].id, "e2");
+  EXPECT_EQ(first->events[0].device_id, "d1");
+  auto rest = this->store_->ListDeviceEvents("d1", first->events.back().seq, two);
   ASSERT_TRUE(rest.has_value());
-  ASSERT_EQ(rest->size(), 1u);
-  EXPECT_EQ((*rest)[0].id, "e1");
-  EXPECT_EQ((*rest)[0].body, "body");
+  ASSERT_EQ(rest->events.size(), 1u);
+  EXPECT_FALSE(rest->more);
+  EXPECT_EQ(rest->events[0].id, "e1");
+  EXPECT_EQ(rest->events[0].body, "body");
 }
 
 TYPED_TEST(StorageContractTest, PolicyHistoryAndPushProgress) {
@@ -807,6 +816,126 @@ TYPED_TEST(StorageContractTest, ConcernArrivalsReachOtherStoresSharingTheDatabas
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return !seen.empty(); }));
     EXPECT_EQ(seen.front(), "collector-a");
   }
+}
+
+// Issue 14, finding 5: concern events were listed to every role (device, time, reference).
+// The store's own query leaves them out of every event list for any role but the DSL.
+TYPED_TEST(StorageContractTest, Regression_Issue14_ConcernEventsAreListedToTheDslOnly) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  // One batch each: PostgreSQL stores a batch's plain events after its concerns.
+  for (const EventRow& e :
+       {this->Event("e1"), this->ConcernEventRow("c1", "help"), this->Event("e2")}) {
+    ASSERT_TRUE(this->store_->IngestEvents("d1", std::span(&e, 1), 100).has_value());
+  }
+  auto ids = [](const EventList& list) {
+    std::vector<std::string> out;
+    for (const StoredEvent& e : list.events) {
+      out.push_back(e.id);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  for (const StaffRole role :
+       {StaffRole::kIt, StaffRole::kViewer, StaffRole::kMetrics, StaffRole::kDsl}) {
+    SCOPED_TRACE(std::string(StaffRoleName(role)));
+    const V expected = role == StaffRole::kDsl ? V{"e1", "c1", "e2"} : V{"e1", "e2"};
+    auto all = this->store_->ListEvents(0, {.reader = role, .limit = 10});
+    ASSERT_TRUE(all.has_value()) << all.error().ToString();
+    EXPECT_EQ(ids(*all), expected);
+    auto device = this->store_->ListDeviceEvents("d1", 0, {.reader = role, .limit = 10});
+    ASSERT_TRUE(device.has_value()) << device.error().ToString();
+    EXPECT_EQ(ids(*device), V(expected.rbegin(), expected.rend()));
+  }
+}
+
+// Issue 14, finding 3: lists loaded every screenshot (and a concern event's body holds one).
+// The DSL's event list carries the concern from the inbox's columns, without its screenshot.
+TYPED_TEST(StorageContractTest, Regression_Issue14_ListsNeverLoadScreenshots) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  EventRow concern = this->ConcernEventRow("c1", "someone keeps messaging me");
+  concern.body = std::string(64 * 1024, 'S');  // stands for a body holding a screenshot
+  std::vector<EventRow> batch = {concern};
+  ASSERT_TRUE(this->store_->IngestEvents("d1", batch, 100).has_value());
+  auto listed = this->store_->ListEvents(0, {.reader = StaffRole::kDsl, .limit = 10});
+  ASSERT_TRUE(listed.has_value()) << listed.error().ToString();
+  ASSERT_EQ(listed->events.size(), 1u);
+  const StoredEvent& e = listed->events.front();
+  EXPECT_TRUE(e.body.empty());
+  ASSERT_TRUE(e.concern.has_value());
+  EXPECT_EQ(e.concern->text, "someone keeps messaging me");
+  EXPECT_EQ(e.concern->reference, "K7QF-2M9X");
+  EXPECT_EQ(e.concern->user, "learner1");
+  EXPECT_TRUE(e.concern->in_danger);
+  EXPECT_TRUE(e.concern->has_screenshot);
+  EXPECT_TRUE(e.concern->screenshot_png.empty());
+  auto one = this->store_->GetConcern("c1");
+  ASSERT_TRUE(one.has_value());
+  EXPECT_TRUE(one->content.has_screenshot);
+  EXPECT_TRUE(one->content.screenshot_png.empty());
+  // A redacted list does not read the learner's words at all.
+  auto redacted = this->store_->ListConcerns({.status = {}, .limit = 10, .with_contents = false});
+  ASSERT_TRUE(redacted.has_value()) << redacted.error().ToString();
+  ASSERT_EQ(redacted->size(), 1u);
+  EXPECT_EQ(redacted->front().id, "c1");
+  EXPECT_TRUE(redacted->front().content.text.empty());
+  EXPECT_TRUE(redacted->front().content.reference.empty());
+  EXPECT_TRUE(redacted->front().content.user.empty());
+}
+
+// A page stops before its event bodies (or concern texts) pass max_bytes, after at least one,
+// and says there is more.
+TYPED_TEST(StorageContractTest, Regression_Issue14_PagesStopAtTheirByteBound) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  std::vector<EventRow> batch;
+  for (int i = 0; i < 5; ++i) {
+    batch.push_back(this->Event("e" + std::to_string(i), std::string(1000, 'x')));
+  }
+  ASSERT_TRUE(this->store_->IngestEvents("d1", batch, 100).has_value());
+  auto page =
+      this->store_->ListEvents(0, {.reader = StaffRole::kIt, .limit = 10, .max_bytes = 2500});
+  ASSERT_TRUE(page.has_value()) << page.error().ToString();
+  EXPECT_EQ(page->events.size(), 2u);
+  EXPECT_TRUE(page->more);
+  auto tiny = this->store_->ListEvents(0, {.reader = StaffRole::kIt, .limit = 10, .max_bytes = 10});
+  ASSERT_TRUE(tiny.has_value());
+  EXPECT_EQ(tiny->events.size(), 1u);
+  EXPECT_TRUE(tiny->more);
+  auto rest = this->store_->ListEvents(
+      page->events.back().seq, {.reader = StaffRole::kIt, .limit = 10, .max_bytes = 1 << 20});
+  ASSERT_TRUE(rest.has_value());
+  EXPECT_EQ(rest->events.size(), 3u);
+  EXPECT_FALSE(rest->more);
+
+  std::vector<EventRow> concerns = {this->ConcernEventRow("c1", std::string(1000, 'a')),
+                                    this->ConcernEventRow("c2", std::string(1000, 'b'))};
+  ASSERT_TRUE(this->store_->IngestEvents("d1", concerns, 200).has_value());
+  auto bounded = this->store_->ListConcerns({.status = {}, .limit = 10, .max_bytes = 1500});
+  ASSERT_TRUE(bounded.has_value()) << bounded.error().ToString();
+  EXPECT_EQ(bounded->size(), 1u);
+}
+
+// The collector's per-device concern quota counts what a device sent recently, leaving out
+// concerns whose learner is in danger now.
+TYPED_TEST(StorageContractTest, CountsADevicesRecentConcernsButNotUrgentOnes) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d2")).has_value());
+  EventRow calm = this->ConcernEventRow("c1", "abcd");
+  calm.concern->in_danger = false;
+  EventRow old = this->ConcernEventRow("c0", "old");
+  old.concern->in_danger = false;
+  std::vector<EventRow> early = {old};
+  std::vector<EventRow> batch = {calm, this->ConcernEventRow("c2", "urgent")};
+  std::vector<EventRow> other = {this->ConcernEventRow("x1", "x")};
+  ASSERT_TRUE(this->store_->IngestEvents("d1", early, 10).has_value());
+  ASSERT_TRUE(this->store_->IngestEvents("d1", batch, 100).has_value());
+  ASSERT_TRUE(this->store_->IngestEvents("d2", other, 100).has_value());
+  auto usage = this->store_->CountDeviceConcerns("d1", 50);
+  ASSERT_TRUE(usage.has_value()) << usage.error().ToString();
+  EXPECT_EQ(usage->count, 1u);
+  EXPECT_EQ(usage->bytes, 4u + 6u);  // "abcd" and the 6-byte screenshot
+  auto none = this->store_->CountDeviceConcerns("d3", 0);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_EQ(none->count, 0u);
 }
 
 }  // namespace

@@ -13,7 +13,7 @@
  * @typedef {{id: string, device_id: string, group: string, received_ms: number,
  *   status: ConcernStatus, redacted: boolean, reference?: string, category?: number,
  *   text?: string, anonymous?: boolean, in_danger?: boolean, user?: string,
- *   device_time_ms?: number, has_screenshot?: boolean, screenshot_png_base64?: string,
+ *   device_time_ms?: number, has_screenshot?: boolean,
  *   notes?: Array<{author: string, text: string, at_ms: number}>}} Concern
  */
 /** @typedef {'new' | 'in-progress' | 'referred' | 'closed'} ConcernStatus */

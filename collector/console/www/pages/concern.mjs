@@ -146,7 +146,7 @@ export function ConcernPage({ id, me, onChanged }) {
       ${concern.has_screenshot
         ? showShot
           ? html`<figure class="screenshot">
-              <img src=${`data:image/png;base64,${concern.screenshot_png_base64}`} alt="The screenshot the learner attached" />
+              <img src=${`/v1/staff/concerns/${encodeURIComponent(concern.id)}/screenshot`} alt="The screenshot the learner attached" />
               <figcaption><button type="button" onClick=${() => setShowShot(false)}>Hide screenshot</button></figcaption>
             </figure>`
           : html`<p><button type="button" onClick=${() => setShowShot(true)}>Show the screenshot the learner attached</button></p>`

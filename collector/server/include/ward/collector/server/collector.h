@@ -25,6 +25,12 @@ struct CollectorOptions {
   // Per-device token bucket: sustained requests per second and burst.
   double device_rate_per_second = 5.0;
   double device_burst = 30.0;
+  // Per-device concern quota (docs/security.md, finding 3): concerns not marked "in danger
+  // now" beyond `concern_quota_per_hour` in the last hour, or past `concern_quota_bytes_per_day`
+  // of text and screenshots in the last day, are left with the agent, which sends them again
+  // later. A concern whose learner is in danger now is always taken.
+  std::size_t concern_quota_per_hour = 20;
+  std::size_t concern_quota_bytes_per_day = 64 * 1024 * 1024;
   std::chrono::seconds long_poll_max{30};
   std::size_t max_connections = 20000;
   // The staff console (docs/console.md): its files are served from `console_dir` when

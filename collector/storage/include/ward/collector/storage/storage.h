@@ -58,7 +58,10 @@ struct ConcernRow {
   bool anonymous = false;
   bool in_danger = false;
   std::string user;
-  std::string screenshot_png;
+  // Ingest: the screenshot to keep. Reads leave it empty (every list and GetConcern):
+  // `has_screenshot` says whether there is one, and GetConcernScreenshot fetches it.
+  std::string screenshot_png = {};
+  bool has_screenshot = false;
 };
 
 // One uploaded event, already parsed and validated by the server.
@@ -79,7 +82,34 @@ struct StoredEvent {
   std::int64_t received_ms = 0;
   int priority = 0;
   std::string kind;
+  // The serialised ward.v1.Event; empty for a concern, whose listing carries `concern`
+  // instead (read from the inbox, without the screenshot).
   std::string body;
+  std::optional<ConcernRow> concern = {};
+};
+
+// Who reads a list of events, and how much of it. Concern events are in the list only when
+// `reader` is the DSL (docs/privacy.md); for every other role the query leaves them out.
+// A page holds at most `limit` events and stops early, after at least one event, before its
+// bodies would pass `max_bytes`.
+struct EventPage {
+  StaffRole reader = StaffRole::kViewer;
+  std::size_t limit = 100;
+  std::size_t max_bytes = 4 * 1024 * 1024;
+};
+
+// One page of events, and whether there may be more after its last event (it stopped at its
+// `limit` or its `max_bytes`).
+struct EventList {
+  std::vector<StoredEvent> events;
+  bool more = false;
+};
+
+// What the inbox holds for one device recently, for the collector's per-device concern quota.
+// Concerns marked "in danger now" are not counted.
+struct ConcernUsage {
+  std::uint64_t count = 0;  // received at or after `since_ms`
+  std::uint64_t bytes = 0;  // their text and screenshots
 };
 
 struct IngestResult {
@@ -120,6 +150,12 @@ struct ConcernFilter {
   std::string before_id = {};
   // Only concerns whose learner said they are in danger now and that are not closed.
   bool urgent_open = false;
+  // After the first concern, the page stops before its texts pass this many characters (0: no
+  // bound). Lists never load screenshots (GetConcernScreenshot does, one at a time).
+  std::size_t max_bytes = 0;
+  // false: the learner's words (reference, text, user, category, urgency) are not read at all,
+  // for a redacted list.
+  bool with_contents = true;
 };
 
 // A concern whose DSL alert is still to be sent: only what an alert may carry (docs/adr/0003).
@@ -255,9 +291,8 @@ class Storage {
   virtual Result<IngestResult> IngestEvents(std::string_view device_id,
                                             std::span<const EventRow> events,
                                             std::int64_t now_ms) = 0;
-  // Events with seq > after_seq, oldest first.
-  virtual Result<std::vector<StoredEvent>> ListEvents(std::int64_t after_seq,
-                                                      std::size_t limit) = 0;
+  // Events with seq > after_seq, oldest first (see EventPage for what a page holds).
+  virtual Result<EventList> ListEvents(std::int64_t after_seq, const EventPage& page) = 0;
   virtual Result<std::uint64_t> CountEvents() = 0;
 
   // Stores a new policy version for a group and tells every listener (on PostgreSQL, every
@@ -273,6 +308,12 @@ class Storage {
   // Newest first.
   virtual Result<std::vector<Concern>> ListConcerns(const ConcernFilter& filter) = 0;
   virtual Result<Concern> GetConcern(std::string_view id) = 0;
+  // The screenshot of one concern ("" when it has none); kNotFound for an unknown id. The only
+  // read that loads a screenshot.
+  virtual Result<std::string> GetConcernScreenshot(std::string_view id) = 0;
+  // The device's concerns received at or after `since_ms`, not counting those in danger now.
+  virtual Result<ConcernUsage> CountDeviceConcerns(std::string_view device_id,
+                                                   std::int64_t since_ms) = 0;
   virtual Status SetConcernStatus(std::string_view id, ConcernStatus status) = 0;
   virtual Status AddConcernNote(const ConcernNote& note) = 0;
   virtual Result<std::vector<ConcernNote>> ListConcernNotes(std::string_view concern_id) = 0;
@@ -339,10 +380,10 @@ class Storage {
 
   // A page of devices (see DeviceQuery).
   virtual Result<std::vector<DeviceRecord>> ListDevicePage(const DeviceQuery& query) = 0;
-  // A device's events, newest first, with seq < before_seq (0: from the newest).
-  virtual Result<std::vector<StoredEvent>> ListDeviceEvents(std::string_view device_id,
-                                                            std::int64_t before_seq,
-                                                            std::size_t limit) = 0;
+  // A device's events, newest first, with seq < before_seq (0: from the newest); see
+  // EventPage for what a page holds.
+  virtual Result<EventList> ListDeviceEvents(std::string_view device_id, std::int64_t before_seq,
+                                             const EventPage& page) = 0;
   virtual Result<GroupDeviceCounts> CountGroupDevices(std::string_view group,
                                                       std::uint64_t version) = 0;
   // A group's policy history, newest first, versions below before_version (0: from the
