@@ -136,6 +136,10 @@ const std::vector<std::pair<std::string_view, std::string_view>>& ServeConfigKey
       {"max_connections", "open connections at most (default 20000)"},
       {"device_rate_per_second", "per-device sustained request rate (default 5)"},
       {"device_burst", "per-device burst (default 30)"},
+      {"enrol_per_address_per_minute", "enrolments per source address and minute (default 6)"},
+      {"enrol_address_burst", "enrolments per source address at once (default 20)"},
+      {"enrol_per_group_per_minute", "enrolments per group and minute (default 30)"},
+      {"enrol_group_burst", "enrolments per group at once (default 200)"},
       {"long_poll_max_seconds", "longest a policy fetch is held (default 30)"},
       {"log_level", "debug, info, warning or error (default info)"},
       {"console", "on: serve the staff console under /console/ (default off)"},
@@ -267,6 +271,17 @@ Result<ServeConfig> ResolveServeConfig(const ConfigValues& v) {
   WARD_ASSIGN_OR_RETURN(c.options.device_rate_per_second,
                         Number<double>(v, "device_rate_per_second", 5.0));
   WARD_ASSIGN_OR_RETURN(c.options.device_burst, Number<double>(v, "device_burst", 30.0));
+  WARD_ASSIGN_OR_RETURN(c.options.enrol_per_address_per_minute,
+                        Number<double>(v, "enrol_per_address_per_minute", 6.0));
+  WARD_ASSIGN_OR_RETURN(c.options.enrol_address_burst,
+                        Number<double>(v, "enrol_address_burst", 20.0));
+  WARD_ASSIGN_OR_RETURN(c.options.enrol_per_group_per_minute,
+                        Number<double>(v, "enrol_per_group_per_minute", 30.0));
+  WARD_ASSIGN_OR_RETURN(c.options.enrol_group_burst, Number<double>(v, "enrol_group_burst", 200.0));
+  if (c.options.enrol_per_address_per_minute <= 0 || c.options.enrol_address_burst < 1 ||
+      c.options.enrol_per_group_per_minute <= 0 || c.options.enrol_group_burst < 1) {
+    return InvalidArgumentError("enrolment limits must be above zero (burst at least 1)");
+  }
   WARD_ASSIGN_OR_RETURN(auto long_poll, Number<long>(v, "long_poll_max_seconds", 30));
   c.options.long_poll_max = std::chrono::seconds(long_poll);
   c.log_level = v.Get("log_level", "info");
