@@ -3,6 +3,7 @@
 // the real collector in its own process over real TLS on loopback.
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -62,6 +63,7 @@ class AgentSyncTest : public ::testing::Test {
     WriteBytes(dir_.path() / "policy.bundle",
                testing::SignedPolicyOf(*signing_key_, 1).SerializeAsString());
     WriteBytes(dir_.path() / "enrolment.secret", collector_->secret() + "\n");
+    ::chmod((dir_.path() / "enrolment.secret").c_str(), 0600);
     config_.policy_bundle = dir_.path() / "policy.bundle";
     config_.policy_key = dir_.path() / "policy.pub";
     config_.state_dir = dir_.path() / "state";
@@ -130,6 +132,43 @@ TEST_F(AgentSyncTest, ConcernReachesTheCollectorAndTheSenderHearsItArrived) {
   }
   EXPECT_TRUE(told) << "no ConcernReceivedNotice for " << sent->reference();
   EXPECT_FALSE(agent_->deps().store->GetState("concern/" + sent->event_id()).has_value());
+}
+
+// Finding 4 of issue 14: before, the agent read an enrolment secret any local user could read
+// (and so enrol a laptop of their own into the group).
+TEST_F(AgentSyncTest, Regression_Issue14_RefusesASecretFileOthersCanReadOrRootDoesNotOwn) {
+  const std::string path = config_.enrolment_secret_file.string();
+  const std::string fix =
+      "; make it root's and private with: chown root:root " + path + " && chmod 600 " + path;
+  for (const ::mode_t mode : {0640u, 0604u, 0644u, 0660u}) {
+    ASSERT_EQ(::chmod(path.c_str(), mode), 0);
+    auto checked = app::CheckSync(config_);
+    ASSERT_FALSE(checked.has_value()) << std::oct << mode;
+    EXPECT_EQ(checked.error().code(), ErrorCode::kPermissionDenied);
+    char shown[8];
+    std::snprintf(shown, sizeof(shown), "%04o", static_cast<unsigned>(mode));
+    EXPECT_EQ(checked.error().message(),
+              "other users of this laptop can read the enrolment secret file " + path + " (mode " +
+                  shown + ")" + fix);
+  }
+  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+  EXPECT_TRUE(app::CheckSync(config_).has_value());
+  if (::geteuid() == 0) {  // CI runs as root: a file another user owns is refused too
+    ASSERT_EQ(::chown(path.c_str(), 65534, 65534), 0);
+    auto checked = app::CheckSync(config_);
+    ASSERT_FALSE(checked.has_value());
+    EXPECT_EQ(checked.error().message(),
+              "the enrolment secret file " + path + " belongs to uid 65534, not root" + fix);
+    ASSERT_EQ(::chown(path.c_str(), 0, 0), 0);
+    EXPECT_TRUE(app::CheckSync(config_).has_value());
+  }
+  // The running agent does not sync with such a file, and says why (degraded).
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  auto deps = app::AgentDeps::Create(config_);
+  ASSERT_TRUE(deps.has_value()) << deps.error().ToString();
+  EXPECT_EQ((*deps)->collector, nullptr);
+  ASSERT_FALSE((*deps)->degraded.empty());
+  EXPECT_NE((*deps)->degraded.back().find("chmod 600 " + path), std::string::npos);
 }
 
 TEST_F(AgentSyncTest, HeartbeatTellsITTheVersionModeAndWhatIsNotWorking) {
