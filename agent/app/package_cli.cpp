@@ -327,10 +327,13 @@ int RunEnrolCommand(int argc, char** argv, std::string config_path) {
                                  sink);
   engine.Start();
   const auto until = std::chrono::steady_clock::now() + args.within;
-  // A refused secret will not be accepted on a retry: give up at once.
+  // A refused secret, or a laptop that waits for IT to readmit it, will not be accepted on a
+  // retry: give up at once.
   const bool got = sink.WaitFor(until, [&engine] {
-    return engine.Snapshot().last_error_code == ErrorCode::kUnauthenticated &&
-           !engine.Snapshot().last_error.empty();
+    const agent::sync::SyncSnapshot s = engine.Snapshot();
+    return (s.last_error_code == ErrorCode::kUnauthenticated ||
+            s.last_error_code == ErrorCode::kPermissionDenied) &&
+           !s.last_error.empty();
   });
   engine.Stop();
   const agent::sync::SyncSnapshot snapshot = engine.Snapshot();
