@@ -15,6 +15,7 @@
 #include "sync_test_support.h"
 #include "ward/agent/ipc/ipc_client.h"
 #include "ward/app/agent.h"
+#include "ward/app/package_cli.h"
 
 namespace ward::agent::sync {
 namespace {
@@ -169,6 +170,62 @@ TEST_F(AgentSyncTest, Regression_Issue14_RefusesASecretFileOthersCanReadOrRootDo
   EXPECT_EQ((*deps)->collector, nullptr);
   ASSERT_FALSE((*deps)->degraded.empty());
   EXPECT_NE((*deps)->degraded.back().find("chmod 600 " + path), std::string::npos);
+}
+
+// Finding 4 of issue 14: a laptop purged and installed again has no credential left; its
+// `ward-agent enrol` no longer takes the device back by itself, stops at once saying what IT
+// runs, and enrols as the same device once IT has.
+TEST_F(AgentSyncTest, Regression_Issue14_EnrolCommandAfterAPurgeWaitsForItToReadmit) {
+  ASSERT_EQ(collector_->PushPolicy(testing::SignedPolicyOf(*signing_key_, 2)), 200);
+  const std::filesystem::path etc = dir_.path() / "etc";
+  const std::filesystem::path from = dir_.path() / "enrol.d";
+  WriteBytes(dir_.path() / "machine-id", "0123456789abcdef0123456789abcdef\n");
+  auto prepare = [&] {
+    std::filesystem::remove_all(dir_.path() / "state");  // what a purge deletes
+    std::filesystem::create_directories(etc);
+    std::filesystem::create_directories(from);
+    WriteBytes(etc / "agent.conf",
+               "state_dir = " + (dir_.path() / "state").string() +
+                   "\nstatus_file = " + (dir_.path() / "agent.status").string() +
+                   "\npolicy_key = " + (etc / "policy.pub").string() +
+                   "\nmachine_id_file = " + (dir_.path() / "machine-id").string() + "\n");
+    std::filesystem::remove(etc / "policy.pub");
+    WriteBytes(from / "collector.url", collector_->url() + "\n");
+    std::filesystem::copy_file(collector_->ca_file(), from / "ca.pem",
+                               std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(dir_.path() / "policy.pub", from / "policy.pub",
+                               std::filesystem::copy_options::overwrite_existing);
+    WriteBytes(from / "secret", collector_->secret() + "\n");
+    ::chmod((from / "secret").c_str(), 0600);
+  };
+  auto enrol = [&] {
+    std::vector<std::string> args = {"--from", from.string(), "--within", "60"};
+    std::vector<char*> argv;
+    for (auto& a : args) {
+      argv.push_back(a.data());
+    }
+    return app::RunEnrolCommand(static_cast<int>(argv.size()), argv.data(),
+                                (etc / "agent.conf").string());
+  };
+  prepare();
+  ASSERT_EQ(enrol(), 0);
+  auto devices = collector_->Devices();
+  ASSERT_EQ(devices->size(), 1u);
+  const std::string id = devices->getObject(0)->getValue<std::string>("id");
+
+  prepare();
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(enrol(), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 30s) << "it waited for --within";
+  EXPECT_TRUE(std::filesystem::exists(from / "secret")) << "IT's files are kept for the retry";
+  EXPECT_EQ(collector_->DeviceCount(), 1u);
+
+  ASSERT_EQ(collector_->Staff("POST", "/v1/staff/devices/" + id + "/readmit").status, 200);
+  prepare();
+  ASSERT_EQ(enrol(), 0);
+  devices = collector_->Devices();
+  ASSERT_EQ(devices->size(), 1u);
+  EXPECT_EQ(devices->getObject(0)->getValue<std::string>("id"), id);
 }
 
 TEST_F(AgentSyncTest, HeartbeatTellsITTheVersionModeAndWhatIsNotWorking) {
