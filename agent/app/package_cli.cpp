@@ -85,19 +85,6 @@ Result<std::string> ReadSmallFile(const fs::path& path) {
   return bytes;
 }
 
-// The enrolment secret must be a root-only regular file: never readable by a learner.
-Status CheckSecretFile(const fs::path& path) {
-  struct stat st{};
-  if (::lstat(path.c_str(), &st) != 0) {
-    return NotFoundError("no enrolment secret at " + path.string());
-  }
-  if (!S_ISREG(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 077) != 0) {
-    return PermissionDeniedError(path.string() +
-                                 " must be a file only root can read (chown root; chmod 600)");
-  }
-  return OkStatus();
-}
-
 // policy.pub: the PEM `wardctl keygen` writes, or the key's 64 hex digits (what
 // `ward-collector add-group --pubkey` takes).
 Result<policy::PublicKey> ParsePolicyKey(const std::string& text) {
@@ -297,7 +284,7 @@ int RunEnrolCommand(int argc, char** argv, std::string config_path) {
                  url.error().ToString().c_str());
     return 1;
   }
-  if (auto checked = CheckSecretFile(args.from / "secret"); !checked.has_value()) {
+  if (auto checked = CheckEnrolmentSecretFile(args.from / "secret"); !checked.has_value()) {
     return Fail("enrol", checked.error());
   }
   if (auto installed = InstallEnrolmentSettings(args, *config, Trimmed(*url));
@@ -327,10 +314,13 @@ int RunEnrolCommand(int argc, char** argv, std::string config_path) {
                                  sink);
   engine.Start();
   const auto until = std::chrono::steady_clock::now() + args.within;
-  // A refused secret will not be accepted on a retry: give up at once.
+  // A refused secret, or a laptop that waits for IT to readmit it, will not be accepted on a
+  // retry: give up at once.
   const bool got = sink.WaitFor(until, [&engine] {
-    return engine.Snapshot().last_error_code == ErrorCode::kUnauthenticated &&
-           !engine.Snapshot().last_error.empty();
+    const agent::sync::SyncSnapshot s = engine.Snapshot();
+    return (s.last_error_code == ErrorCode::kUnauthenticated ||
+            s.last_error_code == ErrorCode::kPermissionDenied) &&
+           !s.last_error.empty();
   });
   engine.Stop();
   const agent::sync::SyncSnapshot snapshot = engine.Snapshot();

@@ -3,9 +3,12 @@
 // agent (policy sink, upload trigger, reachability, concern acknowledgements).
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -19,6 +22,7 @@ namespace {
 constexpr std::size_t kMaxSecretBytes = 4096;
 
 Result<std::string> ReadEnrolmentSecret(const std::filesystem::path& path) {
+  WARD_RETURN_IF_ERROR(CheckEnrolmentSecretFile(path));
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return NotFoundError("cannot read the enrolment secret " + path.string());
@@ -100,6 +104,35 @@ class AgentSyncHooks final : public agent::sync::PolicySink, public agent::sync:
 };
 
 }  // namespace
+
+Status CheckEnrolmentSecretFile(const std::filesystem::path& path) {
+  struct stat st{};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      return NotFoundError("cannot read the enrolment secret " + path.string());
+    }
+    return std::unexpected(ErrnoError("reading the enrolment secret " + path.string(), errno));
+  }
+  const std::string fix = "; make it root's and private with: chown root:root " + path.string() +
+                          " && chmod 600 " + path.string();
+  if (!S_ISREG(st.st_mode)) {
+    return PermissionDeniedError("the enrolment secret file " + path.string() +
+                                 " is not a plain file (a link or a directory); put the secret "
+                                 "itself there" +
+                                 fix);
+  }
+  if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
+    return PermissionDeniedError("the enrolment secret file " + path.string() + " belongs to uid " +
+                                 std::to_string(st.st_uid) + ", not root" + fix);
+  }
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return PermissionDeniedError("other users of this laptop can read the enrolment secret file " +
+                                 path.string() + " (mode " + mode + ")" + fix);
+  }
+  return OkStatus();
+}
 
 Result<std::unique_ptr<agent::sync::CollectorTransport>> CreateCollectorTransport(
     const AgentConfig& config) {

@@ -195,6 +195,9 @@ class SyncEngine::Impl {
     if (credential_.has_value()) {
       return *credential_;
     }
+    if (enrol_refusal_.has_value() && clock_.SteadyNow() < enrol_not_before_) {
+      return std::unexpected(*enrol_refusal_);  // no request until the refusal's wait is over
+    }
     auto saved = store_.GetState(kCredentialStateKey);
     if (saved.has_value()) {
       v1::EnrolResponse response;
@@ -219,12 +222,36 @@ class SyncEngine::Impl {
     request.set_os(options_.os);
     request.set_agent_version(options_.agent_version);
     request.set_machine_hash(options_.machine_hash);
+    if (previous_.has_value()) {
+      // Proof that this is the laptop enrolled before (docs/adr/0012-device-trust.md).
+      request.set_previous_device_id(previous_->device_id);
+      request.set_previous_credential(previous_->secret);
+    }
+    {
+      std::scoped_lock lock(mu_);
+      ++snapshot_.enrol_attempts;
+    }
     WARD_ASSIGN_OR_RETURN(
         CollectorReply reply,
         transport_.Post("/v1/enrol", request.SerializeAsString(), "", options_.request_timeout));
-    if (reply.status == 401) {
-      return MakeError(ErrorCode::kUnauthenticated,
-                       "the collector refused the enrolment secret (" + DescribeReply(reply) + ")");
+    if (reply.status == 401 || reply.status == 403) {
+      // Asking again at once gets the same answer: wait, and say it once (RecordError).
+      enrol_refusal_ = Error(
+          reply.status == 401 ? ErrorCode::kUnauthenticated : ErrorCode::kPermissionDenied,
+          "the collector refused to enrol this laptop (" + DescribeReply(reply) +
+              "); asking again in " +
+              std::to_string(
+                  std::chrono::duration_cast<std::chrono::minutes>(options_.enrol_refused_retry)
+                      .count()) +
+              " minutes");
+      enrol_not_before_ = clock_.SteadyNow() + options_.enrol_refused_retry;
+      return std::unexpected(*enrol_refusal_);
+    }
+    if (reply.status == 429) {
+      enrol_refusal_ = Error(ErrorCode::kResourceExhausted,
+                             "the collector is enrolling many laptops; this one waits its turn");
+      enrol_not_before_ = clock_.SteadyNow() + std::max(RetryAfter(reply), milliseconds(1000));
+      return std::unexpected(*enrol_refusal_);
     }
     if (reply.status != 200) {
       return MakeError(ErrorCode::kUnavailable, "enrolling: " + DescribeReply(reply));
@@ -236,6 +263,8 @@ class SyncEngine::Impl {
                        "enrolling: the collector's answer is not an EnrolResponse");
     }
     WARD_RETURN_IF_ERROR(store_.PutState(kCredentialStateKey, response.SerializeAsString()));
+    enrol_refusal_.reset();
+    previous_.reset();
     SetCredential(response, /*fresh=*/true);
     log::Info("sync: enrolled", {{"device_id", response.device_id()}, {"group", response.group()}});
     return *credential_;
@@ -261,6 +290,7 @@ class SyncEngine::Impl {
     }
     log::Warning("sync: the collector no longer accepts this device's credential; enrolling again",
                  {{"device_id", refused.device_id}});
+    previous_ = credential_;  // sent with the next enrolment as proof, should it still be good
     credential_.reset();
     if (auto s = store_.DeleteState(kCredentialStateKey); !s) {
       log::Warning("sync: cannot delete the old credential", {{"error", s.error().ToString()}});
@@ -592,6 +622,11 @@ class SyncEngine::Impl {
 
   std::mutex enrol_mu_;                   // serialises enrolment; held across its network call
   std::optional<Credential> credential_;  // guarded by enrol_mu_
+  std::optional<Credential> previous_;    // the last credential refused; guarded by enrol_mu_
+  // The collector's last refusal of an enrolment, answered without a request until
+  // enrol_not_before_. Guarded by enrol_mu_.
+  std::optional<Error> enrol_refusal_;
+  std::chrono::steady_clock::time_point enrol_not_before_;  // guarded by enrol_mu_
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

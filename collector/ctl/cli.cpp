@@ -93,7 +93,7 @@ bool IsHelp(std::string_view word) { return word == "--help" || word == "-h"; }
 std::string UsageLine(const Command& command, const std::string& path) {
   std::string line = "Usage: " + path;
   if (!command.subcommands.empty()) {
-    return line + " COMMAND [ARGUMENTS]";
+    return line + (command.run ? " [COMMAND] [ARGUMENTS]" : " COMMAND [ARGUMENTS]");
   }
   for (const Positional& p : command.positionals) {
     line += " " + std::string(p.name);
@@ -127,7 +127,9 @@ void PrintHelp(std::ostream& out, const Command& command, const std::string& pat
       PrintRow(out, sub.name, sub.summary);
     }
     out << "\nRun '" << path << " COMMAND --help' for the details of a command.\n";
-    return;
+    if (!command.run) {
+      return;
+    }
   }
   if (!command.positionals.empty()) {
     out << "\nArguments:\n";
@@ -184,6 +186,9 @@ int RunCli(const Command& root, std::span<const std::string_view> args, Io& io) 
   std::size_t i = 0;
   while (!command->subcommands.empty()) {
     if (i == args.size()) {
+      if (command->run) {
+        break;  // a group that is also a command: `wardctl devices`
+      }
       return UsageError(io, path, "missing command");
     }
     const std::string_view word = args[i];
@@ -195,6 +200,9 @@ int RunCli(const Command& root, std::span<const std::string_view> args, Io& io) 
       return RunHelp(root, args.subspan(i + 1), io);
     }
     const Command* sub = FindSubcommand(*command, word);
+    if (sub == nullptr && command->run && word.starts_with("-")) {
+      break;  // the group's own options: `wardctl devices --json`
+    }
     if (sub == nullptr) {
       return UsageError(io, path, "unknown command '" + std::string(word) + "'");
     }

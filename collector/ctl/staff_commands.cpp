@@ -224,6 +224,12 @@ int Devices(const Args& args, Io& io) {
            << std::setw(9) << (mode.empty() ? "-" : ForTerminal(mode))
            << Time(d->getValue<std::int64_t>("last_seen_ms"))
            << (d->getValue<bool>("revoked") ? "  (revoked)" : "") << "\n";
+    if (d->optValue<std::int64_t>("enrol_refused_ms", 0) > 0) {
+      io.out << "    an enrolment with this laptop's machine id was refused at "
+             << Time(d->getValue<std::int64_t>("enrol_refused_ms"))
+             << "; if it is this laptop, let it in with: wardctl devices readmit " << Shown(d, "id")
+             << "\n";
+    }
     if (auto degraded = d->getArray("degraded"); degraded != nullptr) {
       for (std::size_t k = 0; k < degraded->size(); ++k) {
         io.out << "    not working: "
@@ -232,6 +238,15 @@ int Devices(const Args& args, Io& io) {
     }
   }
   io.out << arr->size() << (arr->size() == 1 ? " device\n" : " devices\n");
+  return kExitOk;
+}
+
+int DevicesReadmit(const Args& args, Io& io) {
+  auto reply = Call(args, "POST", "/v1/staff/devices/" + args.positional(0) + "/readmit");
+  if (!reply) {
+    return Fail(io, reply.error());
+  }
+  io.out << "readmitted: the laptop's next enrolment takes this device again (once)\n";
   return kExitOk;
 }
 
@@ -437,9 +452,20 @@ Command PolicyPushCommand() {
 Command DevicesCommand() {
   return Command{
       .name = "devices",
-      .summary = "list enrolled laptops",
+      .summary = "list enrolled laptops (or readmit one)",
       .options = StaffOptions(),
       .run = Devices,
+      .subcommands = {Command{
+          .name = "readmit",
+          .summary = "let a laptop enrol again as this device (IT only; audited)",
+          .description =
+              "A revoked laptop, or one that enrolled again without its old credential (a "
+              "reinstall), is refused until IT readmits its device. The laptop's next "
+              "enrolment then takes the device id, once; its old credential stops working.",
+          .positionals = {{.name = "ID", .help = "the device id, as `wardctl devices` shows"}},
+          .options = StaffOptions(),
+          .run = DevicesReadmit,
+      }},
   };
 }
 

@@ -33,6 +33,7 @@ constexpr AccessRule kTable[] = {
     {"GET", "/v1/staff/devices/{id:uuid}", kAnyStaff},
     {"GET", "/v1/staff/devices/{id:uuid}/events", kAnyStaff},
     {"POST", "/v1/staff/devices/{id:uuid}/revoke", kIt},
+    {"POST", "/v1/staff/devices/{id:uuid}/readmit", kIt},
     {"GET", "/v1/staff/groups", kAnyStaff},
     {"GET", "/v1/staff/groups/{name:segment}", kAnyStaff},
     {"GET", "/v1/staff/groups/{name:segment}/policies", kAnyStaff},

@@ -140,6 +140,10 @@ const std::vector<std::pair<std::string_view, std::string_view>>& ServeConfigKey
        "concerns a laptop may send an hour, not counting \"in danger now\" (default 20)"},
       {"concern_quota_bytes_per_day",
        "their text and screenshots a day, in bytes (default 67108864)"},
+      {"enrol_per_address_per_minute", "enrolments per source address and minute (default 6)"},
+      {"enrol_address_burst", "enrolments per source address at once (default 20)"},
+      {"enrol_per_group_per_minute", "enrolments per group and minute (default 30)"},
+      {"enrol_group_burst", "enrolments per group at once (default 200)"},
       {"long_poll_max_seconds", "longest a policy fetch is held (default 30)"},
       {"log_level", "debug, info, warning or error (default info)"},
       {"console", "on: serve the staff console under /console/ (default off)"},
@@ -279,6 +283,17 @@ Result<ServeConfig> ResolveServeConfig(const ConfigValues& v) {
       Number<std::size_t>(v, "concern_quota_bytes_per_day", c.options.concern_quota_bytes_per_day));
   if (c.options.concern_quota_per_hour < 1 || c.options.concern_quota_bytes_per_day < 1) {
     return InvalidArgumentError("concern quotas must be at least 1");
+  }
+  WARD_ASSIGN_OR_RETURN(c.options.enrol_per_address_per_minute,
+                        Number<double>(v, "enrol_per_address_per_minute", 6.0));
+  WARD_ASSIGN_OR_RETURN(c.options.enrol_address_burst,
+                        Number<double>(v, "enrol_address_burst", 20.0));
+  WARD_ASSIGN_OR_RETURN(c.options.enrol_per_group_per_minute,
+                        Number<double>(v, "enrol_per_group_per_minute", 30.0));
+  WARD_ASSIGN_OR_RETURN(c.options.enrol_group_burst, Number<double>(v, "enrol_group_burst", 200.0));
+  if (c.options.enrol_per_address_per_minute <= 0 || c.options.enrol_address_burst < 1 ||
+      c.options.enrol_per_group_per_minute <= 0 || c.options.enrol_group_burst < 1) {
+    return InvalidArgumentError("enrolment limits must be above zero (burst at least 1)");
   }
   WARD_ASSIGN_OR_RETURN(auto long_poll, Number<long>(v, "long_poll_max_seconds", 30));
   c.options.long_poll_max = std::chrono::seconds(long_poll);

@@ -78,11 +78,6 @@ std::string InlineScriptHashes(const std::string& html) {
   return out;
 }
 
-std::string PeerAddress(const HttpRequest& request) {
-  const std::size_t colon = request.peer.rfind(':');
-  return colon == std::string::npos ? request.peer : request.peer.substr(0, colon);
-}
-
 std::string SessionCookie(const std::string& value, std::int64_t max_age_s) {
   return std::string(kSessionCookie) + "=" + value +
          "; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age_s);
@@ -221,10 +216,7 @@ HandlerResult ConsoleApi::SignIn(const Call& call) {
   const std::string peer = PeerAddress(request);
   if (auto wait = sign_in_limiter_.Acquire(peer); wait.has_value()) {
     log::Warning("console sign-in attempts limited", {{"peer", peer}});
-    HttpResponse r =
-        ErrorResponse(ErrorStyle::kJson, 429, "too many sign-in attempts; wait a minute");
-    r.headers.emplace_back("Retry-After", std::to_string((wait->count() + 999) / 1000));
-    return r;
+    return TooManyRequests(ErrorStyle::kJson, *wait, "too many sign-in attempts; wait a minute");
   }
   // A cross-site HTML form cannot send JSON, nor fake the Origin a browser sends.
   if (!request.Header("content-type").starts_with("application/json")) {

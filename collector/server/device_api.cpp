@@ -24,6 +24,11 @@ constexpr ErrorStyle kStyle = ErrorStyle::kProtobuf;
 // that a later concern marked "in danger now" in its next batch is not held up for long.
 constexpr int kConcernQuotaRetrySeconds = 30;
 
+// Unusual enrolments go to the audit log, but not every time: a rate-limited key at most every
+// ten minutes, and a refused laptop (it asks again every hour or so) once a day.
+constexpr std::int64_t kLimitReportEveryMs = 10LL * 60 * 1000;
+constexpr std::int64_t kRefusalReportEveryMs = 24LL * 60 * 60 * 1000;
+
 HttpResponse DeviceError(int status, std::string message) {
   return ErrorResponse(kStyle, status, message);
 }
@@ -80,6 +85,10 @@ DeviceApi::DeviceApi(const CollectorOptions& options, Storage& storage, ConcernA
       metrics_(metrics),
       clock_(clock),
       limiter_(clock, options.device_rate_per_second, options.device_burst),
+      enrol_address_limiter_(clock, options.enrol_per_address_per_minute / 60.0,
+                             options.enrol_address_burst),
+      enrol_group_limiter_(clock, options.enrol_per_group_per_minute / 60.0,
+                           options.enrol_group_burst),
       ids_(clock, SystemRandom()) {}
 
 Status DeviceApi::Register(Router& router) {
@@ -100,15 +109,17 @@ DeviceHandler DeviceApi::Limited(HandlerResult (DeviceApi::*handler)(const Call&
   return [this, handler](const Call& call, const DevicePrincipal& device) -> HandlerResult {
     if (auto wait = limiter_.Acquire(device.device.id); wait.has_value()) {
       metrics_.rate_limited.fetch_add(1);
-      HttpResponse r = DeviceError(429, "too many requests from this device; slow down");
-      r.headers.emplace_back("Retry-After", std::to_string((wait->count() + 999) / 1000));
-      return r;
+      return TooManyRequests(kStyle, *wait, "too many requests from this device; slow down");
     }
     return (this->*handler)(call, device);
   };
 }
 
 HandlerResult DeviceApi::Enrol(const Call& call) {
+  const std::string peer = PeerAddress(call.request);
+  if (auto limited = EnrolLimited(enrol_address_limiter_, "address " + peer); limited) {
+    return *std::move(limited);
+  }
   ward::v1::EnrolRequest in;
   if (!in.ParseFromString(call.request.body)) {
     return DeviceError(400, "the body is not a valid ward.v1.EnrolRequest");
@@ -124,6 +135,9 @@ HandlerResult DeviceApi::Enrol(const Call& call) {
     }
     return DeviceError(group.error());
   }
+  if (auto limited = EnrolLimited(enrol_group_limiter_, "group " + *group); limited) {
+    return *std::move(limited);
+  }
   DeviceRecord d;
   if (!in.machine_hash().empty()) {
     auto existing = storage_.FindDeviceByMachineHash(*group, in.machine_hash());
@@ -132,9 +146,13 @@ HandlerResult DeviceApi::Enrol(const Call& call) {
     }
     if (existing->has_value()) {
       auto old = storage_.GetDevice(**existing);
-      if (old.has_value()) {
-        d = *old;
+      if (!old.has_value()) {
+        return DeviceError(old.error());
       }
+      if (auto refused = RefuseTakeover(*old, in, peer); refused) {
+        return *std::move(refused);
+      }
+      d = *std::move(old);
     }
   }
   const std::int64_t now = NowMs();
@@ -151,6 +169,8 @@ HandlerResult DeviceApi::Enrol(const Call& call) {
   d.credential_hash = HashSecret(credential);
   d.revoked = false;
   d.last_seen_ms = now;
+  d.readmitted_ms = 0;  // a readmission is good for one enrolment
+  d.enrol_refused_ms = 0;
   if (auto s = storage_.PutDevice(d); !s.has_value()) {
     return DeviceError(s.error());
   }
@@ -160,6 +180,63 @@ HandlerResult DeviceApi::Enrol(const Call& call) {
   out.set_credential(credential);
   out.set_group(d.group);
   return Proto(out);
+}
+
+std::optional<HttpResponse> DeviceApi::EnrolLimited(RateLimiter& limiter, const std::string& key) {
+  auto wait = limiter.Acquire(key);
+  if (!wait.has_value()) {
+    return std::nullopt;
+  }
+  metrics_.rate_limited.fetch_add(1);
+  const std::int64_t now = NowMs();
+  bool report = false;
+  {
+    std::scoped_lock lock(reported_mu_);
+    std::erase_if(limit_reported_ms_,
+                  [now](const auto& entry) { return now - entry.second >= kLimitReportEveryMs; });
+    report = limit_reported_ms_.try_emplace(key, now).second;
+  }
+  if (report) {
+    ReportEnrolment("device.enrol.rate-limited", key, "");
+  }
+  return TooManyRequests(kStyle, *wait, "too many enrolments at once; this laptop will try again");
+}
+
+std::optional<HttpResponse> DeviceApi::RefuseTakeover(const DeviceRecord& d,
+                                                      const ward::v1::EnrolRequest& in,
+                                                      const std::string& peer) {
+  const bool proves = !d.revoked && !in.previous_device_id().empty() &&
+                      in.previous_device_id() == d.id &&
+                      ConstantTimeEquals(HashSecret(in.previous_credential()), d.credential_hash);
+  if (proves || d.readmitted_ms > 0) {
+    return std::nullopt;
+  }
+  metrics_.enrol_refused.fetch_add(1);
+  const std::int64_t now = NowMs();
+  if (d.enrol_refused_ms == 0 || now - d.enrol_refused_ms >= kRefusalReportEveryMs) {
+    ReportEnrolment(d.revoked ? "device.enrol.refused-revoked" : "device.enrol.waiting-for-it",
+                    d.id, peer);
+  }
+  if (auto s = storage_.RecordEnrolmentRefused(d.id, now); !s.has_value()) {
+    return DeviceError(s.error());
+  }
+  const std::string fix = "IT can let it in with: wardctl devices readmit " + d.id;
+  return DeviceError(403, d.revoked ? "IT removed this laptop from Ward. " + fix
+                                    : "this laptop is already enrolled, and this enrolment did not "
+                                      "show its credential. " +
+                                          fix);
+}
+
+void DeviceApi::ReportEnrolment(std::string_view action, const std::string& subject,
+                                const std::string& peer) {
+  log::Warning("unusual enrolment",
+               {{"action", std::string(action)}, {"subject", subject}, {"peer", peer}});
+  if (auto s = storage_.AppendAudit({NowMs(), "ward-collector", std::string(action), subject});
+      !s.has_value()) {
+    log::Error(
+        "audit log write failed",
+        {{"action", std::string(action)}, {"subject", subject}, {"error", s.error().ToString()}});
+  }
 }
 
 HandlerResult DeviceApi::Events(const Call& call, const DevicePrincipal& who) {

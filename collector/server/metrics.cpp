@@ -55,8 +55,8 @@ std::string Metrics::Render(std::uint64_t connections_open, std::uint64_t long_p
        policy_pushes);
   Line(out, "ward_collector_long_polls_total", "counter", "Policy long-polls held.", long_polls);
   Line(out, "ward_collector_rate_limited_total", "counter", "Requests answered 429.", rate_limited);
-  Line(out, "ward_collector_enrol_refused_total", "counter", "Enrolments with a wrong secret.",
-       enrol_refused);
+  Line(out, "ward_collector_enrol_refused_total", "counter",
+       "Enrolments refused: a wrong secret, a revoked or unproven machine hash.", enrol_refused);
   Line(out, "ward_collector_connections_open", "gauge", "Open TLS connections.", connections_open);
   Line(out, "ward_collector_long_polls_waiting", "gauge", "Long-polls waiting now.",
        long_polls_waiting);

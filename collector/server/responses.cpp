@@ -103,4 +103,16 @@ HttpResponse ErrorResponse(ErrorStyle style, const Error& error) {
   return ErrorResponse(style, HttpStatusFor(error.code()), error.message());
 }
 
+HttpResponse TooManyRequests(ErrorStyle style, std::chrono::milliseconds wait,
+                             std::string_view message) {
+  HttpResponse r = ErrorResponse(style, 429, message);
+  r.headers.emplace_back("Retry-After", std::to_string((wait.count() + 999) / 1000));
+  return r;
+}
+
+std::string PeerAddress(const HttpRequest& request) {
+  const std::size_t colon = request.peer.rfind(':');
+  return colon == std::string::npos ? request.peer : request.peer.substr(0, colon);
+}
+
 }  // namespace ward::collector::internal

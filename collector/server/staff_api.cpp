@@ -78,6 +78,9 @@ Poco::JSON::Object::Ptr DeviceJson(const DeviceRecord& d) {
   o->set("enrolled_at_ms", d.enrolled_at_ms);
   o->set("last_seen_ms", d.last_seen_ms);
   o->set("revoked", d.revoked);
+  // Device trust (docs/adr/0012): a refused enrolment waiting for IT, and IT's readmission.
+  o->set("enrol_refused_ms", d.enrol_refused_ms);
+  o->set("readmitted_ms", d.readmitted_ms);
   v1::DeviceStatus status;
   std::string mode;
   Poco::JSON::Array::Ptr degraded = new Poco::JSON::Array;
@@ -232,6 +235,8 @@ Status StaffApi::Register(Router& router) {
       add("GET", "/v1/staff/devices/{id:uuid}/events", 0, &StaffApi::DeviceEvents));
   WARD_RETURN_IF_ERROR(
       add("POST", "/v1/staff/devices/{id:uuid}/revoke", 0, &StaffApi::RevokeDevice));
+  WARD_RETURN_IF_ERROR(
+      add("POST", "/v1/staff/devices/{id:uuid}/readmit", 0, &StaffApi::ReadmitDevice));
   WARD_RETURN_IF_ERROR(add("GET", "/v1/staff/groups", 0, &StaffApi::Groups));
   WARD_RETURN_IF_ERROR(add("GET", "/v1/staff/groups/{name:segment}", 0, &StaffApi::GroupDetail));
   WARD_RETURN_IF_ERROR(
@@ -345,6 +350,18 @@ HandlerResult StaffApi::RevokeDevice(const Call& call, const StaffPrincipal& who
     return StaffError(s.error());
   }
   log::Info("device revoked", {{"device_id", id}, {"by", who.name}});
+  return EmptyObject();
+}
+
+// IT lets the device's laptop enrol once more without its credential: after a revocation, or
+// to approve an enrolment that could not prove it is the device (docs/adr/0012).
+HandlerResult StaffApi::ReadmitDevice(const Call& call, const StaffPrincipal& who) {
+  const std::string& id = call.params.Get("id");
+  if (auto s = storage_.ReadmitDevice(id, NowMs()); !s.has_value()) {
+    return StaffError(s.error());
+  }
+  RecordAudit(who, "device.readmit", id);
+  log::Info("device readmitted", {{"device_id", id}, {"by", who.name}});
   return EmptyObject();
 }
 

@@ -98,6 +98,15 @@ const std::vector<Migration>& Migrations() {
            "CREATE INDEX concern_notes_by_concern ON concern_notes(concern_id, seq)",
            "CREATE INDEX devices_by_hostname ON devices(hostname, id)",
        }},
+      {8,
+       {
+           // Device trust (docs/adr/0012-device-trust.md): when IT last let this device's laptop
+           // enrol again (after a revocation, or to replace its credential without the old
+           // one), and when an enrolment with its machine hash was last refused; 0 for never.
+           // Needs nothing from migration 7, so the two can land in either order.
+           "ALTER TABLE devices ADD COLUMN readmitted_ms BIGINT NOT NULL DEFAULT 0",
+           "ALTER TABLE devices ADD COLUMN enrol_refused_ms BIGINT NOT NULL DEFAULT 0",
+       }},
   };
   return kMigrations;
 }

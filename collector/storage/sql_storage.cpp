@@ -232,15 +232,18 @@ class SqlStorage final : public Storage {
       s << Sql(
           "INSERT INTO devices(id, group_name, hostname, os, agent_version, machine_hash, "
           "credential_hash, revoked, enrolled_at_ms, last_seen_ms, policy_version, "
-          "last_status) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO "
+          "last_status, readmitted_ms, enrol_refused_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+          "?, ?, ?, ?) ON CONFLICT(id) DO "
           "UPDATE SET group_name = excluded.group_name, hostname = excluded.hostname, "
           "os = excluded.os, agent_version = excluded.agent_version, "
           "machine_hash = excluded.machine_hash, credential_hash = "
           "excluded.credential_hash, revoked = excluded.revoked, last_seen_ms = "
-          "excluded.last_seen_ms"),
+          "excluded.last_seen_ms, readmitted_ms = excluded.readmitted_ms, "
+          "enrol_refused_ms = excluded.enrol_refused_ms"),
           use(c.id), use(c.group), use(c.hostname), use(c.os), use(c.agent_version),
           use(c.machine_hash), use(c.credential_hash), use(revoked), use(c.enrolled_at_ms),
-          use(c.last_seen_ms), use(policy_version), use(status), now;
+          use(c.last_seen_ms), use(policy_version), use(status), use(c.readmitted_ms),
+          use(c.enrol_refused_ms), now;
       return OkStatus();
     });
   }
@@ -263,8 +266,8 @@ class SqlStorage final : public Storage {
       std::string m(machine_hash);
       std::vector<std::string> ids;
       s << Sql(
-          "SELECT id FROM devices WHERE group_name = ? AND machine_hash = ? AND revoked = 0 "
-          "ORDER BY enrolled_at_ms DESC"),
+          "SELECT id FROM devices WHERE group_name = ? AND machine_hash = ? "
+          "ORDER BY revoked, enrolled_at_ms DESC, id"),
           use(g), use(m), into(ids), now;
       if (ids.empty()) {
         return std::optional<std::string>();
@@ -276,6 +279,18 @@ class SqlStorage final : public Storage {
   Status SetDeviceRevoked(std::string_view id, bool revoked) override {
     return UpdateOne("revoking device", "UPDATE devices SET revoked = ? WHERE id = ?",
                      revoked ? 1 : 0, std::string(id), "no device '" + std::string(id) + "'");
+  }
+
+  Status ReadmitDevice(std::string_view id, std::int64_t now_ms) override {
+    return UpdateOne("readmitting device",
+                     "UPDATE devices SET readmitted_ms = ?, enrol_refused_ms = 0 WHERE id = ?",
+                     now_ms, std::string(id), "no device '" + std::string(id) + "'");
+  }
+
+  Status RecordEnrolmentRefused(std::string_view id, std::int64_t now_ms) override {
+    return UpdateOne("recording a refused enrolment",
+                     "UPDATE devices SET enrol_refused_ms = ? WHERE id = ?", now_ms,
+                     std::string(id), "no device '" + std::string(id) + "'");
   }
 
   Status RecordDeviceStatus(std::string_view id, std::string_view status,
@@ -1156,17 +1171,17 @@ class SqlStorage final : public Storage {
       Session s = pool_.get();
       std::vector<std::string> ids, groups, hostnames, oses, versions, machines, hashes;
       std::vector<int> revoked;
-      std::vector<std::int64_t> enrolled, seen, policy_versions;
+      std::vector<std::int64_t> enrolled, seen, policy_versions, readmitted, refused;
       std::vector<BLOB> statuses;
       Statement st(s);
       st << Sql(
           "SELECT id, group_name, hostname, os, agent_version, machine_hash, "
           "credential_hash, revoked, enrolled_at_ms, last_seen_ms, policy_version, "
-          "last_status FROM devices " +
+          "last_status, readmitted_ms, enrol_refused_ms FROM devices " +
           std::string(tail)),
           into(ids), into(groups), into(hostnames), into(oses), into(versions), into(machines),
           into(hashes), into(revoked), into(enrolled), into(seen), into(policy_versions),
-          into(statuses);
+          into(statuses), into(readmitted), into(refused);
       ((st, use(args)), ...);
       st.execute();
       std::vector<DeviceRecord> out(ids.size());
@@ -1182,7 +1197,9 @@ class SqlStorage final : public Storage {
                               enrolled[i],
                               seen[i],
                               static_cast<std::uint64_t>(policy_versions[i]),
-                              FromBlob(statuses[i])};
+                              FromBlob(statuses[i]),
+                              readmitted[i],
+                              refused[i]};
       }
       return out;
     });

@@ -167,6 +167,9 @@ check "purge: /etc/ward gone" test ! -e /etc/ward
 check "purge: debconf forgot ward-agent" bash -c "! debconf-get-selections 2>/dev/null | grep -q '^ward-agent'"
 
 # --- IT's drop-in files instead of debconf. --------------------------------------------------
+# The purge deleted the credential: the same laptop enrols again only once IT readmits its
+# device (docs/adr/0012-device-trust.md).
+wardctl devices readmit "$device" "${staff[@]}" >"$t/readmit.log" 2>&1 || { cat "$t/readmit.log"; die "readmit"; }
 secret2=$(as_collector ward-collector enrolment-secret --config "$conf" --group learners) || die "secret 2"
 install -d -m 0700 /etc/ward/enrol.d
 printf 'https://127.0.0.1:%s\n' "$port" >/etc/ward/enrol.d/collector.url

@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
 #include "internal/metrics.h"
 #include "internal/policy_feed.h"
 #include "internal/rate_limiter.h"
@@ -10,6 +16,7 @@
 #include "ward/collector/storage/storage.h"
 #include "ward/common/clock.h"
 #include "ward/common/uuid.h"
+#include "ward/v1/sync.pb.h"
 
 namespace ward::collector::internal {
 
@@ -26,6 +33,18 @@ class DeviceApi {
 
  private:
   HandlerResult Enrol(const Call& call);
+  // 429 when `key`'s enrolment bucket in `limiter` is empty (reported to staff at most every
+  // ten minutes per key), else nullopt.
+  std::optional<HttpResponse> EnrolLimited(RateLimiter& limiter, const std::string& key);
+  // Whether an enrolment for the known device `d` may take its id (docs/adr/0012): it proves the
+  // device's credential, or IT readmitted the device. Else the refusal (403), recorded.
+  std::optional<HttpResponse> RefuseTakeover(const DeviceRecord& d,
+                                             const ward::v1::EnrolRequest& in,
+                                             const std::string& peer);
+  // An unusual enrolment in the audit log staff read (subject: a device id, "address <a>" or
+  // "group <g>"), and logged. An audit write that fails is logged as an error.
+  void ReportEnrolment(std::string_view action, const std::string& subject,
+                       const std::string& peer);
   HandlerResult Events(const Call& call, const DevicePrincipal& device);
   HandlerResult PolicyFetch(const Call& call, const DevicePrincipal& device);
   HandlerResult Heartbeat(const Call& call, const DevicePrincipal& device);
@@ -44,6 +63,11 @@ class DeviceApi {
   Metrics& metrics_;
   const Clock& clock_;
   RateLimiter limiter_;
+  RateLimiter enrol_address_limiter_;
+  RateLimiter enrol_group_limiter_;
+  std::mutex reported_mu_;
+  // When each limited key was last reported; entries older than the interval are dropped.
+  std::map<std::string, std::int64_t> limit_reported_ms_;  // guarded by reported_mu_
   UuidV7Generator ids_;
 };
 

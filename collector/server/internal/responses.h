@@ -5,6 +5,7 @@
 
 #include <Poco/Dynamic/Var.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -29,5 +30,11 @@ HttpResponse Json(const Poco::Dynamic::Var& value, int status = 200);
 // An error in `style` with a one-sentence `message` for the caller.
 HttpResponse ErrorResponse(ErrorStyle style, int status, std::string_view message);
 HttpResponse ErrorResponse(ErrorStyle style, const Error& error);
+// 429 with `message` and Retry-After: `wait` rounded up to whole seconds.
+HttpResponse TooManyRequests(ErrorStyle style, std::chrono::milliseconds wait,
+                             std::string_view message);
+
+// The address of the request's peer, without its port ("10.0.0.5" of "10.0.0.5:51234").
+std::string PeerAddress(const HttpRequest& request);
 
 }  // namespace ward::collector::internal

@@ -33,6 +33,7 @@ class StaffApi {
   HandlerResult Device(const Call& call, const StaffPrincipal& who);
   HandlerResult DeviceEvents(const Call& call, const StaffPrincipal& who);
   HandlerResult RevokeDevice(const Call& call, const StaffPrincipal& who);
+  HandlerResult ReadmitDevice(const Call& call, const StaffPrincipal& who);
   HandlerResult Groups(const Call& call, const StaffPrincipal& who);
   HandlerResult GroupDetail(const Call& call, const StaffPrincipal& who);
   HandlerResult GroupPolicies(const Call& call, const StaffPrincipal& who);

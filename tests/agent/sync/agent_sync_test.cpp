@@ -3,6 +3,7 @@
 // the real collector in its own process over real TLS on loopback.
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include "sync_test_support.h"
 #include "ward/agent/ipc/ipc_client.h"
 #include "ward/app/agent.h"
+#include "ward/app/package_cli.h"
 
 namespace ward::agent::sync {
 namespace {
@@ -62,6 +64,7 @@ class AgentSyncTest : public ::testing::Test {
     WriteBytes(dir_.path() / "policy.bundle",
                testing::SignedPolicyOf(*signing_key_, 1).SerializeAsString());
     WriteBytes(dir_.path() / "enrolment.secret", collector_->secret() + "\n");
+    ::chmod((dir_.path() / "enrolment.secret").c_str(), 0600);
     config_.policy_bundle = dir_.path() / "policy.bundle";
     config_.policy_key = dir_.path() / "policy.pub";
     config_.state_dir = dir_.path() / "state";
@@ -130,6 +133,99 @@ TEST_F(AgentSyncTest, ConcernReachesTheCollectorAndTheSenderHearsItArrived) {
   }
   EXPECT_TRUE(told) << "no ConcernReceivedNotice for " << sent->reference();
   EXPECT_FALSE(agent_->deps().store->GetState("concern/" + sent->event_id()).has_value());
+}
+
+// Finding 4 of issue 14: before, the agent read an enrolment secret any local user could read
+// (and so enrol a laptop of their own into the group).
+TEST_F(AgentSyncTest, Regression_Issue14_RefusesASecretFileOthersCanReadOrRootDoesNotOwn) {
+  const std::string path = config_.enrolment_secret_file.string();
+  const std::string fix =
+      "; make it root's and private with: chown root:root " + path + " && chmod 600 " + path;
+  for (const ::mode_t mode : {0640u, 0604u, 0644u, 0660u}) {
+    ASSERT_EQ(::chmod(path.c_str(), mode), 0);
+    auto checked = app::CheckSync(config_);
+    ASSERT_FALSE(checked.has_value()) << std::oct << mode;
+    EXPECT_EQ(checked.error().code(), ErrorCode::kPermissionDenied);
+    char shown[8];
+    std::snprintf(shown, sizeof(shown), "%04o", static_cast<unsigned>(mode));
+    EXPECT_EQ(checked.error().message(),
+              "other users of this laptop can read the enrolment secret file " + path + " (mode " +
+                  shown + ")" + fix);
+  }
+  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+  EXPECT_TRUE(app::CheckSync(config_).has_value());
+  if (::geteuid() == 0) {  // CI runs as root: a file another user owns is refused too
+    ASSERT_EQ(::chown(path.c_str(), 65534, 65534), 0);
+    auto checked = app::CheckSync(config_);
+    ASSERT_FALSE(checked.has_value());
+    EXPECT_EQ(checked.error().message(),
+              "the enrolment secret file " + path + " belongs to uid 65534, not root" + fix);
+    ASSERT_EQ(::chown(path.c_str(), 0, 0), 0);
+    EXPECT_TRUE(app::CheckSync(config_).has_value());
+  }
+  // The running agent does not sync with such a file, and says why (degraded).
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  auto deps = app::AgentDeps::Create(config_);
+  ASSERT_TRUE(deps.has_value()) << deps.error().ToString();
+  EXPECT_EQ((*deps)->collector, nullptr);
+  ASSERT_FALSE((*deps)->degraded.empty());
+  EXPECT_NE((*deps)->degraded.back().find("chmod 600 " + path), std::string::npos);
+}
+
+// Finding 4 of issue 14: a laptop purged and installed again has no credential left; its
+// `ward-agent enrol` no longer takes the device back by itself, stops at once saying what IT
+// runs, and enrols as the same device once IT has.
+TEST_F(AgentSyncTest, Regression_Issue14_EnrolCommandAfterAPurgeWaitsForItToReadmit) {
+  ASSERT_EQ(collector_->PushPolicy(testing::SignedPolicyOf(*signing_key_, 2)), 200);
+  const std::filesystem::path etc = dir_.path() / "etc";
+  const std::filesystem::path from = dir_.path() / "enrol.d";
+  WriteBytes(dir_.path() / "machine-id", "0123456789abcdef0123456789abcdef\n");
+  auto prepare = [&] {
+    std::filesystem::remove_all(dir_.path() / "state");  // what a purge deletes
+    std::filesystem::create_directories(etc);
+    std::filesystem::create_directories(from);
+    WriteBytes(etc / "agent.conf",
+               "state_dir = " + (dir_.path() / "state").string() +
+                   "\nstatus_file = " + (dir_.path() / "agent.status").string() +
+                   "\npolicy_key = " + (etc / "policy.pub").string() +
+                   "\nmachine_id_file = " + (dir_.path() / "machine-id").string() + "\n");
+    std::filesystem::remove(etc / "policy.pub");
+    WriteBytes(from / "collector.url", collector_->url() + "\n");
+    std::filesystem::copy_file(collector_->ca_file(), from / "ca.pem",
+                               std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(dir_.path() / "policy.pub", from / "policy.pub",
+                               std::filesystem::copy_options::overwrite_existing);
+    WriteBytes(from / "secret", collector_->secret() + "\n");
+    ::chmod((from / "secret").c_str(), 0600);
+  };
+  auto enrol = [&] {
+    std::vector<std::string> args = {"--from", from.string(), "--within", "60"};
+    std::vector<char*> argv;
+    for (auto& a : args) {
+      argv.push_back(a.data());
+    }
+    return app::RunEnrolCommand(static_cast<int>(argv.size()), argv.data(),
+                                (etc / "agent.conf").string());
+  };
+  prepare();
+  ASSERT_EQ(enrol(), 0);
+  auto devices = collector_->Devices();
+  ASSERT_EQ(devices->size(), 1u);
+  const std::string id = devices->getObject(0)->getValue<std::string>("id");
+
+  prepare();
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(enrol(), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 30s) << "it waited for --within";
+  EXPECT_TRUE(std::filesystem::exists(from / "secret")) << "IT's files are kept for the retry";
+  EXPECT_EQ(collector_->DeviceCount(), 1u);
+
+  ASSERT_EQ(collector_->Staff("POST", "/v1/staff/devices/" + id + "/readmit").status, 200);
+  prepare();
+  ASSERT_EQ(enrol(), 0);
+  devices = collector_->Devices();
+  ASSERT_EQ(devices->size(), 1u);
+  EXPECT_EQ(devices->getObject(0)->getValue<std::string>("id"), id);
 }
 
 TEST_F(AgentSyncTest, HeartbeatTellsITTheVersionModeAndWhatIsNotWorking) {

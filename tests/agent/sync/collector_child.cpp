@@ -4,6 +4,7 @@
 // (SIGKILL) and restarts it.
 //
 //   ward_sync_test_collector --dir DIR --pubkey HEX [--port N] [--rate R --burst B]
+//                            [--enrol-per-minute R --enrol-burst B]
 //
 // First start in DIR: makes a test PKI, the SQLite store, group "learners-under-18" with the
 // policy key, an enrolment secret (DIR/secret) and an IT staff token (DIR/token). Every start
@@ -68,6 +69,10 @@ int main(int argc, char** argv) {
       options.device_rate_per_second = std::stod(value);
     } else if (flag == "--burst") {
       options.device_burst = std::stod(value);
+    } else if (flag == "--enrol-per-minute") {
+      options.enrol_per_address_per_minute = std::stod(value);
+    } else if (flag == "--enrol-burst") {
+      options.enrol_address_burst = std::stod(value);
     } else {
       return Fail("unknown flag " + flag);
     }

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -325,7 +326,10 @@ TEST_F(SyncEngineTest, AgentKilledDuringUploadResendsUnackedEventsAfterRestart) 
   ExpectExactlyOnce(ids, 10s);
 }
 
-TEST_F(SyncEngineTest, ReEnrolsWhenTheCollectorRefusesTheCredential) {
+// Finding 4 of issue 14: a laptop whose credential is refused cannot take its device back by
+// enrolling again without IT; the agent asks once, says why once, and waits (before: it
+// re-enrolled at once and took the device).
+TEST_F(SyncEngineTest, Regression_Issue14_RefusedCredentialWaitsForItThenReEnrols) {
   ASSERT_NO_FATAL_FAILURE(collector_->Start());
   ASSERT_NO_FATAL_FAILURE(OpenStore());
   StartAgent();
@@ -338,14 +342,49 @@ TEST_F(SyncEngineTest, ReEnrolsWhenTheCollectorRefusesTheCredential) {
   stale.set_credential("not-the-credential");
   ASSERT_TRUE(store_->PutState(kCredentialStateKey, stale.SerializeAsString()).has_value());
   const auto ids = AppendEvents(40);
-  StartAgent();
-  ASSERT_NO_FATAL_FAILURE(ExpectExactlyOnce(ids));
+  SyncOptions options = testing::TestSyncOptions(collector_->secret());
+  options.enrol_refused_retry = 3s;
+  StartAgent(options);
+  ASSERT_TRUE(WaitUntil([&] { return engine_->Snapshot().enrol_attempts > 0; }));
+  std::this_thread::sleep_for(1500ms);  // many backoff rounds (50-500 ms), no new request
   SyncSnapshot s = engine_->Snapshot();
+  EXPECT_EQ(s.enrol_attempts, 1u);
+  EXPECT_EQ(s.enrolments, 0u);
+  EXPECT_EQ(s.last_error_code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(s.last_error.find("wardctl devices readmit " + device_id), std::string::npos)
+      << s.last_error;
+  EXPECT_EQ(collector_->DeviceCount(), 1u);
+  // IT approves; the next attempt (after enrol_refused_retry) takes the device back.
+  ASSERT_EQ(collector_->Staff("POST", "/v1/staff/devices/" + device_id + "/readmit").status, 200);
+  ASSERT_NO_FATAL_FAILURE(ExpectExactlyOnce(ids));
+  s = engine_->Snapshot();
   EXPECT_EQ(s.enrolments, 1u);
   EXPECT_EQ(s.device_id, device_id) << "same machine, same device record";
   v1::EnrolResponse fresh;
   ASSERT_TRUE(fresh.ParseFromString(*store_->GetState(kCredentialStateKey)));
   EXPECT_NE(fresh.credential(), "not-the-credential");
+  EXPECT_EQ(collector_->DeviceCount(), 1u);
+}
+
+// Finding 4 of issue 14: a 429 on enrolment is waited out as the collector asks.
+TEST_F(SyncEngineTest, Regression_Issue14_RateLimitedEnrolmentWaitsForRetryAfter) {
+  // One enrolment at once from this address, then one a minute.
+  ASSERT_NO_FATAL_FAILURE(collector_->Start({"--enrol-per-minute", "1", "--enrol-burst", "1"}));
+  ASSERT_NO_FATAL_FAILURE(OpenStore());
+  StartAgent();
+  ASSERT_TRUE(WaitUntil([&] { return engine_->Snapshot().enrolled; }));
+  StopAgent();
+  ASSERT_TRUE(store_->DeleteState(kCredentialStateKey).has_value());
+  SyncOptions options = testing::TestSyncOptions(collector_->secret());
+  options.machine_hash = "another-laptop";
+  StartAgent(options);
+  ASSERT_TRUE(WaitUntil([&] { return engine_->Snapshot().enrol_attempts > 0; }));
+  std::this_thread::sleep_for(1500ms);
+  const SyncSnapshot s = engine_->Snapshot();
+  EXPECT_EQ(s.enrol_attempts, 1u);
+  EXPECT_FALSE(s.enrolled);
+  EXPECT_EQ(s.last_error_code, ErrorCode::kResourceExhausted);
+  EXPECT_EQ(collector_->DeviceCount(), 1u);
 }
 
 TEST_F(SyncEngineTest, HonoursRetryAfterWhenRateLimited) {

@@ -215,24 +215,15 @@ class Sim {
 
   void StartCollector() {
     port_ = testing::FreeLoopbackPort();
-    const std::vector<std::string> args = {o_.collector_bin,
-                                           "serve",
-                                           "--storage",
-                                           storage_url_,
-                                           "--listen",
-                                           "127.0.0.1:" + std::to_string(port_),
-                                           "--tls-cert",
-                                           pki_.server_cert.string(),
-                                           "--tls-key",
-                                           pki_.server_key.string(),
-                                           "--workers",
-                                           std::to_string(o_.collector_workers),
-                                           "--device-rate-per-second",
-                                           "1000",
-                                           "--device-burst",
-                                           "1000",
-                                           "--log-level",
-                                           "warning"};
+    const std::vector<std::string> args = {
+        o_.collector_bin, "serve", "--storage", storage_url_, "--listen",
+        "127.0.0.1:" + std::to_string(port_), "--tls-cert", pki_.server_cert.string(), "--tls-key",
+        pki_.server_key.string(), "--workers", std::to_string(o_.collector_workers),
+        "--device-rate-per-second", "1000", "--device-burst", "1000",
+        // Every virtual agent enrols from 127.0.0.1 at once.
+        "--enrol-per-address-per-minute", "1000000", "--enrol-address-burst", "1000000",
+        "--enrol-per-group-per-minute", "1000000", "--enrol-group-burst", "1000000", "--log-level",
+        "warning"};
     std::vector<char*> argv;
     for (const auto& a : args) {
       argv.push_back(const_cast<char*>(a.c_str()));

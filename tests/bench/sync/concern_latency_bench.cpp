@@ -92,6 +92,7 @@ class Bench {
     }
     Write(dir_.path() / "policy.bundle", st::SignedPolicyOf(*key, 1).SerializeAsString());
     Write(dir_.path() / "enrolment.secret", collector_->secret() + "\n");
+    ::chmod((dir_.path() / "enrolment.secret").c_str(), 0600);  // the agent refuses it otherwise
     app::AgentConfig config;
     config.policy_bundle = dir_.path() / "policy.bundle";
     config.policy_key = dir_.path() / "policy.pub";

@@ -76,6 +76,39 @@ TEST(CliTest, DispatchesToTheLeafWithParsedArguments) {
   EXPECT_TRUE(recorder.force);
 }
 
+// `wardctl devices` lists, `wardctl devices readmit ID` readmits: a group that is a command too.
+TEST(CliTest, AGroupWithItsOwnHandlerRunsWhenNoSubcommandIsNamed) {
+  std::vector<std::string> ran;
+  auto handler = [&ran](std::string name) {
+    return [&ran, name](const Args& args, Io& /*io*/) {
+      ran.push_back(name + (args.flag("json") ? " --json" : "") +
+                    (name == "readmit" ? " " + args.positional(0) : ""));
+      return kExitOk;
+    };
+  };
+  const Command root{
+      .name = "tool",
+      .subcommands = {Command{
+          .name = "devices",
+          .options = {{.name = "json", .help = "as JSON"}},
+          .run = handler("devices"),
+          .subcommands = {Command{
+              .name = "readmit", .positionals = {{.name = "ID"}}, .run = handler("readmit")}},
+      }},
+  };
+  auto run = [&root](std::vector<std::string_view> args) {
+    std::ostringstream out;
+    std::ostringstream err;
+    Io io{out, err};
+    return RunCli(root, args, io);
+  };
+  EXPECT_EQ(run({"devices"}), kExitOk);
+  EXPECT_EQ(run({"devices", "--json"}), kExitOk);
+  EXPECT_EQ(run({"devices", "readmit", "d1"}), kExitOk);
+  EXPECT_EQ(run({"devices", "bogus"}), kExitUsage);
+  EXPECT_EQ(ran, (std::vector<std::string>{"devices", "devices --json", "readmit d1"}));
+}
+
 TEST(CliTest, AcceptsEqualsFormAndDoubleDash) {
   Recorder recorder;
   const Outcome run = RunTable(recorder, {"things", "copy", "--out=r.txt", "--", "--weird", "-x"});

@@ -123,14 +123,23 @@ class CollectorTest : public ::testing::Test {
     return r.value_or(HttpsResponse{});
   }
 
-  EnrolledDevice Enrol(const std::string& machine = "", std::uint16_t port = 0) {
+  // An enrolment as an agent sends it; `previous` is the credential it still holds, if any.
+  HttpsResponse EnrolRaw(const std::string& machine, const EnrolledDevice& previous = {},
+                         std::uint16_t port = 0) {
     ward::v1::EnrolRequest req;
     req.set_enrolment_secret(secret_);
     req.set_hostname("laptop-1");
     req.set_os("debian 12");
     req.set_agent_version("0.1.0");
     req.set_machine_hash(machine.empty() ? NewSecret() : machine);
-    HttpsResponse r = Post("/v1/enrol", req.SerializeAsString(), "", port);
+    req.set_previous_device_id(previous.id);
+    req.set_previous_credential(previous.credential);
+    return Post("/v1/enrol", req.SerializeAsString(), "", port);
+  }
+
+  EnrolledDevice Enrol(const std::string& machine = "", std::uint16_t port = 0,
+                       const EnrolledDevice& previous = {}) {
+    HttpsResponse r = EnrolRaw(machine, previous, port);
     EXPECT_EQ(r.status, 200) << r.body;
     ward::v1::EnrolResponse out;
     EXPECT_TRUE(out.ParseFromString(r.body));
@@ -284,13 +293,129 @@ TEST_F(CollectorTest, MalformedEventsAreRejectedOneByOneAndTheRestStored) {
 
 TEST_F(CollectorTest, ReEnrolmentKeepsTheDeviceAndReplacesTheCredential) {
   const EnrolledDevice first = Enrol("machine-42");
-  const EnrolledDevice second = Enrol("machine-42");
+  const EnrolledDevice second = Enrol("machine-42", 0, first);
   EXPECT_EQ(first.id, second.id);
   EXPECT_NE(first.credential, second.credential);
   ward::v1::EventBatch batch;
   *batch.add_events() = UsbEvent();
   EXPECT_EQ(Post("/v1/events", batch.SerializeAsString(), first.Bearer()).status, 401);
   EXPECT_EQ(Post("/v1/events", batch.SerializeAsString(), second.Bearer()).status, 200);
+}
+
+// The audit actions recorded for `subject`, oldest first.
+std::vector<std::string> AuditActionsFor(const HttpsResponse& audit, const std::string& subject) {
+  std::vector<std::string> out;
+  auto arr = ParseJson(audit.body).extract<Poco::JSON::Array::Ptr>();
+  for (std::size_t i = arr->size(); i-- > 0;) {
+    auto o = arr->getObject(static_cast<unsigned>(i));
+    if (o->getValue<std::string>("concern_id") == subject) {
+      out.push_back(o->getValue<std::string>("action"));
+    }
+  }
+  return out;
+}
+
+// Finding 4 of issue 14: before, a revoked laptop enrolled again at once under a new device id.
+TEST_F(CollectorTest, Regression_Issue14_RevokedLaptopStaysOutUntilItReadmitsIt) {
+  const EnrolledDevice d = Enrol("machine-7");
+  ASSERT_EQ(Staff("POST", "/v1/staff/devices/" + d.id + "/revoke", "it").status, 200);
+  for (int i = 0; i < 3; ++i) {
+    HttpsResponse r = EnrolRaw("machine-7", i == 0 ? EnrolledDevice{} : d);
+    EXPECT_EQ(r.status, 403) << r.body;
+    EXPECT_EQ(ErrorOf(r).code(), "PERMISSION_DENIED");
+    EXPECT_EQ(
+        ErrorOf(r).message(),
+        "IT removed this laptop from Ward. IT can let it in with: wardctl devices readmit " + d.id);
+  }
+  EXPECT_EQ(store_->ListDevices()->size(), 1u);
+  auto device = ParseJson(Staff("GET", "/v1/staff/devices/" + d.id, "it").body)
+                    .extract<Poco::JSON::Object::Ptr>();
+  EXPECT_GT(device->getValue<std::int64_t>("enrol_refused_ms"), 0);
+
+  EXPECT_EQ(Staff("POST", "/v1/staff/devices/" + d.id + "/readmit", "dsl").status, 403);
+  ASSERT_EQ(Staff("POST", "/v1/staff/devices/" + d.id + "/readmit", "it").status, 200);
+  const EnrolledDevice back = Enrol("machine-7");
+  EXPECT_EQ(back.id, d.id);
+  ward::v1::EventBatch batch;
+  *batch.add_events() = UsbEvent();
+  EXPECT_EQ(Post("/v1/events", batch.SerializeAsString(), d.Bearer()).status, 401);
+  EXPECT_EQ(Post("/v1/events", batch.SerializeAsString(), back.Bearer()).status, 200);
+  // A readmission is good for one enrolment: a second one without the credential waits again.
+  EXPECT_EQ(EnrolRaw("machine-7").status, 403);
+  EXPECT_EQ(store_->ListDevices()->size(), 1u);
+
+  // Three refusals, one audit entry (they are reported once a day), then IT's readmission.
+  EXPECT_EQ(AuditActionsFor(Staff("GET", "/v1/staff/audit", "dsl"), d.id),
+            (std::vector<std::string>{"device.enrol.refused-revoked", "device.readmit",
+                                      "device.enrol.waiting-for-it"}));
+}
+
+// Finding 4 of issue 14: before, anyone with the group's secret could enrol with another laptop's
+// machine hash, take its device id and lock the real laptop out (401).
+TEST_F(CollectorTest, Regression_Issue14_AKnownMachineHashDoesNotTakeTheDeviceWithoutProof) {
+  const EnrolledDevice real = Enrol("machine-9");
+  HttpsResponse r = EnrolRaw("machine-9");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(ErrorOf(r).message(),
+            "this laptop is already enrolled, and this enrolment did not show its credential. IT "
+            "can let it in with: wardctl devices readmit " +
+                real.id);
+  // A wrong credential is no proof either.
+  EXPECT_EQ(EnrolRaw("machine-9", EnrolledDevice{real.id, "wrong"}).status, 403);
+  ward::v1::EventBatch batch;
+  *batch.add_events() = UsbEvent();
+  EXPECT_EQ(Post("/v1/events", batch.SerializeAsString(), real.Bearer()).status, 200);
+  EXPECT_EQ(store_->ListDevices()->size(), 1u);
+  auto device = ParseJson(Staff("GET", "/v1/staff/devices/" + real.id, "it").body)
+                    .extract<Poco::JSON::Object::Ptr>();
+  EXPECT_GT(device->getValue<std::int64_t>("enrol_refused_ms"), 0);
+
+  // IT approves: the next enrolment takes the id, the old credential stops working.
+  ASSERT_EQ(Staff("POST", "/v1/staff/devices/" + real.id + "/readmit", "it").status, 200);
+  const EnrolledDevice approved = Enrol("machine-9");
+  EXPECT_EQ(approved.id, real.id);
+  EXPECT_EQ(Post("/v1/events", batch.SerializeAsString(), real.Bearer()).status, 401);
+  device = ParseJson(Staff("GET", "/v1/staff/devices/" + real.id, "it").body)
+               .extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(device->getValue<std::int64_t>("enrol_refused_ms"), 0);
+  EXPECT_EQ(device->getValue<std::int64_t>("readmitted_ms"), 0);
+  EXPECT_EQ(AuditActionsFor(Staff("GET", "/v1/staff/audit", "dsl"), real.id),
+            (std::vector<std::string>{"device.enrol.waiting-for-it", "device.readmit"}));
+}
+
+// Finding 4 of issue 14: before, 50 enrolments in a row from one address were all accepted.
+TEST_F(CollectorTest, Regression_Issue14_EnrolmentIsRateLimitedPerAddress) {
+  int accepted = 0;
+  int limited = 0;
+  for (int i = 0; i < 50; ++i) {
+    HttpsResponse r = EnrolRaw("");
+    if (r.status == 200) {
+      ++accepted;
+    } else if (r.status == 429) {
+      ++limited;
+      EXPECT_FALSE(r.headers["retry-after"].empty());
+      EXPECT_EQ(ErrorOf(r).message(), "too many enrolments at once; this laptop will try again");
+    }
+  }
+  EXPECT_EQ(accepted, 20);
+  EXPECT_EQ(limited, 30);
+  EXPECT_EQ(AuditActionsFor(Staff("GET", "/v1/staff/audit", "dsl"), "address 127.0.0.1"),
+            std::vector<std::string>{"device.enrol.rate-limited"});
+}
+
+TEST_F(CollectorTest, Regression_Issue14_EnrolmentIsRateLimitedPerGroup) {
+  CollectorOptions o;
+  o.enrol_address_burst = 1000;
+  o.enrol_group_burst = 5;
+  StartWith(o);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(EnrolRaw("").status, 200);
+  }
+  HttpsResponse r = EnrolRaw("");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.headers["retry-after"], "2");  // 30 a minute: one every 2 s
+  EXPECT_EQ(AuditActionsFor(Staff("GET", "/v1/staff/audit", "dsl"), "group learners-under-18"),
+            std::vector<std::string>{"device.enrol.rate-limited"});
 }
 
 TEST_F(CollectorTest, UnknownEnrolmentSecretIs401) {

@@ -115,6 +115,34 @@ TEST_F(WardctlStaffTest, DevicesForPeopleAndJsonForScripts) {
   EXPECT_NE(out_.str().find("\"hostname\": \"laptop-7\""), std::string::npos) << out_.str();
 }
 
+// Finding 4 of issue 14: IT sees a refused enrolment and readmits the device (audited).
+TEST_F(WardctlStaffTest, Regression_Issue14_ItSeesARefusedEnrolmentAndReadmitsTheDevice) {
+  const std::string id = "0190b6e4-7c1a-7b3e-9f00-00000000beef";
+  DeviceRecord d;
+  d.id = id;
+  d.group = "learners-under-18";
+  d.hostname = "laptop-8";
+  d.credential_hash = HashSecret("y");
+  d.revoked = true;
+  d.enrol_refused_ms = 1'700'000'000'000;
+  ASSERT_TRUE(store_->PutDevice(d));
+  EXPECT_EQ(Run({"devices"}, "it"), 0) << err_.str();
+  EXPECT_NE(out_.str().find("let it in with: wardctl devices readmit " + id), std::string::npos)
+      << out_.str();
+  EXPECT_EQ(Run({"devices", "readmit", id}, "viewer"), 1);
+  EXPECT_EQ(store_->GetDevice(id)->readmitted_ms, 0);
+  EXPECT_EQ(Run({"devices", "readmit", id}, "it"), 0) << err_.str();
+  EXPECT_NE(out_.str().find("readmitted"), std::string::npos);
+  EXPECT_GT(store_->GetDevice(id)->readmitted_ms, 0);
+  EXPECT_EQ(store_->GetDevice(id)->enrol_refused_ms, 0);
+  auto audit = store_->ListAudit(10);
+  ASSERT_TRUE(audit.has_value());
+  ASSERT_FALSE(audit->empty());
+  EXPECT_EQ(audit->front().staff_name, "it");
+  EXPECT_EQ(audit->front().action, "device.readmit");
+  EXPECT_EQ(audit->front().concern_id, id);
+}
+
 TEST_F(WardctlStaffTest, ConcernsAreRedactedForItAndFullForTheDsl) {
   EXPECT_EQ(Run({"concerns", "list"}, "it"), 0) << err_.str();
   EXPECT_EQ(out_.str().find("bullying"), std::string::npos);

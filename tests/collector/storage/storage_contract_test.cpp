@@ -201,15 +201,93 @@ TYPED_TEST(StorageContractTest, StoresDevicesAndFindsThemByMachineHash) {
   ASSERT_TRUE(found->has_value());
   EXPECT_EQ(**found, "d2");
   ASSERT_TRUE(this->store_->SetDeviceRevoked("d2", true).has_value());
-  found = this->store_->FindDeviceByMachineHash("learners-under-18", "mh-d2");
-  ASSERT_TRUE(found.has_value());
-  EXPECT_FALSE(found->has_value());
   EXPECT_TRUE(this->store_->GetDevice("d2")->revoked);
   auto all = this->store_->ListDevices();
   ASSERT_TRUE(all.has_value());
   EXPECT_EQ(all->size(), 2u);
   EXPECT_EQ(this->store_->GetDevice("d3").error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(this->store_->SetDeviceRevoked("d3", true).error().code(), ErrorCode::kNotFound);
+}
+
+// Finding 4 of issue 14: a revoked laptop stays known by its machine hash, so it cannot come back
+// as a new device; a device that is not revoked is preferred over an older revoked one.
+TYPED_TEST(StorageContractTest, Regression_Issue14_FindsRevokedDevicesByMachineHash) {
+  DeviceRecord old = this->Device("d1");
+  old.machine_hash = "mh-shared";
+  ASSERT_TRUE(this->store_->PutDevice(old).has_value());
+  ASSERT_TRUE(this->store_->SetDeviceRevoked("d1", true).has_value());
+  auto found = this->store_->FindDeviceByMachineHash("learners-under-18", "mh-shared");
+  ASSERT_TRUE(found.has_value());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(**found, "d1");
+  DeviceRecord newer = this->Device("d2");
+  newer.machine_hash = "mh-shared";
+  newer.enrolled_at_ms = 500;  // older than d1, but not revoked
+  ASSERT_TRUE(this->store_->PutDevice(newer).has_value());
+  found = this->store_->FindDeviceByMachineHash("learners-under-18", "mh-shared");
+  ASSERT_TRUE(found.has_value());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(**found, "d2");
+  found = this->store_->FindDeviceByMachineHash("learners-under-18", "mh-nobody");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_FALSE(found->has_value());
+}
+
+TYPED_TEST(StorageContractTest, ReadmitsDevicesAndRecordsRefusedEnrolments) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  EXPECT_EQ(this->store_->GetDevice("d1")->readmitted_ms, 0);
+  EXPECT_EQ(this->store_->GetDevice("d1")->enrol_refused_ms, 0);
+  ASSERT_TRUE(this->store_->RecordEnrolmentRefused("d1", 2000).has_value());
+  EXPECT_EQ(this->store_->GetDevice("d1")->enrol_refused_ms, 2000);
+  ASSERT_TRUE(this->store_->ReadmitDevice("d1", 3000).has_value());
+  auto d1 = this->store_->GetDevice("d1");
+  ASSERT_TRUE(d1.has_value());
+  EXPECT_EQ(d1->readmitted_ms, 3000);
+  EXPECT_EQ(d1->enrol_refused_ms, 0);
+  // PutDevice writes both back (an enrolment that used the readmission clears it).
+  d1->readmitted_ms = 0;
+  d1->enrol_refused_ms = 4000;
+  ASSERT_TRUE(this->store_->PutDevice(*d1).has_value());
+  EXPECT_EQ(this->store_->GetDevice("d1")->readmitted_ms, 0);
+  EXPECT_EQ(this->store_->GetDevice("d1")->enrol_refused_ms, 4000);
+  EXPECT_EQ(this->store_->ReadmitDevice("nope", 1).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(this->store_->RecordEnrolmentRefused("nope", 1).error().code(), ErrorCode::kNotFound);
+}
+
+// Schema 8 (device trust) on a store left by every earlier schema version: devices keep their
+// credential and revocation, nobody is readmitted, no refusal is waiting.
+TYPED_TEST(StorageContractTest, MigrationToDeviceTrustFromEveryEarlierVersion) {
+  for (int from = 1; from <= 6; ++from) {
+    SCOPED_TRACE("from schema " + std::to_string(from));
+    auto location = this->backend_.NewLocation();
+    ASSERT_TRUE(location.has_value()) << location.error().ToString();
+    {
+      Poco::Data::Session s(TypeParam::kConnector, *location);
+      auto version = ApplyMigrationsUpTo(s, TypeParam::kDialect, from);
+      ASSERT_TRUE(version.has_value());
+      ASSERT_EQ(*version, from);
+      s << "INSERT INTO device_groups(name, signing_public_key, created_at_ms) VALUES('g', 'k', "
+           "1)",
+          Poco::Data::Keywords::now;
+      s << "INSERT INTO devices(id, group_name, hostname, os, agent_version, machine_hash, "
+           "credential_hash, revoked, enrolled_at_ms, last_seen_ms) VALUES('old', 'g', 'h', "
+           "'linux', 'v', 'mh', 'ch', 1, 10, 20)",
+          Poco::Data::Keywords::now;
+    }
+    auto store = TypeParam::OpenAt(*location);
+    ASSERT_TRUE(store.has_value()) << store.error().ToString();
+    EXPECT_GE((*store)->SchemaVersion(), 8);
+    auto old = (*store)->GetDevice("old");
+    ASSERT_TRUE(old.has_value()) << old.error().ToString();
+    EXPECT_TRUE(old->revoked);
+    EXPECT_EQ(old->credential_hash, "ch");
+    EXPECT_EQ(old->readmitted_ms, 0);
+    EXPECT_EQ(old->enrol_refused_ms, 0);
+    auto found = (*store)->FindDeviceByMachineHash("g", "mh");
+    ASSERT_TRUE(found.has_value());
+    ASSERT_TRUE(found->has_value());
+    EXPECT_EQ(**found, "old");
+  }
 }
 
 TYPED_TEST(StorageContractTest, RecordsDeviceStatus) {

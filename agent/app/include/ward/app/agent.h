@@ -47,6 +47,12 @@ Result<v1::Policy> CheckPolicy(const AgentConfig& config);
 // not empty and the URL and CA must make a transport (kInvalidArgument / kNotFound).
 Status CheckSync(const AgentConfig& config);
 
+// The enrolment secret file must be a regular file of root's (or this process's user's) that
+// group and others may not use: whoever reads it can enrol laptops into the group.
+// kNotFound when there is no such file; kPermissionDenied, naming the file and the chown/chmod
+// that fixes it, otherwise.
+Status CheckEnrolmentSecretFile(const std::filesystem::path& path);
+
 // Where the signed policy in force is kept (root-only, written atomically).
 std::filesystem::path PolicyInForcePath(const AgentConfig& config);
 

@@ -64,8 +64,10 @@ struct Command {
   std::string_view description{};  // shown by --help; may be several lines
   std::vector<Positional> positionals{};
   std::vector<Option> options{};
-  Handler run{};                       // set for a leaf
-  std::vector<Command> subcommands{};  // set for a group
+  // A leaf sets `run`; a group sets `subcommands`. A group may set `run` too: it runs when no
+  // subcommand is named (nothing, or an option, follows the group's name).
+  Handler run{};
+  std::vector<Command> subcommands{};
 };
 
 // Runs the command named by `args` (argv without the program name) in the table under `root`.

@@ -66,6 +66,10 @@ struct SyncOptions {
   std::chrono::milliseconds critical_retry_cap{2'000};
   // Longest Retry-After obeyed (a hostile or broken answer cannot park the agent for days).
   std::chrono::seconds max_retry_after{3'600};
+  // After the collector refuses an enrolment (403: the device is revoked or waits for IT to
+  // readmit it; 401: the secret is unknown), the next attempt waits this long. Nothing is sent
+  // meanwhile, and the refusal is logged once.
+  std::chrono::milliseconds enrol_refused_retry{3'600'000};
 
   // Called (from the upload thread) with the ids the collector acknowledged as stored, after
   // they are deleted from the store. May be empty (no callback).
@@ -84,6 +88,7 @@ struct SyncSnapshot {
   std::string device_id;
   std::string group;
   std::uint64_t enrolments = 0;
+  std::uint64_t enrol_attempts = 0;   // enrolment requests sent, refused or not
   std::uint64_t events_acked = 0;     // stored at the collector (including duplicates)
   std::uint64_t events_rejected = 0;  // refused by the collector as malformed (deleted too)
   std::uint64_t upload_failures = 0;

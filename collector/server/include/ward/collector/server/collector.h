@@ -31,6 +31,12 @@ struct CollectorOptions {
   // later. A concern whose learner is in danger now is always taken.
   std::size_t concern_quota_per_hour = 20;
   std::size_t concern_quota_bytes_per_day = 64 * 1024 * 1024;
+  // Enrolment (POST /v1/enrol) token buckets, per source address and per group: sustained
+  // enrolments per minute and burst (429 + Retry-After past them; docs/adr/0012).
+  double enrol_per_address_per_minute = 6.0;
+  double enrol_address_burst = 20.0;
+  double enrol_per_group_per_minute = 30.0;
+  double enrol_group_burst = 200.0;
   std::chrono::seconds long_poll_max{30};
   std::size_t max_connections = 20000;
   // The staff console (docs/console.md): its files are served from `console_dir` when

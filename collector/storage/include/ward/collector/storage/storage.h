@@ -48,6 +48,12 @@ struct DeviceRecord {
   std::uint64_t policy_version = 0;
   // Last DeviceStatus the device sent, serialised protobuf ("" for none).
   std::string last_status;
+  // When IT let this device's laptop enrol again without its credential (wardctl devices
+  // readmit); 0 when not, or once that enrolment happened.
+  std::int64_t readmitted_ms = 0;
+  // When an enrolment with this device's machine hash was last refused (the device is revoked,
+  // or the enrolment could not prove it holds the credential); 0 when none is waiting.
+  std::int64_t enrol_refused_ms = 0;
 };
 
 // The part of a ConcernEvent the inbox keeps.
@@ -277,10 +283,18 @@ class Storage {
   // Inserts or replaces the device with this id.
   virtual Status PutDevice(const DeviceRecord& device) = 0;
   virtual Result<DeviceRecord> GetDevice(std::string_view id) = 0;
-  // The id of a non-revoked device of `group` with this machine hash, if any.
+  // The id of the device of `group` with this machine hash, if any: a device that is not revoked
+  // if there is one, else the newest revoked one (a revoked laptop stays known, so it cannot
+  // come back as a new device).
   virtual Result<std::optional<std::string>> FindDeviceByMachineHash(
       std::string_view group, std::string_view machine_hash) = 0;
   virtual Status SetDeviceRevoked(std::string_view id, bool revoked) = 0;
+  // Lets the device's laptop enrol once more without its credential (IT's approval): sets
+  // readmitted_ms and clears enrol_refused_ms. kNotFound for an unknown id.
+  virtual Status ReadmitDevice(std::string_view id, std::int64_t now_ms) = 0;
+  // Records that an enrolment with the device's machine hash was refused at `now_ms`.
+  // kNotFound for an unknown id.
+  virtual Status RecordEnrolmentRefused(std::string_view id, std::int64_t now_ms) = 0;
   virtual Status RecordDeviceStatus(std::string_view id, std::string_view status,
                                     std::uint64_t policy_version, std::int64_t now_ms) = 0;
   virtual Status TouchDevice(std::string_view id, std::int64_t now_ms) = 0;
