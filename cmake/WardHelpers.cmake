@@ -21,14 +21,8 @@ function(ward_add_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ward_warnings ward::test_support GTest::gtest GTest::gmock
                                         GTest::gtest_main ${ARG_DEPS})
-  # Under Wine the Linux file system is drive Z:.
-  set(drive "")
-  if(WIN32 AND CMAKE_CROSSCOMPILING)
-    set(drive "Z:")
-  endif()
-  target_compile_definitions(${name} PRIVATE
-    WARD_TESTDATA_DIR="${drive}${PROJECT_SOURCE_DIR}/tests/testdata"
-    WARD_BINARY_DIR="${drive}${PROJECT_BINARY_DIR}")
+  # The checkout's paths come from ward::testing::SourceDir() and friends (ward/testing/paths.h),
+  # never from compile definitions: those would make every test object miss ccache in a new clone.
   if(WIN32 AND CMAKE_CROSSCOMPILING)
     # One ctest per executable, run under Wine (cmake/WardWine.cmake): discovering tests would
     # run each program under Wine at build time, outside the Wine session.
@@ -50,6 +44,16 @@ function(ward_add_test name)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
                        PROPERTIES LABELS "${ARG_LABELS}" SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]"
                                   ${env_property})
+endfunction()
+
+# ward_test_binary(<test> <macro> <target>)
+#   <test> runs what <target> builds: defines <macro> as that file's path relative to the build
+#   directory (the same in every clone, so <test> still hits ccache; an absolute path would not)
+#   and builds <target> first. The test finds it as ward::testing::BuiltFile(<macro>).
+function(ward_test_binary test macro target)
+  target_compile_definitions(${test} PRIVATE
+    ${macro}="$<PATH:RELATIVE_PATH,$<TARGET_FILE:${target}>,${PROJECT_BINARY_DIR}>")
+  add_dependencies(${test} ${target})
 endfunction()
 
 # ward_add_fuzzer(<name> SOURCES ... [DEPS ...] CORPUS <dir>)
