@@ -77,3 +77,15 @@ function(ward_add_fuzzer name)
                    $<TARGET_FILE:${name}>)
   set_tests_properties(${name}_smoke PROPERTIES LABELS fuzz_smoke TIMEOUT 600)
 endfunction()
+
+# Qt6::Test defines QT_TESTCASE_BUILDDIR and QT_TESTCASE_SOURCEDIR as the absolute directories of
+# whichever target links it, for QFINDTESTDATA and QTEST_MAIN, neither of which Ward uses (the
+# tray tests are GoogleTest programs that call QTest functions). ccache hashes compile definitions
+# as they are, so those objects would miss the cache in every fresh clone: drop the two.
+if(TARGET Qt6::Test)
+  get_target_property(qt_test_defs Qt6::Test INTERFACE_COMPILE_DEFINITIONS)
+  if(qt_test_defs)
+    list(FILTER qt_test_defs EXCLUDE REGEX "^QT_TESTCASE_(BUILD|SOURCE)DIR=")
+    set_property(TARGET Qt6::Test PROPERTY INTERFACE_COMPILE_DEFINITIONS "${qt_test_defs}")
+  endif()
+endif()
