@@ -21,14 +21,8 @@ function(ward_add_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ward_warnings ward::test_support GTest::gtest GTest::gmock
                                         GTest::gtest_main ${ARG_DEPS})
-  # Under Wine the Linux file system is drive Z:.
-  set(drive "")
-  if(WIN32 AND CMAKE_CROSSCOMPILING)
-    set(drive "Z:")
-  endif()
-  target_compile_definitions(${name} PRIVATE
-    WARD_TESTDATA_DIR="${drive}${PROJECT_SOURCE_DIR}/tests/testdata"
-    WARD_BINARY_DIR="${drive}${PROJECT_BINARY_DIR}")
+  # The checkout's paths come from ward::testing::SourceDir() and friends (ward/testing/paths.h),
+  # never from compile definitions: those would make every test object miss ccache in a new clone.
   if(WIN32 AND CMAKE_CROSSCOMPILING)
     # One ctest per executable, run under Wine (cmake/WardWine.cmake): discovering tests would
     # run each program under Wine at build time, outside the Wine session.
@@ -52,6 +46,16 @@ function(ward_add_test name)
                                   ${env_property})
 endfunction()
 
+# ward_test_binary(<test> <macro> <target>)
+#   <test> runs what <target> builds: defines <macro> as that file's path relative to the build
+#   directory (the same in every clone, so <test> still hits ccache; an absolute path would not)
+#   and builds <target> first. The test finds it as ward::testing::BuiltFile(<macro>).
+function(ward_test_binary test macro target)
+  target_compile_definitions(${test} PRIVATE
+    ${macro}="$<PATH:RELATIVE_PATH,$<TARGET_FILE:${target}>,${PROJECT_BINARY_DIR}>")
+  add_dependencies(${test} ${target})
+endfunction()
+
 # ward_add_fuzzer(<name> SOURCES ... [DEPS ...] CORPUS <dir>)
 #   A libFuzzer target plus a ctest (label fuzz_smoke) that runs it briefly on its seed corpus.
 function(ward_add_fuzzer name)
@@ -73,3 +77,15 @@ function(ward_add_fuzzer name)
                    $<TARGET_FILE:${name}>)
   set_tests_properties(${name}_smoke PROPERTIES LABELS fuzz_smoke TIMEOUT 600)
 endfunction()
+
+# Qt6::Test defines QT_TESTCASE_BUILDDIR and QT_TESTCASE_SOURCEDIR as the absolute directories of
+# whichever target links it, for QFINDTESTDATA and QTEST_MAIN, neither of which Ward uses (the
+# tray tests are GoogleTest programs that call QTest functions). ccache hashes compile definitions
+# as they are, so those objects would miss the cache in every fresh clone: drop the two.
+if(TARGET Qt6::Test)
+  get_target_property(qt_test_defs Qt6::Test INTERFACE_COMPILE_DEFINITIONS)
+  if(qt_test_defs)
+    list(FILTER qt_test_defs EXCLUDE REGEX "^QT_TESTCASE_(BUILD|SOURCE)DIR=")
+    set_property(TARGET Qt6::Test PROPERTY INTERFACE_COMPILE_DEFINITIONS "${qt_test_defs}")
+  endif()
+endif()

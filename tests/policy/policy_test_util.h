@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "ward/policy/loader.h"
+#include "ward/testing/paths.h"
 
 namespace ward::policy::testing {
 
@@ -22,7 +23,7 @@ inline std::string MinimalPolicyJson(const std::string& extra = "",
 }
 
 inline std::string ReadTestdata(const std::string& relative) {
-  std::ifstream in(std::string(WARD_TESTDATA_DIR) + "/" + relative, std::ios::binary);
+  std::ifstream in(ward::testing::TestdataDir().string() + "/" + relative, std::ios::binary);
   EXPECT_TRUE(in.good()) << relative;
   std::ostringstream out;
   out << in.rdbuf();

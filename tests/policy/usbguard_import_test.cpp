@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "ward/policy/loader.h"
+#include "ward/testing/paths.h"
 
 namespace ward::policy {
 namespace {
@@ -18,7 +19,7 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 std::string ReadTestdata(const std::string& name) {
-  std::ifstream in(std::string(WARD_TESTDATA_DIR) + "/usbguard/" + name, std::ios::binary);
+  std::ifstream in(ward::testing::TestdataDir().string() + "/usbguard/" + name, std::ios::binary);
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
@@ -107,7 +108,7 @@ TEST(UsbGuardImportTest, ImportsTheCommittedCollegeRules) {
 // What the importer produces is a policy Ward accepts: the sample policy with its USB rules
 // replaced by imported ones passes validation.
 TEST(UsbGuardImportTest, ImportedRulesPassPolicyValidation) {
-  std::ifstream in(std::string(WARD_TESTDATA_DIR) + "/policy/sample-under18.json");
+  std::ifstream in(ward::testing::TestdataDir().string() + "/policy/sample-under18.json");
   std::stringstream json;
   json << in.rdbuf();
   auto policy = LoadPolicyJson(json.str());

@@ -13,6 +13,7 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
+#include "ward/testing/paths.h"
 #include "ward/v1/event.pb.h"
 #include "ward/v1/ipc.pb.h"
 #include "ward/v1/policy.pb.h"
@@ -234,9 +235,7 @@ std::string Deterministic(const google::protobuf::Message& m) {
   return out;
 }
 
-std::filesystem::path GoldenDir() {
-  return std::filesystem::path(WARD_TESTDATA_DIR) / "proto" / "v1";
-}
+std::filesystem::path GoldenDir() { return ward::testing::TestdataDir() / "proto" / "v1"; }
 
 class GoldenTest : public ::testing::TestWithParam<Golden> {};
 

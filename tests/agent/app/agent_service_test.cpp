@@ -21,6 +21,7 @@
 #include "ward/agent/ipc/ipc_client.h"
 #include "ward/app/agent.h"
 #include "ward/policy/summary.h"
+#include "ward/testing/paths.h"
 
 namespace ward::app {
 namespace {
@@ -380,7 +381,7 @@ AgentConfig QuietConfig(const std::filesystem::path& dir) {
 TEST(AgentDevPolicyTest, UnsignedPolicyNeedsAttentionAndRefusesSignedBundles) {
   SignedPolicyDir dir;
   AgentConfig config = QuietConfig(dir.dir());
-  config.dev_policy_json = std::string(WARD_TESTDATA_DIR) + "/policy/sample-under18.json";
+  config.dev_policy_json = ward::testing::TestdataDir().string() + "/policy/sample-under18.json";
   auto deps = AgentDeps::Create(config);
   ASSERT_TRUE(deps.has_value());
   Agent agent(*std::move(deps));

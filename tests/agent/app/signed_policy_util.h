@@ -12,6 +12,7 @@
 
 #include "ward/policy/loader.h"
 #include "ward/policy/signing.h"
+#include "ward/testing/paths.h"
 #include "ward/testing/temp_dir.h"
 
 namespace ward::app::testing {
@@ -31,7 +32,7 @@ inline void WriteFile(const std::filesystem::path& path, const std::string& byte
 // The test data's under-18 policy (AUP version 3, contacts), at `version`.
 inline v1::Policy SamplePolicy(std::uint64_t version) {
   auto policy = policy::LoadPolicyJson(
-      ReadFile(std::string(WARD_TESTDATA_DIR) + "/policy/sample-under18.json"));
+      ReadFile(ward::testing::TestdataDir().string() + "/policy/sample-under18.json"));
   EXPECT_TRUE(policy.has_value()) << policy.error().ToString();
   policy->set_version(version);
   return *policy;

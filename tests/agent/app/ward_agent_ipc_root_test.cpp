@@ -17,6 +17,7 @@
 #include "signed_policy_util.h"
 #include "ward/agent/store/event_store.h"
 #include "ward/platform/key_provider.h"
+#include "ward/testing/paths.h"
 #include "ward/testing/require.h"
 
 namespace ward::app {
@@ -25,7 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-const std::string kAgent = std::string(WARD_BINARY_DIR) + "/agent/app/ward-agent";
+const std::string kAgent = ward::testing::BuiltFile("agent/app/ward-agent").string();
 constexpr uid_t kNobody = 65534;
 
 int WaitExit(pid_t pid) {

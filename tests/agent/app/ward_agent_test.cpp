@@ -13,6 +13,7 @@
 #include "private_tmpfs.h"
 #include "ward/agent/store/event_store.h"
 #include "ward/platform/key_provider.h"
+#include "ward/testing/paths.h"
 #include "ward/testing/require.h"
 
 namespace {
@@ -21,7 +22,7 @@ namespace fs = std::filesystem;
 using ward::testing::Spawn;
 using ward::testing::WaitExit;
 
-const std::string kAgent = std::string(WARD_BINARY_DIR) + "/agent/app/ward-agent";
+const std::string kAgent = ward::testing::BuiltFile("agent/app/ward-agent").string();
 
 void Write(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);

@@ -20,6 +20,7 @@
 #include "store_test_util.h"
 #include "ward/agent/store/event_store.h"
 #include "ward/common/hex.h"
+#include "ward/testing/paths.h"
 
 namespace ward::agent::store {
 namespace {
@@ -43,11 +44,12 @@ ChildRun RunAndKill(const std::filesystem::path& dir, std::chrono::milliseconds 
   EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
   std::string key = HexEncode(FixedKey());
   std::string seed_text = std::to_string(seed);
+  const std::string child = ward::testing::BuiltFile(WARD_STORE_CRASH_CHILD).string();
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(fds[1], STDOUT_FILENO);
-    ::execl(WARD_STORE_CRASH_CHILD, WARD_STORE_CRASH_CHILD, dir.c_str(), key.c_str(),
-            seed_text.c_str(), static_cast<char*>(nullptr));
+    ::execl(child.c_str(), child.c_str(), dir.c_str(), key.c_str(), seed_text.c_str(),
+            static_cast<char*>(nullptr));
     ::_exit(127);
   }
   EXPECT_GT(pid, 0);

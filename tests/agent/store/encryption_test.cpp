@@ -12,6 +12,7 @@
 #include "ward/agent/store/event_store.h"
 #include "ward/common/hex.h"
 #include "ward/testing/elf_needed.h"
+#include "ward/testing/paths.h"
 
 namespace ward::agent::store {
 namespace {
@@ -22,6 +23,7 @@ using testing::OptionsIn;
 using testing::RunShell;
 using testing::ShellQuote;
 using testing::TempDir;
+using ward::testing::BuiltFile;
 namespace fs = std::filesystem;
 
 constexpr std::string_view kMarker = "WARD-PLAINTEXT-MARKER";
@@ -127,13 +129,13 @@ struct Binary {
 
 std::vector<Binary> AgentBinaries() {
   std::vector<Binary> out = {{fs::read_symlink("/proc/self/exe"), true},
-                             {fs::path(WARD_STORE_CRASH_CHILD), true}};
+                             {BuiltFile(WARD_STORE_CRASH_CHILD), true}};
 #ifdef WARD_AGENT_BINARY
-  out.push_back({fs::path(WARD_AGENT_BINARY), false});
+  out.push_back({BuiltFile(WARD_AGENT_BINARY), false});
 #endif
 #ifdef WARD_SYNC_AGENT_CHILD_BINARY
-  out.push_back({fs::path(WARD_SYNC_AGENT_CHILD_BINARY), true});
-  out.push_back({fs::path(WARD_SYNC_TESTS_BINARY), true});
+  out.push_back({BuiltFile(WARD_SYNC_AGENT_CHILD_BINARY), true});
+  out.push_back({BuiltFile(WARD_SYNC_TESTS_BINARY), true});
 #endif
   return out;
 }
@@ -159,7 +161,9 @@ TEST(StoreLinkageTest, AgentBinariesNeverNeedPlainSqlite) {
 }
 
 TEST(StoreLinkageTest, CheckSeesPlainSqliteWhereItIsLinked) {
-  fs::path plain = WARD_PLAIN_SQLITE_BINARY;
+  // "" when store_bench_sqlite is not built.
+  const std::string_view relative = WARD_PLAIN_SQLITE_BINARY;
+  const fs::path plain = relative.empty() ? fs::path() : BuiltFile(relative);
   if (plain.empty() || !fs::exists(plain)) {
     GTEST_SKIP() << "store_bench_sqlite is not built in this configuration";
   }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "ward/testing/elf_needed.h"
+#include "ward/testing/paths.h"
 
 namespace ward::agent::sync {
 namespace {
@@ -16,7 +17,7 @@ namespace fs = std::filesystem;
 using ward::testing::ElfNeeded;
 
 TEST(AgentLinkageTest, WardAgentNeedsNoPocoLibraryDirectlyOrIndirectly) {
-  const fs::path agent = WARD_AGENT_BINARY;
+  const fs::path agent = ward::testing::BuiltFile(WARD_AGENT_BINARY);
   ASSERT_TRUE(fs::exists(agent)) << agent;
   const auto needed = ElfNeeded(agent);
   ASSERT_FALSE(needed.empty()) << agent;
@@ -34,7 +35,7 @@ TEST(AgentLinkageTest, WardAgentNeedsNoPocoLibraryDirectlyOrIndirectly) {
 
 TEST(AgentLinkageTest, CheckSeesPocoWhereItIsLinked) {
   // The test collector is built on Poco: the same check must find it there.
-  const auto needed = ElfNeeded(WARD_SYNC_TEST_COLLECTOR);
+  const auto needed = ElfNeeded(ward::testing::BuiltFile(WARD_SYNC_TEST_COLLECTOR));
   ASSERT_FALSE(needed.empty());
   EXPECT_TRUE(std::any_of(needed.begin(), needed.end(),
                           [](const std::string& lib) { return lib.starts_with("libPoco"); }));

@@ -18,6 +18,7 @@
 #include "ward/common/random.h"
 #include "ward/common/uuid.h"
 #include "ward/platform/fake_key_provider.h"
+#include "ward/testing/paths.h"
 
 namespace ward::agent::sync {
 namespace {
@@ -299,7 +300,7 @@ TEST_F(SyncEngineTest, AgentKilledDuringUploadResendsUnackedEventsAfterRestart) 
   ASSERT_NO_FATAL_FAILURE(OpenStore());
   const auto ids = AppendEvents(6000);
   store_.reset();  // the child owns the store now
-  const std::vector<std::string> args = {WARD_SYNC_AGENT_CHILD,
+  const std::vector<std::string> args = {ward::testing::BuiltFile(WARD_SYNC_AGENT_CHILD).string(),
                                          (dir_.path() / "events.db").string(),
                                          HexEncode(kStoreKey),
                                          collector_->url(),

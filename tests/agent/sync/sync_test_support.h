@@ -27,6 +27,7 @@
 #include "ward/policy/signing.h"
 #include "ward/testing/child_process.h"
 #include "ward/testing/https_client.h"
+#include "ward/testing/paths.h"
 #include "ward/v1/event.pb.h"
 
 namespace ward::agent::sync::testing {
@@ -77,9 +78,13 @@ class CollectorProcess {
     ASSERT_LT(pid_, 0) << "already running";
     std::error_code ec;
     fs::remove(dir_ / "port", ec);
-    std::vector<std::string> args = {
-        WARD_SYNC_TEST_COLLECTOR, "--dir", dir_.string(), "--pubkey", pubkey_, "--port",
-        std::to_string(port_)};
+    std::vector<std::string> args = {ward::testing::BuiltFile(WARD_SYNC_TEST_COLLECTOR).string(),
+                                     "--dir",
+                                     dir_.string(),
+                                     "--pubkey",
+                                     pubkey_,
+                                     "--port",
+                                     std::to_string(port_)};
     args.insert(args.end(), extra.begin(), extra.end());
     extra_ = extra;
     pid_ = Spawn(args);
@@ -191,7 +196,7 @@ inline std::string PublicKeyHex(const policy::SigningKey& key) {
 // The sample under-18 policy (tests/testdata/policy) as `version`, signed with `key`.
 inline v1::SignedPolicy SignedPolicyOf(const policy::SigningKey& key, std::uint64_t version) {
   auto p =
-      policy::LoadPolicyJson(ReadText(fs::path(WARD_TESTDATA_DIR) / "policy/sample-under18.json"));
+      policy::LoadPolicyJson(ReadText(ward::testing::TestdataDir() / "policy/sample-under18.json"));
   EXPECT_TRUE(p.has_value()) << p.error().ToString();
   p->set_version(version);
   auto signed_policy = policy::SignPolicy(*p, key);

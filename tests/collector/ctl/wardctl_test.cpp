@@ -19,6 +19,7 @@
 #include "ward/policy/loader.h"
 #include "ward/policy/summary.h"
 #include "ward/policy/usbguard_import.h"
+#include "ward/testing/paths.h"
 
 extern char** environ;
 
@@ -32,7 +33,7 @@ using ::testing::StartsWith;
 
 namespace fs = std::filesystem;
 
-const std::string kTestdata = WARD_TESTDATA_DIR;
+const std::string kTestdata = ward::testing::TestdataDir().string();
 const std::string kSamplePolicy = kTestdata + "/policy/sample-under18.json";
 
 std::string ReadFile(const fs::path& path) {
@@ -76,7 +77,8 @@ class WardctlTest : public ::testing::Test {
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_addchdir_np(&actions, dir_.c_str());
-    std::vector<std::string> storage = {WARDCTL_PATH};
+    const std::string wardctl = ward::testing::BuiltFile(WARDCTL_PATH).string();
+    std::vector<std::string> storage = {wardctl};
     storage.insert(storage.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (std::string& arg : storage) {
@@ -85,9 +87,9 @@ class WardctlTest : public ::testing::Test {
     argv.push_back(nullptr);
     pid_t pid = 0;
     Outcome run;
-    const int rc = ::posix_spawn(&pid, WARDCTL_PATH, &actions, nullptr, argv.data(), environ);
+    const int rc = ::posix_spawn(&pid, wardctl.c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
-    EXPECT_EQ(rc, 0) << "could not start " << WARDCTL_PATH;
+    EXPECT_EQ(rc, 0) << "could not start " << wardctl;
     if (rc != 0) {
       return run;
     }

@@ -23,6 +23,7 @@
 #include "ward/testing/child_process.h"
 #include "ward/testing/collector_support.h"
 #include "ward/testing/https_client.h"
+#include "ward/testing/paths.h"
 #include "ward/testing/postgres_server.h"
 #include "ward/v1/sync.pb.h"
 
@@ -107,10 +108,11 @@ class AlertOutboxTest : public ::testing::TestWithParam<std::string> {
     ++starts_;
     output_ = dir_.path() / ("collector-" + std::to_string(starts_) + ".log");
     pid_ = testing::Spawn(
-        {WARD_COLLECTOR_BINARY, "serve", "--storage", storage_url_, "--listen", "127.0.0.1:0",
-         "--tls-cert", pki_.server_cert.string(), "--tls-key", pki_.server_key.string(),
-         "--webhook-url", webhook_url, "--webhook-secret-file",
-         (dir_.path() / "hook.secret").string(), "--webhook-ca-file", pki_.ca_cert.string(),
+        {ward::testing::BuiltFile(WARD_COLLECTOR_BINARY).string(), "serve", "--storage",
+         storage_url_, "--listen", "127.0.0.1:0", "--tls-cert", pki_.server_cert.string(),
+         "--tls-key", pki_.server_key.string(), "--webhook-url", webhook_url,
+         "--webhook-secret-file", (dir_.path() / "hook.secret").string(), "--webhook-ca-file",
+         pki_.ca_cert.string(),
          // The first failure is retried only after 10 minutes: long after the kill.
          "--alert-retry-first-ms", "600000", "--alert-claim-lease-seconds", "2"},
         output_.string());

@@ -14,6 +14,7 @@
 #include "ward/collector/storage/storage.h"
 #include "ward/testing/child_process.h"
 #include "ward/testing/collector_support.h"
+#include "ward/testing/paths.h"
 
 namespace ward::collector {
 namespace {
@@ -37,7 +38,7 @@ std::string ReadText(const fs::path& path) {
 // Runs the real ward-collector with `args` under the umask most shells have (022), so the
 // modes the test sees are the binary's own doing.
 pid_t StartCollector(const std::vector<std::string>& args, const fs::path& output) {
-  std::vector<std::string> argv = {WARD_COLLECTOR_BINARY};
+  std::vector<std::string> argv = {ward::testing::BuiltFile(WARD_COLLECTOR_BINARY).string()};
   argv.insert(argv.end(), args.begin(), args.end());
   const mode_t old = ::umask(022);
   const pid_t pid = testing::Spawn(argv, output.string());

@@ -21,6 +21,7 @@
 #include "ward/common/uuid.h"
 #include "ward/testing/collector_support.h"
 #include "ward/testing/https_client.h"
+#include "ward/testing/paths.h"
 #include "ward/v1/sync.pb.h"
 
 namespace ward::collector::internal {
@@ -73,7 +74,7 @@ struct DocRoute {
 
 // Every row of every table in docs/collector.md that has a "roles" column.
 std::vector<DocRoute> DocumentedRoutes() {
-  std::ifstream in(WARD_SOURCE_DIR "/docs/collector.md");
+  std::ifstream in(ward::testing::SourceDir() / "docs/collector.md");
   EXPECT_TRUE(in.good()) << "cannot read docs/collector.md";
   std::vector<DocRoute> out;
   std::string line;

@@ -17,6 +17,7 @@
 #include "ward/common/hex.h"
 #include "ward/policy/loader.h"
 #include "ward/policy/signing.h"
+#include "ward/testing/paths.h"
 #include "ward/v1/policy.pb.h"
 
 namespace ward::testing {
@@ -60,7 +61,7 @@ struct PolicySigner::State {
 };
 
 Result<std::unique_ptr<PolicySigner>> PolicySigner::Generate() {
-  std::ifstream in(std::filesystem::path(WARD_TESTDATA_DIR) / "policy" / "sample-under18.json");
+  std::ifstream in(ward::testing::TestdataDir() / "policy" / "sample-under18.json");
   std::stringstream json;
   json << in.rdbuf();
   WARD_ASSIGN_OR_RETURN(ward::v1::Policy sample, policy::LoadPolicyJson(json.str()));
