@@ -104,10 +104,16 @@ int main(int argc, char** argv) {
   if (first) {
     const std::string secret = NewSecret("wes_");
     const std::string token = NewSecret("wst_");
+    // The DSL's token reads events with concerns among them (only the DSL is shown those).
+    const std::string dsl_token = NewSecret("wst_");
     if (!(*storage)->CreateGroup({"learners-under-18", pubkey}).has_value() ||
         !(*storage)->AddEnrolmentSecret(HashSecret(secret), "learners-under-18", 1).has_value() ||
         !(*storage)->CreateStaffToken("it", StaffRole::kIt, HashSecret(token), 1).has_value() ||
-        !WriteFile(dir / "secret", secret) || !WriteFile(dir / "token", token)) {
+        !(*storage)
+             ->CreateStaffToken("dsl", StaffRole::kDsl, HashSecret(dsl_token), 1)
+             .has_value() ||
+        !WriteFile(dir / "secret", secret) || !WriteFile(dir / "token", token) ||
+        !WriteFile(dir / "dsl_token", dsl_token)) {
       return Fail("cannot seed the collector store");
     }
   }

@@ -94,6 +94,7 @@ class CollectorProcess {
     port_ = static_cast<std::uint16_t>(std::stoi(ReadText(dir_ / "port")));
     secret_ = ReadText(dir_ / "secret");
     token_ = ReadText(dir_ / "token");
+    dsl_token_ = ReadText(dir_ / "dsl_token");
     auto tls = ward::testing::TlsClientContext::Create(ca_file());
     ASSERT_TRUE(tls.has_value()) << tls.error().ToString();
     tls_ = *tls;
@@ -113,15 +114,18 @@ class CollectorProcess {
   fs::path ca_file() const { return dir_ / "ca.pem"; }
   const std::string& secret() const { return secret_; }
 
+  // A staff call as IT (devices, policy pushes); `as_dsl` for the event lists with concerns.
   ward::testing::HttpsResponse Staff(const std::string& method, const std::string& path,
                                      const std::string& body = "",
-                                     const std::string& type = "application/json") {
+                                     const std::string& type = "application/json",
+                                     bool as_dsl = false) {
     auto conn = ward::testing::HttpsConnection::Connect(tls_, port_);
     EXPECT_TRUE(conn.has_value()) << conn.error().ToString();
     if (!conn.has_value()) {
       return {};
     }
-    auto r = (*conn)->Request(method, path, body, {{"Authorization", "Bearer " + token_}}, type);
+    const std::string& token = as_dsl ? dsl_token_ : token_;
+    auto r = (*conn)->Request(method, path, body, {{"Authorization", "Bearer " + token}}, type);
     EXPECT_TRUE(r.has_value()) << r.error().ToString();
     return r.value_or(ward::testing::HttpsResponse{});
   }
@@ -137,7 +141,8 @@ class CollectorProcess {
     std::vector<std::pair<std::string, std::string>> out;
     std::int64_t after = 0;
     for (;;) {
-      auto r = Staff("GET", "/v1/staff/events?after=" + std::to_string(after) + "&limit=1000");
+      auto r = Staff("GET", "/v1/staff/events?after=" + std::to_string(after) + "&limit=1000", "",
+                     "application/json", /*as_dsl=*/true);
       EXPECT_EQ(r.status, 200) << r.body;
       if (r.status != 200) {
         return out;
@@ -186,6 +191,7 @@ class CollectorProcess {
   std::uint16_t port_ = 0;
   std::string secret_;
   std::string token_;
+  std::string dsl_token_;
   std::shared_ptr<ward::testing::TlsClientContext> tls_;
 };
 
