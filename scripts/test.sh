@@ -40,6 +40,24 @@ cmake --build --preset ci -j "$jobs"
 step "tests (every label but browser)"
 ctest --preset ci -j "$jobs" --timeout 900 -LE browser
 
+# Sanitizer stages: only the programs that parse untrusted bytes or face the network (ASan +
+# UBSan), and the threaded ones (TSan), so each stays a few minutes on a warm ccache. Options
+# (detect_leaks=1, UBSan halting on the first error) are in the presets' test environment;
+# docs/testing.md says how to run them locally and what each leaves out, and why.
+step "asan+ubsan (asan preset: parsers and network-facing tests, unit + integration)"
+asan_tests=(ward_common_tests ward_proto_tests ward_policy_tests ward_collector_storage_tests
+            ward_collector_server_tests ward_agent_ipc_tests ward_agent_store_tests)
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$jobs" --target "${asan_tests[@]}"
+# Only these programs' tests (not those of the helpers they build, e.g. ward_agent_sync_tests).
+bash scripts/ctest-programs.sh asan "${asan_tests[@]}" -- -j "$jobs" --timeout 900
+
+step "tsan (tsan preset: IPC server, agent core, collector server)"
+tsan_tests=(ward_agent_ipc_tests ward_agent_core_tests ward_collector_server_tests)
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan -j "$jobs" --target "${tsan_tests[@]}"
+bash scripts/ctest-programs.sh tsan "${tsan_tests[@]}" -- -j "$jobs" --timeout 900
+
 step "browser tests (the staff console in Chromium: npm ci, tsc --checkJs, ctest -L browser)"
 browser_started=$(date +%s)
 # npm's own cache, kept between runs; the lock file pins every package.
