@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Runs every test: installs what is missing, builds with the `ci` preset (warnings are errors),
-# runs every ctest label (the staff console's browser tests in their own timed stage, after
-# `npm ci` and the type check), builds and tests the Debian packages (scripts/test-debs.sh),
-# cross-builds for Windows and runs those tests under Wine, smoke-runs each libFuzzer target,
-# and checks formatting.
+# runs every ctest label, then the parsers and network-facing tests under ASan + UBSan and the
+# threaded ones under TSan (docs/testing.md), and the staff console's browser tests in their own
+# timed stage (after `npm ci` and the type check); builds and tests the Debian packages
+# (scripts/test-debs.sh), cross-builds for Windows and runs those tests under Wine, smoke-runs
+# each libFuzzer target, and checks formatting.
 # Environment: WARD_REQUIRE_ROOT_TESTS=1 turns a skipped root-only test into a failure (CI sets
 # it); WARD_FUZZ_SECONDS (default 30) is how long each fuzzer runs.
 set -euo pipefail
