@@ -13,7 +13,7 @@ fi
 # Packages from the main suite.
 MAIN_PKGS=(
   build-essential cmake ninja-build pkg-config git ca-certificates ccache
-  clang-19 libclang-rt-19-dev clang-format-19
+  clang-19 libclang-rt-19-dev clang-format-19 llvm
   qt6-base-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libgl-dev
   libpoco-dev libssl-dev libprotobuf-dev protobuf-compiler libboost1.81-dev
   libusb-1.0-0-dev libudev-dev libsystemd-dev

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Runs every test: installs what is missing, builds with the `ci` preset (warnings are errors),
-# runs every ctest label (the staff console's browser tests in their own timed stage, after
-# `npm ci` and the type check), builds and tests the Debian packages (scripts/test-debs.sh),
-# cross-builds for Windows and runs those tests under Wine, smoke-runs each libFuzzer target,
-# and checks formatting.
+# runs every ctest label, then the parsers and network-facing tests under ASan + UBSan and the
+# threaded ones under TSan (docs/testing.md), and the staff console's browser tests in their own
+# timed stage (after `npm ci` and the type check); builds and tests the Debian packages
+# (scripts/test-debs.sh), cross-builds for Windows and runs those tests under Wine, smoke-runs
+# each libFuzzer target, and checks formatting.
 # Environment: WARD_REQUIRE_ROOT_TESTS=1 turns a skipped root-only test into a failure (CI sets
 # it); WARD_FUZZ_SECONDS (default 30) is how long each fuzzer runs.
 set -euo pipefail
@@ -39,6 +40,24 @@ cmake --build --preset ci -j "$jobs"
 
 step "tests (every label but browser)"
 ctest --preset ci -j "$jobs" --timeout 900 -LE browser
+
+# Sanitizer stages: only the programs that parse untrusted bytes or face the network (ASan +
+# UBSan), and the threaded ones (TSan), so each stays a few minutes on a warm ccache. Options
+# (detect_leaks=1, UBSan halting on the first error) are in the presets' test environment;
+# docs/testing.md says how to run them locally and what each leaves out, and why.
+step "asan+ubsan (asan preset: parsers and network-facing tests, unit + integration)"
+asan_tests=(ward_common_tests ward_proto_tests ward_policy_tests ward_collector_storage_tests
+            ward_collector_server_tests ward_agent_ipc_tests ward_agent_store_tests)
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$jobs" --target "${asan_tests[@]}"
+# Only these programs' tests (not those of the helpers they build, e.g. ward_agent_sync_tests).
+bash scripts/ctest-programs.sh asan "${asan_tests[@]}" -- -j "$jobs" --timeout 900
+
+step "tsan (tsan preset: IPC server, agent core, collector server)"
+tsan_tests=(ward_agent_ipc_tests ward_agent_core_tests ward_collector_server_tests)
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan -j "$jobs" --target "${tsan_tests[@]}"
+bash scripts/ctest-programs.sh tsan "${tsan_tests[@]}" -- -j "$jobs" --timeout 900
 
 step "browser tests (the staff console in Chromium: npm ci, tsc --checkJs, ctest -L browser)"
 browser_started=$(date +%s)

@@ -68,13 +68,18 @@ class DataFilesTest : public ::testing::Test {
         << ReadText(out_);
   }
 
-  // Serves until the store's -wal file exists, checks it is up, then stops it with SIGTERM.
+  // Serves until the store's -wal and -shm files exist, checks it is up, then stops it with
+  // SIGTERM. SQLite creates -shm after -wal, so waiting for -wal alone can stat a missing -shm.
   void ServeOnce() {
     const pid_t pid =
         StartCollector({"--data-dir", data_.string(), "--log-level", "warning"}, out_);
     ASSERT_GT(pid, 0);
     EXPECT_TRUE(testing::WaitUntil(
-        [&] { return fs::exists(data_ / "collector.db-wal") && ::kill(pid, 0) == 0; }, 30s))
+        [&] {
+          return fs::exists(data_ / "collector.db-wal") && fs::exists(data_ / "collector.db-shm") &&
+                 ::kill(pid, 0) == 0;
+        },
+        30s))
         << ReadText(out_);
     served_modes_ = {ModeOf(data_), ModeOf(data_ / "collector.db"),
                      ModeOf(data_ / "collector.db-wal"), ModeOf(data_ / "collector.db-shm"),
