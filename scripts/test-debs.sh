@@ -45,7 +45,7 @@ repack_as_prev() {
       echo "test-debs: $(basename "$deb") has no Version: $old" >&2
       return 1
     }
-    dpkg-deb --root-owner-group -Zxz -b "$tree/p" "$prev/" >/dev/null
+    dpkg-deb --root-owner-group -Zgzip -z1 -b "$tree/p" "$prev/" >/dev/null
   done
   rm -rf "$tree"
 }
