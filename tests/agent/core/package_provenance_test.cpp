@@ -6,8 +6,12 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -115,17 +119,32 @@ class PackageProvenanceTest : public ::testing::Test {
   }
 
   // Runs a program of the installed root ("/usr/bin/alpha-tool"); 126 when refused.
-  int Run(const std::string& path) { return WaitExit(Spawn({dpkg_->At(path).string()})); }
+  int Run(const std::string& path) {
+    events_before_run_[path] = ExecEvents(path).size();
+    return WaitExit(Spawn({dpkg_->At(path).string()}));
+  }
 
   // The last exec event for `path`.
-  v1::ExecEvent LastExec(const std::string& path) {
-    v1::ExecEvent last;
+  std::vector<v1::ExecEvent> ExecEvents(const std::string& path) {
+    std::vector<v1::ExecEvent> out;
     for (const auto& e : sinks_.Exec()) {
       if (e.path() == dpkg_->At(path).string()) {
-        last = e;
+        out.push_back(e);
       }
     }
-    return last;
+    return out;
+  }
+  // The newest event for `path`. The enforcer answers the kernel first and records after, so
+  // the last Run's event may still be on its way: wait for it briefly. A run the cache or the
+  // kernel answered records nothing; then the wait ends and the older event is returned.
+  v1::ExecEvent LastExec(const std::string& path) {
+    const std::size_t before = events_before_run_[path];
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (ExecEvents(path).size() <= before && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    const auto events = ExecEvents(path);
+    return events.empty() ? v1::ExecEvent{} : events.back();
   }
 
   std::vector<std::string> ModifiedReports() {
@@ -149,6 +168,7 @@ class PackageProvenanceTest : public ::testing::Test {
 
   fs::path dir_;
   std::unique_ptr<DpkgTestRoot> dpkg_;
+  std::map<std::string, std::size_t> events_before_run_;  // exec events per path at its last Run
   ward::testing::RecordingSinks sinks_;
   ManualClock clock_;
   EventFactory factory_{clock_, SystemRandom()};
