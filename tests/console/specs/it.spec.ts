@@ -62,16 +62,18 @@ test('the fleet: filters, a device and its recent events', async ({ page }) => {
   await checkAccessibility(page, 'the devices page');
   await screenshot(page, 'fleet');
 
+  // Each filter reloads the list: wait for the filtered rows, not the ones still on screen.
   await page.getByLabel('Degraded').check();
+  await expect.poll(() => rows.count()).toBeLessThan(total);
   await expect(rows.first()).toBeVisible();
-  expect(await rows.count()).toBeLessThan(total);
   for (const row of await rows.all()) {
     await expect(row.locator('td[data-label="Problems"]')).toContainText('not working: usb');
   }
   await page.getByLabel('Degraded').uncheck();
+  await expect.poll(() => rows.count()).toBe(total);
   await page.getByLabel('Not seen for 7 days').check();
+  await expect.poll(() => rows.count()).toBeLessThan(total);
   await expect(rows.first()).toBeVisible();
-  expect(await rows.count()).toBeLessThan(total);
   for (const row of await rows.all()) {
     await expect(row.locator('td[data-label="Last seen"]')).toContainText('days ago');
   }
