@@ -51,7 +51,10 @@ asan_tests=(ward_common_tests ward_proto_tests ward_policy_tests ward_collector_
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$jobs" --target "${asan_tests[@]}"
 # Only these programs' tests (not those of the helpers they build, e.g. ward_agent_sync_tests).
-bash scripts/ctest-programs.sh asan "${asan_tests[@]}" -- -j "$jobs" --timeout 900
+# The out-of-descriptors test leaves the process no descriptor for 2 s, and UBSan's vptr check
+# then reports a valid object as invalid (docs/testing.md): it runs in the main stage only.
+bash scripts/ctest-programs.sh asan --exclude 'HttpServerTest\.Regression_Issue14_OutOfDescriptorsDoesNotSpin' \
+  "${asan_tests[@]}" -- -j "$jobs" --timeout 900
 
 step "tsan (tsan preset: IPC server, agent core, collector server)"
 tsan_tests=(ward_agent_ipc_tests ward_agent_core_tests ward_collector_server_tests)
