@@ -90,6 +90,7 @@ class CollectorImpl final : public Collector {
     http.max_body_bytes = options_.max_body_bytes;
     http.worker_threads = options_.worker_threads;
     http.max_connections = options_.max_connections;
+    http.max_connections_per_address = options_.max_connections_per_address;
     WARD_ASSIGN_OR_RETURN(
         server_, internal::HttpServer::Start(http, tls_.get(), [this](const HttpRequest& r) {
           internal::HandlerResult result = router_.Dispatch(r);

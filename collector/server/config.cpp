@@ -134,6 +134,8 @@ const std::vector<std::pair<std::string_view, std::string_view>>& ServeConfigKey
       {"max_body_bytes", "largest request body accepted (default 8388608)"},
       {"max_events_per_batch", "largest event batch accepted (default 10000)"},
       {"max_connections", "open connections at most (default 20000)"},
+      {"max_connections_per_address",
+       "open connections from one address at most, up to half of max_connections (default 256)"},
       {"device_rate_per_second", "per-device sustained request rate (default 5)"},
       {"device_burst", "per-device burst (default 30)"},
       {"concern_quota_per_hour",
@@ -272,6 +274,12 @@ Result<ServeConfig> ResolveServeConfig(const ConfigValues& v) {
                         Number<std::size_t>(v, "max_events_per_batch", 10000));
   WARD_ASSIGN_OR_RETURN(c.options.max_connections,
                         Number<std::size_t>(v, "max_connections", 20000));
+  WARD_ASSIGN_OR_RETURN(
+      c.options.max_connections_per_address,
+      Number<std::size_t>(v, "max_connections_per_address", c.options.max_connections_per_address));
+  if (c.options.max_connections_per_address < 1) {
+    return InvalidArgumentError("max_connections_per_address must be at least 1");
+  }
   WARD_ASSIGN_OR_RETURN(c.options.device_rate_per_second,
                         Number<double>(v, "device_rate_per_second", 5.0));
   WARD_ASSIGN_OR_RETURN(c.options.device_burst, Number<double>(v, "device_burst", 30.0));

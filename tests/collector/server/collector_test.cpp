@@ -403,6 +403,36 @@ TEST_F(CollectorTest, Regression_Issue14_EnrolmentIsRateLimitedPerAddress) {
             std::vector<std::string>{"device.enrol.rate-limited"});
 }
 
+// The per-address connection cap reaches the server from the collector's options (a site
+// behind one NAT address raises it in the config).
+TEST_F(CollectorTest, ConnectionsPerAddressFollowTheOption) {
+  CollectorOptions o;
+  o.max_connections_per_address = 2;
+  StartWith(o);
+  std::vector<std::unique_ptr<HttpsConnection>> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(Connect());
+    ASSERT_NE(held.back(), nullptr);
+  }
+  auto third = HttpsConnection::Connect(tls_, collector_->port());
+  const bool refused =
+      !third.has_value() || !(*third)->Request("GET", "/healthz", "", {}).has_value();
+  EXPECT_TRUE(refused);
+  held.clear();
+  bool healthy = false;
+  for (int i = 0; i < 50 && !healthy; ++i) {  // the server notices the closed ones shortly
+    auto again = HttpsConnection::Connect(tls_, collector_->port());
+    if (again.has_value()) {
+      auto r = (*again)->Request("GET", "/healthz", "", {});
+      healthy = r.has_value() && r->status == 200;
+    }
+    if (!healthy) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  EXPECT_TRUE(healthy);
+}
+
 TEST_F(CollectorTest, Regression_Issue14_EnrolmentIsRateLimitedPerGroup) {
   CollectorOptions o;
   o.enrol_address_burst = 1000;

@@ -40,6 +40,22 @@ TEST(ServeConfigTest, MalformedValuesNameTheKey) {
   EXPECT_FALSE(ResolveServeConfig(no_store).has_value());
 }
 
+TEST(ServeConfigTest, ConnectionsPerAddressCanBeRaisedForSitesBehindOneAddress) {
+  ConfigValues v;
+  v.Set("storage", "sqlite:x.db");
+  auto defaults = ResolveServeConfig(v);
+  ASSERT_TRUE(defaults.has_value()) << defaults.error().ToString();
+  EXPECT_EQ(defaults->options.max_connections_per_address, 256u);
+  v.Set("max_connections_per_address", "4000");
+  auto raised = ResolveServeConfig(v);
+  ASSERT_TRUE(raised.has_value()) << raised.error().ToString();
+  EXPECT_EQ(raised->options.max_connections_per_address, 4000u);
+  v.Set("max_connections_per_address", "0");
+  auto zero = ResolveServeConfig(v);
+  ASSERT_FALSE(zero.has_value());
+  EXPECT_EQ(zero.error().message(), "max_connections_per_address must be at least 1");
+}
+
 TEST(ServeConfigTest, MalformedFileLineIsReportedWithItsNumber) {
   testing::TempDir dir;
   const auto file = dir.path() / "bad.conf";

@@ -39,6 +39,9 @@ struct CollectorOptions {
   double enrol_group_burst = 200.0;
   std::chrono::seconds long_poll_max{30};
   std::size_t max_connections = 20000;
+  // Connections from one IPv4 address at most (the server also caps it at half of
+  // max_connections). Sites whose laptops share one NAT address raise it.
+  std::size_t max_connections_per_address = 256;
   // The staff console (docs/console.md): its files are served from `console_dir` when
   // `console` is on. Sessions end `console_idle` after their last activity and
   // `console_session_max` after sign-in; sign-in attempts are limited per address.
