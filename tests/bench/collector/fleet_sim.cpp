@@ -25,6 +25,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "ward/collector/storage/secrets.h"
@@ -61,8 +62,19 @@ struct Options {
   bool serial_connect = false;
 };
 
+// What Die() stops before exiting: the collector and PostgreSQL this run started (std::exit
+// runs no destructor of the Sim, which lives on main's stack).
+std::mutex g_cleanup_mu;
+std::function<void()> g_cleanup;
+
 void Die(const std::string& what) {
   std::cerr << "ward_fleet_sim: " << what << "\n";
+  {
+    std::scoped_lock lock(g_cleanup_mu);
+    if (g_cleanup) {
+      std::exchange(g_cleanup, nullptr)();
+    }
+  }
   std::exit(1);
 }
 
@@ -127,6 +139,13 @@ class Sim {
   explicit Sim(Options o) : o_(std::move(o)) {}
 
   void Run() {
+    {
+      std::scoped_lock lock(g_cleanup_mu);
+      g_cleanup = [this] {
+        StopCollector();
+        pg_.reset();
+      };
+    }
     RaiseLimits();
     auto pki = testing::CreateTestPki(dir_.path());
     if (!pki) {
@@ -160,7 +179,13 @@ class Sim {
     StopCollector();
   }
 
-  ~Sim() { StopCollector(); }
+  ~Sim() {
+    {
+      std::scoped_lock lock(g_cleanup_mu);
+      g_cleanup = nullptr;
+    }
+    StopCollector();
+  }
 
  private:
   static void RaiseLimits() {
