@@ -127,27 +127,4 @@ std::vector<std::string> SummarizeForLearner(const ward::v1::Policy& policy) {
   return lines;
 }
 
-std::vector<std::string> DescribeRecordedData(const ward::v1::Policy& policy) {
-  const bool monitor = policy.mode() == ward::v1::MODE_MONITOR;
-  std::vector<std::string> lines;
-  lines.emplace_back("Which USB devices are plugged in, and whether Ward allowed them.");
-  lines.emplace_back(monitor ? "Programs Ward would have blocked."
-                             : "Programs Ward blocked, and when.");
-  if (std::ranges::any_of(policy.settings().settings(),
-                          [](const ward::v1::SettingLock& s) { return s.locked(); })) {
-    lines.emplace_back("When a locked setting was changed and Ward put it back.");
-  }
-  if (!policy.aup().text_under_18().empty() || !policy.aup().text_adult().empty()) {
-    lines.emplace_back("When you agreed to the rules for using this laptop.");
-  }
-  lines.emplace_back("Concerns you report. Only the safeguarding team can read them.");
-  lines.emplace_back(
-      "Ward does not record your screen, what you type, your messages or the websites you visit.");
-  lines.emplace_back("Records are deleted from this laptop once they reach the college.");
-  if (const std::uint32_t days = policy.store().max_age_days_normal(); days > 0) {
-    lines.push_back(Format("Most records that can't be sent are deleted after {} days.", days));
-  }
-  return lines;
-}
-
 }  // namespace ward::policy

@@ -72,14 +72,26 @@ void PolicyDialog::showPolicy(const v1::PolicySummaryResponse& policy) {
   } else {
     html += tr("<h3>What Ward records about you</h3>");
     html += QStringLiteral("<ul>");
-    for (const auto& line : policy.data_inventory()) {
-      html += QStringLiteral("<li>") + Html(line) + QStringLiteral("</li>");
+    for (const auto& record : policy.kept()) {
+      html += QStringLiteral("<li><p>") + Html(record.what());
+      if (!record.how_long().empty()) {
+        html += QStringLiteral("<br>") + tr("How long: %1").arg(Html(record.how_long()));
+      }
+      if (!record.who_sees().empty()) {
+        html += QStringLiteral("<br>") + tr("Who can see it: %1").arg(Html(record.who_sees()));
+      }
+      html += QStringLiteral("</p></li>");
+    }
+    if (policy.kept().empty()) {  // an agent older than `kept` sends only the lines
+      for (const auto& line : policy.data_inventory()) {
+        html += QStringLiteral("<li>") + Html(line) + QStringLiteral("</li>");
+      }
     }
     html += QStringLiteral("</ul>");
     html +=
-        tr("<p>Only the IT team and the safeguarding team can see this. Reports you send "
-           "are seen by the safeguarding team only.</p>");
-    html += tr("<p>You have the right to ask for a copy of what is kept about you.</p>");
+        tr("<p>You can ask for a copy of what is kept about you, or ask for it to be deleted. "
+           "Ask the safeguarding lead below. Some safeguarding records must be kept, and they "
+           "will tell you why.</p>");
   }
   const auto& c = policy.contacts();
   html += tr("<h3>Who to ask</h3>");

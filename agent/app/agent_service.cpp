@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "ward/common/log.h"
+#include "ward/policy/data_inventory.h"
 #include "ward/policy/summary.h"
 
 namespace ward::app {
@@ -159,8 +160,12 @@ Result<v1::PolicySummaryResponse> AgentService::PolicySummary(const agent::ipc::
   for (auto& line : policy::SummarizeForLearner(policy->policy)) {
     out.add_lines(std::move(line));
   }
-  for (auto& line : policy::DescribeRecordedData(policy->policy)) {
-    out.add_data_inventory(std::move(line));
+  for (auto& record : policy::DescribeKeptData(policy->policy)) {
+    out.add_data_inventory(record.what);
+    auto* kept = out.add_kept();
+    kept->set_what(std::move(record.what));
+    kept->set_how_long(std::move(record.how_long));
+    kept->set_who_sees(std::move(record.who_sees));
   }
   *out.mutable_contacts() = policy->policy.contacts();
   *out.mutable_aup() = policy->policy.aup();

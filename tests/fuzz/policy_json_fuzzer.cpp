@@ -8,6 +8,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "ward/policy/app_evaluator.h"
+#include "ward/policy/data_inventory.h"
 #include "ward/policy/loader.h"
 #include "ward/policy/summary.h"
 #include "ward/policy/usb_evaluator.h"
@@ -50,6 +51,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   exec.sha256 = []() -> ward::Result<std::string> { return std::string(64, 'a'); };
   (void)(*apps)->Evaluate(exec);
   (void)ward::policy::SummarizeForLearner(*policy);
-  (void)ward::policy::DescribeRecordedData(*policy);
+  (void)ward::policy::DescribeKeptData(*policy);
   return 0;
 }

@@ -126,6 +126,21 @@ TEST_F(TrayControllerTest, RecordsViewListsWhatWardKeeps) {
     return records != nullptr && records->body()->toPlainText().contains(
                                      QStringLiteral("Which programs were blocked from running."));
   }));
+  const QString text = VisibleTopLevel<PolicyDialog>()->body()->toPlainText();
+  EXPECT_TRUE(text.contains(QStringLiteral("How long: As long as safeguarding rules say.")));
+  EXPECT_TRUE(text.contains(QStringLiteral("Who can see it: Only the safeguarding team.")));
+  EXPECT_TRUE(text.contains(QStringLiteral("ask for it to be deleted")));
+}
+
+// An agent from before `kept` sends only the lines: they are still shown.
+TEST_F(TrayTest, RecordsViewShowsTheLinesOfAnOlderAgent) {
+  PolicyDialog dialog(Connect(), PolicyDialog::Page::kRecords);
+  v1::PolicySummaryResponse policy;
+  policy.add_data_inventory("Which USB devices are plugged in.");
+  dialog.showPolicy(policy);
+  const QString text = dialog.body()->toPlainText();
+  EXPECT_TRUE(text.contains(QStringLiteral("Which USB devices are plugged in.")));
+  EXPECT_FALSE(text.contains(QStringLiteral("How long:")));
 }
 
 TEST_F(TrayTest, AgreementShowsTheAdultTextToAdults) {

@@ -327,12 +327,16 @@
         <translation>&lt;h3&gt;What Ward records about you&lt;/h3&gt;</translation>
     </message>
     <message>
-        <source>&lt;p&gt;Only the IT team and the safeguarding team can see this. Reports you send are seen by the safeguarding team only.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;Only the IT team and the safeguarding team can see this. Reports you send are seen by the safeguarding team only.&lt;/p&gt;</translation>
+        <source>How long: %1</source>
+        <translation>How long: %1</translation>
     </message>
     <message>
-        <source>&lt;p&gt;You have the right to ask for a copy of what is kept about you.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;You have the right to ask for a copy of what is kept about you.&lt;/p&gt;</translation>
+        <source>Who can see it: %1</source>
+        <translation>Who can see it: %1</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;You can ask for a copy of what is kept about you, or ask for it to be deleted. Ask the safeguarding lead below. Some safeguarding records must be kept, and they will tell you why.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;You can ask for a copy of what is kept about you, or ask for it to be deleted. Ask the safeguarding lead below. Some safeguarding records must be kept, and they will tell you why.&lt;/p&gt;</translation>
     </message>
     <message>
         <source>&lt;h3&gt;Who to ask&lt;/h3&gt;</source>

@@ -20,6 +20,7 @@
 #include "signed_policy_util.h"
 #include "ward/agent/ipc/ipc_client.h"
 #include "ward/app/agent.h"
+#include "ward/policy/data_inventory.h"
 #include "ward/policy/summary.h"
 #include "ward/testing/paths.h"
 
@@ -241,12 +242,18 @@ TEST_F(AgentServiceTest, SummaryCarriesThePolicysWordsContactsAndDataInventory) 
   ASSERT_TRUE(summary.has_value());
   const auto policy = testing::SamplePolicy(1);
   const auto lines = policy::SummarizeForLearner(policy);
-  const auto inventory = policy::DescribeRecordedData(policy);
+  const auto kept = policy::DescribeKeptData(policy);
   ASSERT_FALSE(lines.empty());
   EXPECT_EQ(std::vector<std::string>(summary->lines().begin(), summary->lines().end()), lines);
-  EXPECT_EQ(
-      std::vector<std::string>(summary->data_inventory().begin(), summary->data_inventory().end()),
-      inventory);
+  ASSERT_EQ(summary->kept_size(), static_cast<int>(kept.size()));
+  ASSERT_EQ(summary->data_inventory_size(), static_cast<int>(kept.size()));
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    const int at = static_cast<int>(i);
+    EXPECT_EQ(summary->kept(at).what(), kept[i].what);
+    EXPECT_EQ(summary->kept(at).how_long(), kept[i].how_long);
+    EXPECT_EQ(summary->kept(at).who_sees(), kept[i].who_sees);
+    EXPECT_EQ(summary->data_inventory(at), kept[i].what);  // for a tray older than `kept`
+  }
   EXPECT_EQ(summary->contacts().dsl_name(), "Sam Patel");
   EXPECT_EQ(summary->aup().version(), 3u);
   EXPECT_EQ(summary->audience(), v1::AUDIENCE_UNDER_18);

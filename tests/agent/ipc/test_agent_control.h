@@ -3,6 +3,7 @@
 
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "ward/agent/ipc/agent_control.h"
@@ -37,10 +38,19 @@ class TestAgentControl final : public AgentControl {
     aup->set_text_under_18("Be kind online.\n\nKeep your password to yourself.");
     aup->set_text_adult("Use the laptop for your course.\n\nKeep your password private.");
     summary_.set_audience(v1::AUDIENCE_UNDER_18);
-    summary_.add_data_inventory(
-        "Which USB devices were plugged in, and whether they were blocked.");
-    summary_.add_data_inventory("Which programs were blocked from running.");
-    summary_.add_data_inventory("Reports you send with \"Report a concern\".");
+    for (const auto& [what, how_long, who] :
+         {std::tuple{"Which USB devices were plugged in, and whether they were blocked.",
+                     "Until it reaches the college.", "The IT team."},
+          std::tuple{"Which programs were blocked from running.", "Until it reaches the college.",
+                     "The IT team."},
+          std::tuple{"Reports you send with \"Report a concern\".",
+                     "As long as safeguarding rules say.", "Only the safeguarding team."}}) {
+      summary_.add_data_inventory(what);
+      auto* kept = summary_.add_kept();
+      kept->set_what(what);
+      kept->set_how_long(how_long);
+      kept->set_who_sees(who);
+    }
   }
 
   Result<v1::StatusResponse> Status(const Caller& caller) override {

@@ -7,6 +7,7 @@
 #include "store_test_util.h"
 #include "ward/agent/store/event_store.h"
 #include "ward/common/hex.h"
+#include "ward/policy/data_inventory.h"
 
 namespace ward::agent::store {
 namespace {
@@ -87,6 +88,27 @@ TEST_P(EventStoreMigrationTest, MigratesToCurrentAndKeepsData) {
   ASSERT_TRUE(db);
   ASSERT_TRUE(db->Exec(testing::KeyPragma()));
   EXPECT_EQ(*db->QueryInt("PRAGMA user_version"), internal::kSchemaVersion);
+}
+
+// docs/privacy.md's inventory (policy/data_inventory.cpp) names every column of the store: a
+// migration that adds one fails here until the inventory says what it holds and why.
+TEST(DataInventoryColumnsTest, AgentStoreHasNoColumnTheInventoryDoesNotName) {
+  TempDir dir;
+  StoreOptions options = OptionsIn(dir.path());
+  BuildAtVersion(options.path, internal::kSchemaVersion, MakeEvent(v1::PRIORITY_NORMAL));
+  auto db = internal::Database::Open(options.path, false);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->Exec(testing::KeyPragma()));
+  auto columns = db->Prepare(
+      "SELECT m.name || '.' || p.name FROM sqlite_master AS m, pragma_table_info(m.name) AS p "
+      "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1");
+  ASSERT_TRUE(columns);
+  std::vector<std::string> in_store;
+  for (auto row = columns->Step(); row.has_value() && *row; row = columns->Step()) {
+    in_store.emplace_back(columns->ColumnText(0));
+  }
+  ASSERT_FALSE(in_store.empty());
+  EXPECT_EQ(in_store, policy::InventoryColumns(policy::DataHolder::kLaptop));
 }
 
 // Every version a shipped agent may have left behind: 0 (empty file) up to the one before now.

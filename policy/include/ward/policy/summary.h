@@ -16,8 +16,6 @@ namespace ward::policy {
 // to. The policy should be valid (ValidatePolicy); otherwise what cannot be judged is left out.
 std::vector<std::string> SummarizeForLearner(const ward::v1::Policy& policy);
 
-// "What Ward records about me": what the agent records under this policy, what it never
-// records, and how long records stay on the laptop.
-std::vector<std::string> DescribeRecordedData(const ward::v1::Policy& policy);
+// "What Ward records about me" is DescribeKeptData (ward/policy/data_inventory.h).
 
 }  // namespace ward::policy
