@@ -34,12 +34,28 @@ constexpr std::size_t kNoteBody = 64 * 1024;
 constexpr std::size_t kMaxListBytes = 4 * 1024 * 1024;
 // The longest concern text the device API accepts (4000 characters of UTF-8).
 constexpr std::size_t kMaxConcernTextBytes = 4000 * 4;
+// The audit action of a page of events that holds concern events (the DSL's).
+constexpr std::string_view kReadEvent = "concern.read.event";
 
 HttpResponse StaffError(int status, const std::string& message) {
   return ErrorResponse(kStyle, status, message);
 }
 
 HttpResponse StaffError(const Error& error) { return ErrorResponse(kStyle, error); }
+
+// The answer to a read or change of concerns that failed. When its audit row could not be
+// written the store rolled it all back: the staff member gets a plain 500 and nothing of the
+// concern, and the log says why.
+HttpResponse ConcernError(const Error& error, const StaffPrincipal& who, std::string_view action) {
+  if (!IsAuditWriteFailure(error)) {
+    return StaffError(error);
+  }
+  log::Error("audit log write failed; the request was refused",
+             {{"staff", who.name}, {"action", std::string(action)}, {"error", error.ToString()}});
+  return StaffError(500,
+                    "the collector could not write to its audit log, so it has not shown or "
+                    "changed anything. Try again in a moment; if it keeps happening, tell IT");
+}
 
 HttpResponse EmptyObject() { return Json(Poco::JSON::Object::Ptr(new Poco::JSON::Object)); }
 
@@ -336,12 +352,12 @@ HandlerResult StaffApi::DeviceEvents(const Call& call, const StaffPrincipal& who
   }
   const EventPage page{
       .reader = who.role, .limit = PageLimit(q, 50, 500), .max_bytes = kMaxListBytes};
-  auto events =
-      storage_.ListDeviceEvents(id, std::max<std::int64_t>(0, ToInt(q["cursor"], 0)), page);
+  auto events = storage_.ListDeviceEvents(id, std::max<std::int64_t>(0, ToInt(q["cursor"], 0)),
+                                          page, Audit(who, kReadEvent));
   if (!events.has_value()) {
-    return StaffError(events.error());
+    return ConcernError(events.error(), who, kReadEvent);
   }
-  return EventsJson(*events, who);
+  return EventsJson(*events);
 }
 
 HandlerResult StaffApi::RevokeDevice(const Call& call, const StaffPrincipal& who) {
@@ -487,19 +503,19 @@ HandlerResult StaffApi::Events(const Call& call, const StaffPrincipal& who) {
   const std::int64_t limit = std::clamp<std::int64_t>(ToInt(q["limit"], 100), 1, 1000);
   const EventPage page{
       .reader = who.role, .limit = static_cast<std::size_t>(limit), .max_bytes = kMaxListBytes};
-  auto events = storage_.ListEvents(after, page);
+  auto events = storage_.ListEvents(after, page, Audit(who, kReadEvent));
   if (!events.has_value()) {
-    return StaffError(events.error());
+    return ConcernError(events.error(), who, kReadEvent);
   }
-  return EventsJson(*events, who);
+  return EventsJson(*events);
 }
 
 // A page of events; the next cursor is the last one's seq when there may be more. The store
-// lists concern events to the DSL only (EventPage), and each one listed is audited.
-HttpResponse StaffApi::EventsJson(const EventList& events, const StaffPrincipal& who) {
+// lists concern events to the DSL only (EventPage), and audited them with the read.
+HttpResponse StaffApi::EventsJson(const EventList& events) {
   Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
   for (const StoredEvent& e : events.events) {
-    out->add(EventJson(e, who));
+    out->add(EventJson(e));
   }
   HttpResponse r = Json(out);
   SetNextCursor(
@@ -507,11 +523,10 @@ HttpResponse StaffApi::EventsJson(const EventList& events, const StaffPrincipal&
   return r;
 }
 
-Poco::JSON::Object::Ptr StaffApi::EventJson(const StoredEvent& e, const StaffPrincipal& who) {
+Poco::JSON::Object::Ptr StaffApi::EventJson(const StoredEvent& e) {
   ward::v1::Event event;
   if (e.kind == "concern") {
     event = ConcernEvent(e);
-    RecordAudit(who, "concern.read.event", e.id);
   } else {
     // An event that no longer parses is still listed, with its metadata.
     (void)event.ParseFromString(e.body);
@@ -583,6 +598,12 @@ HandlerResult StaffApi::Audit(const Call& call, const StaffPrincipal& /*who*/) {
     o->set("staff", a.staff_name);
     o->set("action", a.action);
     o->set("concern_id", a.concern_id);
+    // Every concern the request named: a list is one entry naming all it returned.
+    Poco::JSON::Array::Ptr ids = new Poco::JSON::Array;
+    for (const std::string& id : a.concern_ids) {
+      ids->add(id);
+    }
+    o->set("concern_ids", ids);
     out->add(o);
   }
   HttpResponse r = Json(out);
@@ -607,13 +628,13 @@ HandlerResult StaffApi::ConcernPage(const Call& call, const StaffPrincipal& who,
   filter->urgent_open = urgent;
   filter->max_bytes = kMaxListBytes;
   filter->with_contents = full;
-  auto concerns = storage_.ListConcerns(*filter);
+  const std::string_view action = full ? "concern.list" : "concern.list.redacted";
+  auto concerns = storage_.ListConcerns(*filter, Audit(who, action));
   if (!concerns.has_value()) {
-    return StaffError(concerns.error());
+    return ConcernError(concerns.error(), who, action);
   }
   Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
   for (const Concern& c : *concerns) {
-    RecordAudit(who, full ? "concern.list" : "concern.list.redacted", c.id);
     out->add(ConcernJson(c, full, nullptr));
   }
   HttpResponse r = Json(out);
@@ -650,11 +671,11 @@ HandlerResult StaffApi::ConcernSummary(const Call& /*call*/, const StaffPrincipa
 HandlerResult StaffApi::GetConcern(const Call& call, const StaffPrincipal& who) {
   const bool full = who.role == StaffRole::kDsl;
   const std::string& id = call.params.Get("id");
-  auto concern = storage_.GetConcern(id);
+  const std::string_view action = full ? "concern.read" : "concern.read.redacted";
+  auto concern = storage_.GetConcern(id, Audit(who, action));
   if (!concern.has_value()) {
-    return StaffError(concern.error());
+    return ConcernError(concern.error(), who, action);
   }
-  RecordAudit(who, full ? "concern.read" : "concern.read.redacted", id);
   std::vector<ConcernNote> notes;
   if (full) {
     // The inbox's "unread" count: opened by someone on the safeguarding team.
@@ -674,14 +695,14 @@ HandlerResult StaffApi::GetConcern(const Call& call, const StaffPrincipal& who) 
 // audited like every other read of a concern.
 HandlerResult StaffApi::ConcernScreenshot(const Call& call, const StaffPrincipal& who) {
   const std::string& id = call.params.Get("id");
-  auto png = storage_.GetConcernScreenshot(id);
+  constexpr std::string_view kAction = "concern.screenshot";
+  auto png = storage_.GetConcernScreenshot(id, Audit(who, kAction));
   if (!png.has_value()) {
-    return StaffError(png.error());
+    return ConcernError(png.error(), who, kAction);
   }
   if (png->empty()) {
     return StaffError(404, "this concern has no screenshot");
   }
-  RecordAudit(who, "concern.screenshot", id);
   HttpResponse r;
   r.content_type = "image/png";
   r.body = std::move(*png);
@@ -698,16 +719,18 @@ HandlerResult StaffApi::SetConcernStatus(const Call& call, const StaffPrincipal&
   if (!status.has_value()) {
     return StaffError(status.error());
   }
-  if (auto s = storage_.SetConcernStatus(id, *status); !s.has_value()) {
-    return StaffError(s.error());
+  // The incident log shows who moved the concern on, and when, next to the notes; the status,
+  // its entry and the audit row are written together or not at all.
+  const ConcernChange change{
+      .concern_id = id,
+      .author = who.name,
+      .at_ms = NowMs(),
+      .status = *status,
+      .status_text = "status set to " + std::string(ConcernStatusName(*status)),
+  };
+  if (auto s = storage_.ApplyConcernChange(change); !s.has_value()) {
+    return ConcernError(s.error(), who, "concern.status");
   }
-  // The incident log shows who moved the concern on, and when, next to the notes.
-  const std::string change = "status set to " + std::string(ConcernStatusName(*status));
-  if (auto s = storage_.AddIncidentEntry(IncidentKind::kStatus, {id, who.name, change, NowMs()});
-      !s.has_value()) {
-    return StaffError(s.error());
-  }
-  RecordAudit(who, "concern.status", id);
   return EmptyObject();
 }
 
@@ -721,10 +744,15 @@ HandlerResult StaffApi::AddConcernNote(const Call& call, const StaffPrincipal& w
   if (text.empty()) {
     return StaffError(400, "a note needs \"text\"");
   }
-  if (auto s = storage_.AddConcernNote({id, who.name, text, NowMs()}); !s.has_value()) {
-    return StaffError(s.error());
+  const ConcernChange change{.concern_id = id,
+                             .author = who.name,
+                             .at_ms = NowMs(),
+                             .kind = IncidentKind::kNote,
+                             .text = text,
+                             .action = "concern.note"};
+  if (auto s = storage_.ApplyConcernChange(change); !s.has_value()) {
+    return ConcernError(s.error(), who, change.action);
   }
-  RecordAudit(who, "concern.note", id);
   return EmptyObject();
 }
 
@@ -732,15 +760,13 @@ HandlerResult StaffApi::AddConcernNote(const Call& call, const StaffPrincipal& w
 HandlerResult StaffApi::ConcernLog(const Call& call, const StaffPrincipal& who) {
   auto q = ParseQuery(call.request.query);
   const std::string& id = call.params.Get("id");
-  if (auto concern = storage_.GetConcern(id); !concern.has_value()) {
-    return StaffError(concern.error());
-  }
   const std::size_t limit = PageLimit(q, 200, 500);
-  auto log = storage_.ListIncidentLog(id, std::max<std::int64_t>(0, ToInt(q["cursor"], 0)), limit);
+  constexpr std::string_view kAction = "concern.log";
+  auto log = storage_.ListIncidentLog(id, std::max<std::int64_t>(0, ToInt(q["cursor"], 0)), limit,
+                                      Audit(who, kAction));
   if (!log.has_value()) {
-    return StaffError(log.error());
+    return ConcernError(log.error(), who, kAction);
   }
-  RecordAudit(who, "concern.log", id);
   Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
   for (const IncidentEntry& e : *log) {
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
@@ -786,27 +812,31 @@ HandlerResult StaffApi::ConcernAction(const Call& call, const StaffPrincipal& wh
                         "an action is \"parent-contacted\" or \"referred-external\"; notes "
                         "and status changes have their own endpoints");
   }
-  auto concern = storage_.GetConcern(id);
-  if (!concern.has_value()) {
-    return StaffError(concern.error());
-  }
-  if (auto s = storage_.AddIncidentEntry(*kind, {id, who.name, entry, NowMs()}); !s.has_value()) {
-    return StaffError(s.error());
-  }
-  RecordAudit(who, "concern." + std::string(IncidentKindName(*kind)), id);
-  if (*kind == IncidentKind::kReferredExternal && concern->status != ConcernStatus::kReferred &&
-      concern->status != ConcernStatus::kClosed) {
-    if (auto s = storage_.SetConcernStatus(id, ConcernStatus::kReferred); !s.has_value()) {
-      return StaffError(s.error());
-    }
-    const std::string change = "status set to referred";
-    if (auto s = storage_.AddIncidentEntry(IncidentKind::kStatus, {id, who.name, change, NowMs()});
-        !s.has_value()) {
-      return StaffError(s.error());
-    }
-    RecordAudit(who, "concern.status", id);
+  // A referral moves an open concern to referred, in the same transaction as its entry.
+  const bool referral = *kind == IncidentKind::kReferredExternal;
+  const ConcernChange change{
+      .concern_id = id,
+      .author = who.name,
+      .at_ms = NowMs(),
+      .kind = *kind,
+      .text = entry,
+      .action = "concern." + std::string(IncidentKindName(*kind)),
+      .status = referral ? std::optional(ConcernStatus::kReferred) : std::nullopt,
+      .status_text = referral ? "status set to referred" : "",
+      .status_only_if_open = true,
+  };
+  if (auto s = storage_.ApplyConcernChange(change); !s.has_value()) {
+    return ConcernError(s.error(), who, change.action);
   }
   return EmptyObject();
+}
+
+AuditEntry StaffApi::Audit(const StaffPrincipal& who, std::string_view action) const {
+  return AuditEntry{.at_ms = NowMs(),
+                    .staff_name = who.name,
+                    .action = std::string(action),
+                    .concern_id = {},
+                    .concern_ids = {}};
 }
 
 void StaffApi::RecordAudit(const StaffPrincipal& who, const std::string& action,

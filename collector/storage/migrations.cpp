@@ -14,6 +14,9 @@ using namespace Poco::Data::Keywords;
 struct Migration {
   int version;
   std::vector<std::string_view> statements;
+  // Run after `statements`, on one engine only (triggers are written differently on each).
+  std::vector<std::string_view> sqlite = {};
+  std::vector<std::string_view> postgres = {};
 };
 
 // Numbered, append-only: never edit a released migration, add the next number instead.
@@ -107,6 +110,30 @@ const std::vector<Migration>& Migrations() {
            "ALTER TABLE devices ADD COLUMN readmitted_ms BIGINT NOT NULL DEFAULT 0",
            "ALTER TABLE devices ADD COLUMN enrol_refused_ms BIGINT NOT NULL DEFAULT 0",
        }},
+      {9,
+       {
+           // One audit row per request: `subjects` holds every concern id the request
+           // returned or changed, separated by spaces (concern_id keeps the first). Rows from
+           // before named one concern each.
+           "ALTER TABLE audit_log ADD COLUMN subjects TEXT NOT NULL DEFAULT ''",
+           "UPDATE audit_log SET subjects = concern_id WHERE action LIKE 'concern.%'",
+       },
+       // The audit log is append-only: the database itself refuses to change or delete a row
+       // (a later migration that must rewrite it drops these first).
+       {
+           "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT "
+           "RAISE(ABORT, 'the audit log cannot be changed'); END",
+           "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT "
+           "RAISE(ABORT, 'the audit log cannot be changed'); END",
+       },
+       {
+           "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+           "'BEGIN RAISE EXCEPTION ''the audit log cannot be changed''; END'",
+           "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log FOR EACH "
+           "ROW EXECUTE FUNCTION audit_log_append_only()",
+           "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH "
+           "STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+       }},
   };
   return kMigrations;
 }
@@ -170,6 +197,9 @@ Result<int> ApplyMigrationsUpTo(Poco::Data::Session& session, Dialect dialect, i
       if (applied == 0) {
         for (std::string_view statement : m.statements) {
           session << TranslateSql(dialect, statement), now;
+        }
+        for (std::string_view statement : dialect == Dialect::kSqlite ? m.sqlite : m.postgres) {
+          session << std::string(statement), now;
         }
         auto at = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())

@@ -419,9 +419,13 @@ class SqlStorage final : public Storage {
     });
   }
 
-  Result<EventList> ListEvents(std::int64_t after_seq, const EventPage& page) override {
+  Result<EventList> ListEvents(std::int64_t after_seq, const EventPage& page,
+                               const AuditEntry& audit) override {
     std::int64_t after = after_seq;
-    return SelectEvents(page, "e.seq > ? ORDER BY e.seq", after);
+    return AuditedRead(
+        "listing events", audit,
+        [&](Session& s) { return SelectEvents(s, page, "e.seq > ? ORDER BY e.seq", after); },
+        ConcernEventIds);
   }
 
   Result<std::uint64_t> CountEvents() override {
@@ -512,7 +516,8 @@ class SqlStorage final : public Storage {
     return StartPgListener(conninfo_, std::string(kPolicyChannel), std::move(fn));
   }
 
-  Result<std::vector<Concern>> ListConcerns(const ConcernFilter& filter) override {
+  Result<std::vector<Concern>> ListConcerns(const ConcernFilter& filter,
+                                            const AuditEntry& audit) override {
     std::string status =
         filter.status.has_value() ? std::string(ConcernStatusName(*filter.status)) : "";
     std::string any_status = status;
@@ -527,15 +532,26 @@ class SqlStorage final : public Storage {
     std::int64_t before_ms = filter.before_received_ms;
     std::int64_t before_ms2 = before_ms;
     int urgent = filter.urgent_open ? 1 : 0;
-    return SelectConcerns(
-        filter.with_contents,
-        "WHERE (? = '' OR status = ?) AND received_ms >= ? "
-        "AND (? = '' OR group_name = ?) AND (CAST(? AS BIGINT) = 0 OR received_ms < ?) "
-        "AND (? = '' OR received_ms < ? OR (received_ms = ? AND id < ?)) "
-        "AND (CAST(? AS BIGINT) = 0 OR (in_danger = 1 AND status <> 'closed')) "
-        "ORDER BY received_ms DESC, id DESC",
-        filter.limit, filter.max_bytes, any_status, status, since, any_group, group, any_until,
-        until, any_before, before_ms, before_ms2, before_id, urgent);
+    return AuditedRead(
+        "reading concerns", audit,
+        [&](Session& s) {
+          return SelectConcerns(
+              s, filter.with_contents,
+              "WHERE (? = '' OR status = ?) AND received_ms >= ? "
+              "AND (? = '' OR group_name = ?) AND (CAST(? AS BIGINT) = 0 OR received_ms < ?) "
+              "AND (? = '' OR received_ms < ? OR (received_ms = ? AND id < ?)) "
+              "AND (CAST(? AS BIGINT) = 0 OR (in_danger = 1 AND status <> 'closed')) "
+              "ORDER BY received_ms DESC, id DESC",
+              filter.limit, filter.max_bytes, any_status, status, since, any_group, group,
+              any_until, until, any_before, before_ms, before_ms2, before_id, urgent);
+        },
+        [](const std::vector<Concern>& concerns) {
+          std::vector<std::string> ids;
+          for (const Concern& c : concerns) {
+            ids.push_back(c.id);
+          }
+          return ids;
+        });
   }
 
   Result<bool> ClaimConcernAlert(std::string_view id, std::string_view claimer, std::int64_t now_ms,
@@ -641,27 +657,36 @@ class SqlStorage final : public Storage {
     });
   }
 
-  Result<Concern> GetConcern(std::string_view id) override {
+  Result<Concern> GetConcern(std::string_view id, const AuditEntry& audit) override {
     std::string key(id);
-    WARD_ASSIGN_OR_RETURN(auto concerns, SelectConcerns(true, "WHERE id = ?", 1, 0, key));
-    if (concerns.empty()) {
-      return NotFoundError("no concern '" + std::string(id) + "'");
-    }
-    return std::move(concerns.front());
+    return AuditedRead(
+        "reading a concern", audit,
+        [&](Session& s) -> Result<Concern> {
+          WARD_ASSIGN_OR_RETURN(auto concerns, SelectConcerns(s, true, "WHERE id = ?", 1, 0, key));
+          if (concerns.empty()) {
+            return NotFoundError("no concern '" + key + "'");
+          }
+          return std::move(concerns.front());
+        },
+        [](const Concern& c) { return std::vector<std::string>{c.id}; });
   }
 
-  Result<std::string> GetConcernScreenshot(std::string_view id) override {
-    return Guard("reading a concern's screenshot", [&]() -> Result<std::string> {
-      auto lock = Lock();
-      Session s = pool_.get();
-      std::string key(id);
-      std::vector<BLOB> shots;
-      s << Sql("SELECT screenshot FROM concerns WHERE id = ?"), use(key), into(shots), now;
-      if (shots.empty()) {
-        return NotFoundError("no concern '" + key + "'");
-      }
-      return FromBlob(shots.front());
-    });
+  Result<std::string> GetConcernScreenshot(std::string_view id, const AuditEntry& audit) override {
+    std::string key(id);
+    return AuditedRead(
+        "reading a concern's screenshot", audit,
+        [&](Session& s) -> Result<std::string> {
+          std::vector<BLOB> shots;
+          s << Sql("SELECT screenshot FROM concerns WHERE id = ?"), use(key), into(shots), now;
+          if (shots.empty()) {
+            return NotFoundError("no concern '" + key + "'");
+          }
+          return FromBlob(shots.front());
+        },
+        // Nothing leaves when there is no screenshot: nothing to audit.
+        [&](const std::string& png) {
+          return png.empty() ? std::vector<std::string>{} : std::vector<std::string>{key};
+        });
   }
 
   Result<ConcernUsage> CountDeviceConcerns(std::string_view device_id,
@@ -680,24 +705,49 @@ class SqlStorage final : public Storage {
     return ConcernUsage{counts.first, counts.second};
   }
 
-  Status SetConcernStatus(std::string_view id, ConcernStatus status) override {
-    return UpdateOne("setting concern status", "UPDATE concerns SET status = ? WHERE id = ?",
-                     std::string(ConcernStatusName(status)), std::string(id),
-                     "no concern '" + std::string(id) + "'");
-  }
-
-  Status AddConcernNote(const ConcernNote& note) override {
-    return Guard("adding concern note", [&]() -> Status {
+  Status ApplyConcernChange(const ConcernChange& change) override {
+    return Guard("changing a concern", [&]() -> Status {
       auto lock = Lock();
       Session s = pool_.get();
-      ConcernNote n = note;
-      int found = 0;
-      s << Sql("SELECT COUNT(*) FROM concerns WHERE id = ?"), use(n.concern_id), into(found), now;
-      if (found == 0) {
-        return NotFoundError("no concern '" + n.concern_id + "'");
+      std::string id = change.concern_id;
+      const AuditEntry audit{change.at_ms, change.author, change.action, id, {id}};
+      s.begin();
+      try {
+        std::vector<std::string> statuses;
+        s << Sql("SELECT status FROM concerns WHERE id = ?"), use(id), into(statuses), now;
+        if (statuses.empty()) {
+          s.rollback();
+          return NotFoundError("no concern '" + id + "'");
+        }
+        std::vector<AuditEntry> entries;
+        if (!change.text.empty()) {
+          InsertIncidentEntry(s, change.kind, {id, change.author, change.text, change.at_ms});
+          entries.push_back(audit);
+        }
+        const bool open = statuses.front() != ConcernStatusName(ConcernStatus::kReferred) &&
+                          statuses.front() != ConcernStatusName(ConcernStatus::kClosed);
+        if (change.status.has_value() && (open || !change.status_only_if_open)) {
+          std::string to(ConcernStatusName(*change.status));
+          s << Sql("UPDATE concerns SET status = ? WHERE id = ?"), use(to), use(id), now;
+          if (!change.status_text.empty()) {
+            InsertIncidentEntry(s, IncidentKind::kStatus,
+                                {id, change.author, change.status_text, change.at_ms});
+          }
+          AuditEntry status_audit = audit;
+          status_audit.action = "concern.status";
+          entries.push_back(std::move(status_audit));
+        }
+        for (const AuditEntry& entry : entries) {
+          if (auto written = WriteAudit(s, entry); !written.has_value()) {
+            s.rollback();
+            return written;
+          }
+        }
+        s.commit();
+      } catch (...) {
+        s.rollback();
+        throw;
       }
-      s << Sql("INSERT INTO concern_notes(concern_id, author, text, at_ms) VALUES(?, ?, ?, ?)"),
-          use(n.concern_id), use(n.author), use(n.text), use(n.at_ms), now;
       return OkStatus();
     });
   }
@@ -766,10 +816,7 @@ class SqlStorage final : public Storage {
     return Guard("writing audit log", [&]() -> Status {
       auto lock = Lock();
       Session s = pool_.get();
-      AuditEntry e = entry;
-      s << Sql("INSERT INTO audit_log(at_ms, staff_name, action, concern_id) VALUES(?, ?, ?, ?)"),
-          use(e.at_ms), use(e.staff_name), use(e.action), use(e.concern_id), now;
-      return OkStatus();
+      return WriteAudit(s, entry);
     });
   }
 
@@ -782,13 +829,15 @@ class SqlStorage final : public Storage {
       std::vector<std::string> names;
       std::vector<std::string> actions;
       std::vector<std::string> concerns;
+      std::vector<std::string> subjects;
       s << Sql(
-          "SELECT at_ms, staff_name, action, concern_id FROM audit_log ORDER BY seq DESC "
-          "LIMIT ?"),
-          use(lim), into(at), into(names), into(actions), into(concerns), now;
+          "SELECT at_ms, staff_name, action, concern_id, subjects FROM audit_log ORDER BY seq "
+          "DESC LIMIT ?"),
+          use(lim), into(at), into(names), into(actions), into(concerns), into(subjects), now;
       std::vector<AuditEntry> out;
       for (std::size_t i = 0; i < at.size(); ++i) {
-        out.push_back(AuditEntry{at[i], names[i], actions[i], concerns[i]});
+        out.push_back(
+            AuditEntry{at[i], names[i], actions[i], concerns[i], SplitSubjects(subjects[i])});
       }
       return out;
     });
@@ -804,15 +853,16 @@ class SqlStorage final : public Storage {
       std::int64_t before = before_seq;
       auto lim = static_cast<std::int64_t>(limit);
       std::vector<std::int64_t> seq, at;
-      std::vector<std::string> names, actions, concerns;
+      std::vector<std::string> names, actions, concerns, subjects;
       s << Sql(
-          "SELECT seq, at_ms, staff_name, action, concern_id FROM audit_log "
+          "SELECT seq, at_ms, staff_name, action, concern_id, subjects FROM audit_log "
           "WHERE (CAST(? AS BIGINT) = 0 OR seq < ?) ORDER BY seq DESC LIMIT ?"),
           use(before), use(before), use(lim), into(seq), into(at), into(names), into(actions),
-          into(concerns), now;
+          into(concerns), into(subjects), now;
       std::vector<AuditRecord> out;
       for (std::size_t i = 0; i < seq.size(); ++i) {
-        out.push_back(AuditRecord{seq[i], AuditEntry{at[i], names[i], actions[i], concerns[i]}});
+        out.push_back(AuditRecord{seq[i], AuditEntry{at[i], names[i], actions[i], concerns[i],
+                                                     SplitSubjects(subjects[i])}});
       }
       return out;
     });
@@ -927,14 +977,19 @@ class SqlStorage final : public Storage {
   }
 
   Result<EventList> ListDeviceEvents(std::string_view device_id, std::int64_t before_seq,
-                                     const EventPage& page) override {
+                                     const EventPage& page, const AuditEntry& audit) override {
     std::string device(device_id);
     std::int64_t before = before_seq;
     std::int64_t before2 = before_seq;
-    return SelectEvents(page,
-                        "e.device_id = ? AND (CAST(? AS BIGINT) = 0 OR e.seq < ?) "
-                        "ORDER BY e.seq DESC",
-                        device, before, before2);
+    return AuditedRead(
+        "listing a device's events", audit,
+        [&](Session& s) {
+          return SelectEvents(s, page,
+                              "e.device_id = ? AND (CAST(? AS BIGINT) = 0 OR e.seq < ?) "
+                              "ORDER BY e.seq DESC",
+                              device, before, before2);
+        },
+        ConcernEventIds);
   }
 
   Result<GroupDeviceCounts> CountGroupDevices(std::string_view group,
@@ -994,65 +1049,14 @@ class SqlStorage final : public Storage {
     });
   }
 
-  Status AddIncidentEntry(IncidentKind kind, const ConcernNote& note) override {
-    return Guard("adding to the incident log", [&]() -> Status {
-      auto lock = Lock();
-      Session s = pool_.get();
-      ConcernNote n = note;
-      std::string k(IncidentKindName(kind));
-      s.begin();
-      try {
-        int found = 0;
-        s << Sql("SELECT COUNT(*) FROM concerns WHERE id = ?"), use(n.concern_id), into(found), now;
-        if (found == 0) {
-          s.rollback();
-          return NotFoundError("no concern '" + n.concern_id + "'");
-        }
-        std::int64_t seq = 0;
-        if (dialect_ == Dialect::kPostgres) {
-          s << "INSERT INTO concern_notes(concern_id, author, text, at_ms) VALUES($1, $2, $3, "
-               "$4) RETURNING seq",
-              use(n.concern_id), use(n.author), use(n.text), use(n.at_ms), into(seq), now;
-        } else {
-          s << "INSERT INTO concern_notes(concern_id, author, text, at_ms) VALUES(?, ?, ?, ?)",
-              use(n.concern_id), use(n.author), use(n.text), use(n.at_ms), now;
-          s << "SELECT last_insert_rowid()", into(seq), now;
-        }
-        s << Sql("INSERT INTO concern_log_kinds(note_seq, kind) VALUES(?, ?)"), use(seq), use(k),
-            now;
-        s.commit();
-      } catch (...) {
-        s.rollback();
-        throw;
-      }
-      return OkStatus();
-    });
-  }
-
   Result<std::vector<IncidentEntry>> ListIncidentLog(std::string_view concern_id,
-                                                     std::int64_t after_seq,
-                                                     std::size_t limit) override {
-    return Guard("reading the incident log", [&]() -> Result<std::vector<IncidentEntry>> {
-      auto lock = Lock();
-      Session s = pool_.get();
-      std::string id(concern_id);
-      std::int64_t after = after_seq;
-      auto lim = static_cast<std::int64_t>(limit);
-      std::vector<std::int64_t> seq, at;
-      std::vector<std::string> kinds, authors, texts;
-      s << Sql(
-          "SELECT n.seq, COALESCE(k.kind, 'note'), n.author, n.text, n.at_ms FROM "
-          "concern_notes n LEFT JOIN concern_log_kinds k ON k.note_seq = n.seq WHERE "
-          "n.concern_id = ? AND n.seq > ? ORDER BY n.seq LIMIT ?"),
-          use(id), use(after), use(lim), into(seq), into(kinds), into(authors), into(texts),
-          into(at), now;
-      std::vector<IncidentEntry> out;
-      for (std::size_t i = 0; i < seq.size(); ++i) {
-        WARD_ASSIGN_OR_RETURN(IncidentKind kind, ParseIncidentKind(kinds[i]));
-        out.push_back(IncidentEntry{seq[i], kind, ConcernNote{id, authors[i], texts[i], at[i]}});
-      }
-      return out;
-    });
+                                                     std::int64_t after_seq, std::size_t limit,
+                                                     const AuditEntry& audit) override {
+    std::string id(concern_id);
+    return AuditedRead(
+        "reading the incident log", audit,
+        [&](Session& s) { return SelectIncidentLog(s, id, after_seq, limit); },
+        [&](const std::vector<IncidentEntry>&) { return std::vector<std::string>{id}; });
   }
 
   Status MarkConcernOpened(std::string_view id, std::string_view staff_name,
@@ -1107,6 +1111,133 @@ class SqlStorage final : public Storage {
   }
 
   std::string Sql(std::string_view text) const { return TranslateSql(dialect_, text); }
+
+  // A concern's incident log (kNotFound for an unknown concern), inside the caller's
+  // transaction.
+  Result<std::vector<IncidentEntry>> SelectIncidentLog(Session& s, std::string& id,
+                                                       std::int64_t after_seq, std::size_t limit) {
+    int found = 0;
+    s << Sql("SELECT COUNT(*) FROM concerns WHERE id = ?"), use(id), into(found), now;
+    if (found == 0) {
+      return NotFoundError("no concern '" + id + "'");
+    }
+    std::int64_t after = after_seq;
+    auto lim = static_cast<std::int64_t>(limit);
+    std::vector<std::int64_t> seq, at;
+    std::vector<std::string> kinds, authors, texts;
+    s << Sql(
+        "SELECT n.seq, COALESCE(k.kind, 'note'), n.author, n.text, n.at_ms FROM "
+        "concern_notes n LEFT JOIN concern_log_kinds k ON k.note_seq = n.seq WHERE "
+        "n.concern_id = ? AND n.seq > ? ORDER BY n.seq LIMIT ?"),
+        use(id), use(after), use(lim), into(seq), into(kinds), into(authors), into(texts), into(at),
+        now;
+    std::vector<IncidentEntry> out;
+    for (std::size_t i = 0; i < seq.size(); ++i) {
+      WARD_ASSIGN_OR_RETURN(IncidentKind kind, ParseIncidentKind(kinds[i]));
+      out.push_back(IncidentEntry{seq[i], kind, ConcernNote{id, authors[i], texts[i], at[i]}});
+    }
+    return out;
+  }
+
+  // Adds one entry to a concern's incident log, inside the caller's transaction. Throws
+  // Poco::Exception on database errors.
+  void InsertIncidentEntry(Session& s, IncidentKind kind, ConcernNote n) {
+    std::string k(IncidentKindName(kind));
+    std::int64_t seq = 0;
+    if (dialect_ == Dialect::kPostgres) {
+      s << "INSERT INTO concern_notes(concern_id, author, text, at_ms) VALUES($1, $2, $3, $4) "
+           "RETURNING seq",
+          use(n.concern_id), use(n.author), use(n.text), use(n.at_ms), into(seq), now;
+    } else {
+      s << "INSERT INTO concern_notes(concern_id, author, text, at_ms) VALUES(?, ?, ?, ?)",
+          use(n.concern_id), use(n.author), use(n.text), use(n.at_ms), now;
+      s << "SELECT last_insert_rowid()", into(seq), now;
+    }
+    s << Sql("INSERT INTO concern_log_kinds(note_seq, kind) VALUES(?, ?)"), use(seq), use(k), now;
+  }
+
+  // Writes `entry` inside the caller's transaction. A failure is an error for which
+  // IsAuditWriteFailure is true; the caller rolls back.
+  Status WriteAudit(Session& s, const AuditEntry& entry) {
+    AuditEntry e = entry;
+    std::string subjects;
+    for (const std::string& id : e.concern_ids) {
+      subjects += (subjects.empty() ? "" : " ") + id;
+    }
+    try {
+      s << Sql(
+          "INSERT INTO audit_log(at_ms, staff_name, action, concern_id, subjects) "
+          "VALUES(?, ?, ?, ?, ?)"),
+          use(e.at_ms), use(e.staff_name), use(e.action), use(e.concern_id), use(subjects), now;
+    } catch (const Poco::Exception& ex) {
+      return MakeError(ErrorCode::kInternal,
+                       std::string(kAuditWriteFailed) + ": " + ex.displayText());
+    }
+    return OkStatus();
+  }
+
+  static std::vector<std::string> SplitSubjects(const std::string& subjects) {
+    std::vector<std::string> out;
+    std::size_t at = 0;
+    while (at < subjects.size()) {
+      std::size_t end = subjects.find(' ', at);
+      if (end == std::string::npos) {
+        end = subjects.size();
+      }
+      if (end > at) {
+        out.push_back(subjects.substr(at, end - at));
+      }
+      at = end + 1;
+    }
+    return out;
+  }
+
+  // The concern events of a page of events, which its audit row names.
+  static std::vector<std::string> ConcernEventIds(const EventList& list) {
+    std::vector<std::string> ids;
+    for (const StoredEvent& e : list.events) {
+      if (e.kind == "concern") {
+        ids.push_back(e.id);
+      }
+    }
+    return ids;
+  }
+
+  // A read of concerns for staff, audited: `read(session)` and the audit row `audit` naming
+  // the concerns `ids_of(result)` says it returns (none: no row), in one transaction. If the
+  // row cannot be written, the read is rolled back and only the error returned.
+  template <typename ReadFn, typename IdsFn>
+  auto AuditedRead(std::string_view what, const AuditEntry& audit, ReadFn&& read, IdsFn&& ids_of)
+      -> decltype(read(std::declval<Session&>())) {
+    using R = decltype(read(std::declval<Session&>()));
+    return Guard(what, [&]() -> R {
+      auto lock = Lock();
+      Session s = pool_.get();
+      s.begin();
+      try {
+        R result = read(s);
+        if (!result.has_value()) {
+          s.rollback();
+          return result;
+        }
+        std::vector<std::string> ids = ids_of(*result);
+        if (!ids.empty()) {
+          AuditEntry entry = audit;
+          entry.concern_id = ids.front();
+          entry.concern_ids = std::move(ids);
+          if (auto written = WriteAudit(s, entry); !written.has_value()) {
+            s.rollback();
+            return std::unexpected(written.error());
+          }
+        }
+        s.commit();
+        return result;
+      } catch (...) {
+        s.rollback();
+        throw;
+      }
+    });
+  }
 
   static constexpr std::size_t kPgRowsPerInsert = 200;
 
@@ -1246,119 +1377,111 @@ class SqlStorage final : public Storage {
   // rows that fit. A concern's event body (it holds the screenshot) is never read: its listing
   // comes from the inbox's columns, and only for the DSL.
   template <typename... Args>
-  Result<EventList> SelectEvents(const EventPage& page, std::string_view where_order,
+  Result<EventList> SelectEvents(Session& s, const EventPage& page, std::string_view where_order,
                                  Args&... args) {
-    return Guard("listing events", [&]() -> Result<EventList> {
-      auto lock = Lock();
-      Session s = pool_.get();
-      int dsl = page.reader == StaffRole::kDsl ? 1 : 0;
-      auto lim = static_cast<std::int64_t>(page.limit);
-      const std::string from =
-          " FROM events e LEFT JOIN concerns c ON c.id = e.id WHERE (CAST(? AS INTEGER) = 1 OR "
-          "e.kind <> 'concern') AND " +
-          std::string(where_order) + " LIMIT ?";
-      std::vector<std::int64_t> sizes;
-      {
-        Statement st(s);
-        st << Sql(
-            "SELECT CAST(CASE WHEN e.kind = 'concern' THEN COALESCE(LENGTH(c.text), 0) ELSE "
-            "LENGTH(e.body) END AS BIGINT)" +
-            from),
-            into(sizes), use(dsl);
-        ((st, use(args)), ...);
-        st, use(lim);
-        st.execute();
-      }
-      const std::size_t fit = RowsThatFit(sizes, page.max_bytes);
-      EventList out;
-      out.more = sizes.size() == page.limit || fit < sizes.size();
-      lim = static_cast<std::int64_t>(fit);
-      std::vector<std::int64_t> seq, device_times, received;
-      std::vector<std::string> ids, devices, kinds, references, texts, users;
-      std::vector<int> priorities, categories, anonymous, in_danger, shots;
-      std::vector<BLOB> bodies;
+    int dsl = page.reader == StaffRole::kDsl ? 1 : 0;
+    auto lim = static_cast<std::int64_t>(page.limit);
+    const std::string from =
+        " FROM events e LEFT JOIN concerns c ON c.id = e.id WHERE (CAST(? AS INTEGER) = 1 OR "
+        "e.kind <> 'concern') AND " +
+        std::string(where_order) + " LIMIT ?";
+    std::vector<std::int64_t> sizes;
+    {
       Statement st(s);
       st << Sql(
-          "SELECT e.seq, e.id, e.device_id, e.device_time_ms, e.received_ms, e.priority, e.kind, "
-          "CASE WHEN e.kind = 'concern' THEN NULL ELSE e.body END, c.reference, c.category, "
-          "c.text, c.anonymous, c.in_danger, c.user_name, CASE WHEN LENGTH(c.screenshot) > 0 "
-          "THEN 1 ELSE 0 END" +
+          "SELECT CAST(CASE WHEN e.kind = 'concern' THEN COALESCE(LENGTH(c.text), 0) ELSE "
+          "LENGTH(e.body) END AS BIGINT)" +
           from),
-          into(seq), into(ids), into(devices), into(device_times), into(received), into(priorities),
-          into(kinds), into(bodies), into(references), into(categories), into(texts),
-          into(anonymous), into(in_danger), into(users), into(shots), use(dsl);
+          into(sizes), use(dsl);
       ((st, use(args)), ...);
       st, use(lim);
       st.execute();
-      out.events.resize(seq.size());
-      for (std::size_t i = 0; i < seq.size(); ++i) {
-        out.events[i] = StoredEvent{seq[i],      ids[i],        devices[i], device_times[i],
-                                    received[i], priorities[i], kinds[i],   FromBlob(bodies[i])};
-        if (kinds[i] == "concern") {
-          out.events[i].concern = ConcernRow{.reference = references[i],
-                                             .category = categories[i],
-                                             .text = texts[i],
-                                             .anonymous = anonymous[i] != 0,
-                                             .in_danger = in_danger[i] != 0,
-                                             .user = users[i],
-                                             .has_screenshot = shots[i] != 0};
-        }
+    }
+    const std::size_t fit = RowsThatFit(sizes, page.max_bytes);
+    EventList out;
+    out.more = sizes.size() == page.limit || fit < sizes.size();
+    lim = static_cast<std::int64_t>(fit);
+    std::vector<std::int64_t> seq, device_times, received;
+    std::vector<std::string> ids, devices, kinds, references, texts, users;
+    std::vector<int> priorities, categories, anonymous, in_danger, shots;
+    std::vector<BLOB> bodies;
+    Statement st(s);
+    st << Sql(
+        "SELECT e.seq, e.id, e.device_id, e.device_time_ms, e.received_ms, e.priority, e.kind, "
+        "CASE WHEN e.kind = 'concern' THEN NULL ELSE e.body END, c.reference, c.category, "
+        "c.text, c.anonymous, c.in_danger, c.user_name, CASE WHEN LENGTH(c.screenshot) > 0 "
+        "THEN 1 ELSE 0 END" +
+        from),
+        into(seq), into(ids), into(devices), into(device_times), into(received), into(priorities),
+        into(kinds), into(bodies), into(references), into(categories), into(texts), into(anonymous),
+        into(in_danger), into(users), into(shots), use(dsl);
+    ((st, use(args)), ...);
+    st, use(lim);
+    st.execute();
+    out.events.resize(seq.size());
+    for (std::size_t i = 0; i < seq.size(); ++i) {
+      out.events[i] = StoredEvent{seq[i],      ids[i],        devices[i], device_times[i],
+                                  received[i], priorities[i], kinds[i],   FromBlob(bodies[i])};
+      if (kinds[i] == "concern") {
+        out.events[i].concern = ConcernRow{.reference = references[i],
+                                           .category = categories[i],
+                                           .text = texts[i],
+                                           .anonymous = anonymous[i] != 0,
+                                           .in_danger = in_danger[i] != 0,
+                                           .user = users[i],
+                                           .has_screenshot = shots[i] != 0};
       }
-      return out;
-    });
+    }
+    return out;
   }
 
   // Concerns matching `where_order` (with `args` bound by reference to its `?`, in order), at
   // most `limit` and, after the first, no more than fit in `max_bytes` of text (0: no bound).
   // The screenshot is never read here: GetConcernScreenshot is the one read that loads it.
   template <typename... Args>
-  Result<std::vector<Concern>> SelectConcerns(bool with_contents, std::string_view where_order,
-                                              std::size_t limit, std::size_t max_bytes,
-                                              Args&... args) {
-    return Guard("reading concerns", [&]() -> Result<std::vector<Concern>> {
-      auto lock = Lock();
-      Session s = pool_.get();
-      auto lim = static_cast<std::int64_t>(limit);
-      const std::string tail = " FROM concerns " + std::string(where_order) + " LIMIT ?";
-      if (max_bytes > 0 && with_contents) {
-        std::vector<std::int64_t> sizes;
-        Statement st(s);
-        st << Sql("SELECT CAST(LENGTH(text) AS BIGINT)" + tail), into(sizes);
-        ((st, use(args)), ...);
-        st, use(lim);
-        st.execute();
-        lim = static_cast<std::int64_t>(RowsThatFit(sizes, max_bytes));
-      }
-      std::vector<std::string> ids, devices, groups, statuses, references, texts, users;
-      std::vector<std::int64_t> device_times, received;
-      std::vector<int> categories, anonymous, in_danger, shots;
+  Result<std::vector<Concern>> SelectConcerns(Session& s, bool with_contents,
+                                              std::string_view where_order, std::size_t limit,
+                                              std::size_t max_bytes, Args&... args) {
+    auto lim = static_cast<std::int64_t>(limit);
+    const std::string tail = " FROM concerns " + std::string(where_order) + " LIMIT ?";
+    if (max_bytes > 0 && with_contents) {
+      std::vector<std::int64_t> sizes;
       Statement st(s);
-      // A redacted list reads none of the learner's words.
-      const std::string contents =
-          with_contents ? "reference, category, text, anonymous, in_danger, user_name"
-                        : "'', 0, '', 0, 0, ''";
-      st << Sql("SELECT id, device_id, group_name, device_time_ms, received_ms, status, " +
-                contents + ", CASE WHEN LENGTH(screenshot) > 0 THEN 1 ELSE 0 END" + tail),
-          into(ids), into(devices), into(groups), into(device_times), into(received),
-          into(statuses), into(references), into(categories), into(texts), into(anonymous),
-          into(in_danger), into(users), into(shots);
+      st << Sql("SELECT CAST(LENGTH(text) AS BIGINT)" + tail), into(sizes);
       ((st, use(args)), ...);
       st, use(lim);
       st.execute();
-      std::vector<Concern> out;
-      for (std::size_t i = 0; i < ids.size(); ++i) {
-        WARD_ASSIGN_OR_RETURN(ConcernStatus status, ParseConcernStatus(statuses[i]));
-        out.push_back(Concern{ids[i], devices[i], groups[i], device_times[i], received[i], status,
-                              ConcernRow{.reference = references[i],
-                                         .category = categories[i],
-                                         .text = texts[i],
-                                         .anonymous = anonymous[i] != 0,
-                                         .in_danger = in_danger[i] != 0,
-                                         .user = users[i],
-                                         .has_screenshot = shots[i] != 0}});
-      }
-      return out;
-    });
+      lim = static_cast<std::int64_t>(RowsThatFit(sizes, max_bytes));
+    }
+    std::vector<std::string> ids, devices, groups, statuses, references, texts, users;
+    std::vector<std::int64_t> device_times, received;
+    std::vector<int> categories, anonymous, in_danger, shots;
+    Statement st(s);
+    // A redacted list reads none of the learner's words.
+    const std::string contents = with_contents
+                                     ? "reference, category, text, anonymous, in_danger, user_name"
+                                     : "'', 0, '', 0, 0, ''";
+    st << Sql("SELECT id, device_id, group_name, device_time_ms, received_ms, status, " + contents +
+              ", CASE WHEN LENGTH(screenshot) > 0 THEN 1 ELSE 0 END" + tail),
+        into(ids), into(devices), into(groups), into(device_times), into(received), into(statuses),
+        into(references), into(categories), into(texts), into(anonymous), into(in_danger),
+        into(users), into(shots);
+    ((st, use(args)), ...);
+    st, use(lim);
+    st.execute();
+    std::vector<Concern> out;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      WARD_ASSIGN_OR_RETURN(ConcernStatus status, ParseConcernStatus(statuses[i]));
+      out.push_back(Concern{ids[i], devices[i], groups[i], device_times[i], received[i], status,
+                            ConcernRow{.reference = references[i],
+                                       .category = categories[i],
+                                       .text = texts[i],
+                                       .anonymous = anonymous[i] != 0,
+                                       .in_danger = in_danger[i] != 0,
+                                       .user = users[i],
+                                       .has_screenshot = shots[i] != 0}});
+    }
+    return out;
   }
 
   const Dialect dialect_;

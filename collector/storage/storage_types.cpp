@@ -67,4 +67,8 @@ Result<IncidentKind> ParseIncidentKind(std::string_view name) {
   return Parse(kIncidentKinds, name, "incident-log entry");
 }
 
+bool IsAuditWriteFailure(const Error& error) {
+  return error.message().starts_with(kAuditWriteFailed);
+}
+
 }  // namespace ward::collector

@@ -224,7 +224,9 @@ int Seed(const Options& o) {
     if (i < concerns - 6) {
       const auto status =
           i % 5 == 0 ? collector::ConcernStatus::kReferred : collector::ConcernStatus::kClosed;
-      if (auto s = store.SetConcernStatus(e.id(), status); !s) {
+      if (auto s = store.ApplyConcernChange(
+              {.concern_id = e.id(), .author = "Ms Patel", .at_ms = at + kDay, .status = status});
+          !s) {
         return Fail(s.error().ToString());
       }
       if (auto s = store.MarkConcernOpened(e.id(), "Ms Patel", at + kDay); !s) {

@@ -56,11 +56,15 @@ class StaffApi {
   HandlerResult AddConcernNote(const Call& call, const StaffPrincipal& who);
 
   // A page of events as JSON, with its next cursor.
-  HttpResponse EventsJson(const EventList& events, const StaffPrincipal& who);
+  HttpResponse EventsJson(const EventList& events);
   // An event as JSON. Concern events reach here only for the DSL (the store leaves them out
-  // of everyone else's lists); each is audited.
-  Poco::JSON::Object::Ptr EventJson(const StoredEvent& e, const StaffPrincipal& who);
-  // Records that `who` did `action` to a concern; a failed write is logged.
+  // of everyone else's lists), audited by the store with the read.
+  Poco::JSON::Object::Ptr EventJson(const StoredEvent& e);
+  // The audit entry for `who` doing `action` now; the store names the concerns and writes it
+  // with the read or change, or refuses both.
+  AuditEntry Audit(const StaffPrincipal& who, std::string_view action) const;
+  // Records an action that is not a read or change of concerns (device.readmit); a failed
+  // write is logged.
   void RecordAudit(const StaffPrincipal& who, const std::string& action, const std::string& id);
   std::int64_t NowMs() const;
 

@@ -234,7 +234,7 @@ TEST_F(AlertsTest, WebhookGetsASignedBodyWithoutTheConcernAndIsRetriedAfterA500)
   const std::string id = batch.events(0).id();
   ASSERT_EQ(Upload(collector_->port(), batch), 200);
   // The concern is stored before (and whatever happens to) the alert.
-  auto stored = store_->GetConcern(id);
+  auto stored = store_->GetConcern(id, testing::kTestRead);
   ASSERT_TRUE(stored.has_value());
   EXPECT_EQ(stored->content.text, kConcernText);
 
@@ -339,7 +339,7 @@ TEST_F(AlertsTest, FailedDeliveriesAreRetriedCountedAndNeverLoseTheConcern) {
   EXPECT_EQ(Metric(metrics, "ward_collector_alert_attempts_failed_total{channel=\"email\"}"), 3);
   EXPECT_EQ(Metric(metrics, "ward_collector_alerts_sent_total{channel=\"email\"}"), 0);
   EXPECT_TRUE((*smtp)->WaitFor(1, 0ms).empty()) << "nothing is sent without the required TLS";
-  auto stored = store_->GetConcern(batch.events(0).id());
+  auto stored = store_->GetConcern(batch.events(0).id(), testing::kTestRead);
   ASSERT_TRUE(stored.has_value());
   EXPECT_EQ(stored->content.text, kConcernText);
   EXPECT_EQ(stored->status, ConcernStatus::kNew);

@@ -2,6 +2,7 @@
 // The collector end to end on loopback: real TLS (test CA), real SQLite or PostgreSQL store.
 #include "ward/collector/server/collector.h"
 
+#include <Poco/Data/Session.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -271,7 +272,7 @@ TEST_F(CollectorTest, EnrolUploadAndDuplicateUploadIsAckedButStoredOnce) {
   auto again = Upload(d, batch);
   EXPECT_EQ(again.acked_ids_size(), 2);
   EXPECT_EQ(*store_->CountEvents(), 2u);
-  auto events = store_->ListEvents(0, {.reader = StaffRole::kIt, .limit = 10});
+  auto events = store_->ListEvents(0, {.reader = StaffRole::kIt, .limit = 10}, testing::kTestRead);
   ASSERT_TRUE(events.has_value());
   EXPECT_EQ(events->events.front().device_id, d.id);
   ward::v1::Event stored;
@@ -726,6 +727,90 @@ TEST_F(ConcernListingTest, Regression_Issue14_MetricsListsNoEventsAtAll) {
   EXPECT_EQ(Staff("GET", "/v1/staff/devices/" + device_.id + "/events", "metrics").status, 403);
 }
 
+// Issue 15: audit fails closed. With the store's audit log refusing inserts (a trigger put in
+// by a second connection to the collector's SQLite file), every route that reads concerns
+// answers 500 with a plain message and nothing of the concern; a status change is refused and
+// leaves the concern as it was. Before, the concern was sent and the failed write only logged.
+TEST_F(ConcernListingTest, Regression_Issue15_AFailedAuditWriteShowsNoConcern) {
+  const std::string db = (dir_.path() / ("c" + std::to_string(starts_) + ".db")).string();
+  auto exec = [&](const std::string& sql) {
+    Poco::Data::Session s("SQLite", db);
+    s << sql, Poco::Data::Keywords::now;
+  };
+  exec(
+      "CREATE TRIGGER break_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'the "
+      "disk is full'); END");
+  const std::string concern = "/v1/staff/concerns/" + concern_id_;
+  const std::vector<std::pair<std::string, std::string>> reads = {
+      {"dsl", "/v1/staff/concerns"},
+      {"dsl", "/v1/staff/concerns/urgent"},
+      {"dsl", concern},
+      {"dsl", concern + "/screenshot"},
+      {"dsl", concern + "/log"},
+      {"dsl", "/v1/staff/events?limit=1000"},
+      {"dsl", "/v1/staff/devices/" + device_.id + "/events"},
+      {"it", "/v1/staff/concerns"},
+      {"it", concern},
+  };
+  for (const auto& [role, path] : reads) {
+    SCOPED_TRACE(role + " " + path);
+    HttpsResponse r = Staff("GET", path, role);
+    EXPECT_EQ(r.status, 500);
+    EXPECT_NE(r.body.find("could not write to its audit log"), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find(concern_id_), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("older boy"), std::string::npos);
+    EXPECT_EQ(r.body.find("K7QF-2M9X"), std::string::npos);
+    EXPECT_EQ(r.body.find("learner1"), std::string::npos);
+    EXPECT_EQ(r.body.find("PNG"), std::string::npos);
+  }
+  // IT's event list holds no concern, so it needs no audit row and still works.
+  EXPECT_EQ(Staff("GET", "/v1/staff/events", "it").status, 200);
+  // Changes are refused whole: the status and the incident log stay as they were.
+  EXPECT_EQ(Staff("POST", concern + "/status", "dsl", R"({"status": "closed"})").status, 500);
+  EXPECT_EQ(Staff("POST", concern + "/notes", "dsl", R"({"text": "called home"})").status, 500);
+  EXPECT_EQ(Staff("POST", concern + "/actions", "dsl",
+                  R"({"kind": "referred-external", "text": "the police"})")
+                .status,
+            500);
+  exec("DROP TRIGGER break_audit");
+  HttpsResponse after = Staff("GET", concern, "dsl");
+  ASSERT_EQ(after.status, 200) << after.body;
+  auto obj = ParseJson(after.body).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(obj->getValue<std::string>("status"), "new");
+  EXPECT_EQ(obj->getArray("notes")->size(), 0u);
+  auto audit = store_->ListAudit(100);
+  ASSERT_TRUE(audit.has_value());
+  EXPECT_EQ(audit->size(), 1u);  // the read just now
+}
+
+// Issue 15: a list wrote one audit row per concern. Now one request is one row naming every
+// concern it returned, and /v1/staff/audit shows them all (`concern_ids`).
+TEST_F(ConcernListingTest, Regression_Issue15_AListIsOneAuditRowNamingEveryConcern) {
+  ward::v1::EventBatch batch;
+  *batch.add_events() = ConcernEvent("two");
+  *batch.add_events() = ConcernEvent("three");
+  ASSERT_EQ(Upload(device_, batch).acked_ids_size(), 2);
+  HttpsResponse list = Staff("GET", "/v1/staff/concerns", "dsl");
+  ASSERT_EQ(list.status, 200);
+  ASSERT_EQ(ParseJson(list.body).extract<Poco::JSON::Array::Ptr>()->size(), 3u);
+  HttpsResponse audit = Staff("GET", "/v1/staff/audit", "dsl");
+  ASSERT_EQ(audit.status, 200);
+  auto rows = ParseJson(audit.body).extract<Poco::JSON::Array::Ptr>();
+  ASSERT_EQ(rows->size(), 1u) << audit.body;
+  auto row = rows->getObject(0);
+  EXPECT_EQ(row->getValue<std::string>("action"), "concern.list");
+  EXPECT_EQ(row->getValue<std::string>("staff"), "staff-dsl");
+  auto ids = row->getArray("concern_ids");
+  ASSERT_EQ(ids->size(), 3u);
+  std::set<std::string> named;
+  for (std::size_t i = 0; i < ids->size(); ++i) {
+    named.insert(ids->getElement<std::string>(static_cast<unsigned>(i)));
+  }
+  EXPECT_EQ(named,
+            (std::set<std::string>{concern_id_, batch.events(0).id(), batch.events(1).id()}));
+  EXPECT_EQ(row->getValue<std::string>("concern_id"), ids->getElement<std::string>(0));
+}
+
 // Issue 14, finding 3: the screenshot leaves only through its own call, to the DSL, audited;
 // reading the concern says whether there is one but does not carry it.
 TEST_F(ConcernListingTest, Regression_Issue14_TheScreenshotIsItsOwnAuditedCallForTheDsl) {
@@ -782,7 +867,7 @@ TEST_F(CollectorTest, Regression_Issue14_ConcernsPastTheQuotaStayWithTheAgentUrg
   for (const std::string& id : ack.acked_ids()) {
     EXPECT_NE(id, third);
   }
-  EXPECT_EQ(store_->GetConcern(third).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store_->GetConcern(third, testing::kTestRead).error().code(), ErrorCode::kNotFound);
 
   // Sent again alone: a plain, kind 429 and Retry-After; nothing is lost or rejected.
   ward::v1::EventBatch again;
@@ -798,7 +883,7 @@ TEST_F(CollectorTest, Regression_Issue14_ConcernsPastTheQuotaStayWithTheAgentUrg
   *urgent.add_events() = ConcernEvent("please help now");
   ack = Upload(d, urgent);
   ASSERT_EQ(ack.acked_ids_size(), 1);
-  EXPECT_TRUE(store_->GetConcern(urgent.events(0).id()).has_value());
+  EXPECT_TRUE(store_->GetConcern(urgent.events(0).id(), testing::kTestRead).has_value());
   ward::v1::EventBatch mixed;
   *mixed.add_events() = batch.events(3);
   *mixed.add_events() = ConcernEvent("still in danger");
@@ -830,7 +915,7 @@ TEST_F(CollectorTest, OnlyTheDslKeepsTheIncidentLog) {
                 .status,
             200);
   EXPECT_EQ(Staff("POST", "/v1/staff/concerns/" + id + "/notes", "dsl", "{not json").status, 400);
-  auto concern = store_->GetConcern(id);
+  auto concern = store_->GetConcern(id, testing::kTestRead);
   ASSERT_TRUE(concern.has_value());
   EXPECT_EQ(concern->status, ConcernStatus::kReferred);
   auto notes = store_->ListConcernNotes(id);

@@ -43,6 +43,8 @@ class SqliteBackend {
     }
     return OpenSqliteStorage((dir_ / "collector.db").string());
   }
+  // Where Open's store lives, for a second connection to it.
+  std::string location() const { return (dir_ / "collector.db").string(); }
   ~SqliteBackend() {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
@@ -87,6 +89,7 @@ class PostgresBackend {
     }
     return OpenPostgresStorage(conninfo_);
   }
+  std::string location() const { return conninfo_; }
 
  private:
   static inline int counter_ = 0;
@@ -136,9 +139,82 @@ class StorageContractTest : public ::testing::Test {
     return e;
   }
 
+  // The DSL's changes, each in one transaction with its audit row (a status change here
+  // writes no incident-log entry).
+  Status SetStatus(const std::string& id, ConcernStatus status) {
+    return store_->ApplyConcernChange(
+        {.concern_id = id, .author = "Ms Patel", .at_ms = 1, .status = status});
+  }
+  Status AddEntry(IncidentKind kind, const ConcernNote& note) {
+    return store_->ApplyConcernChange({.concern_id = note.concern_id,
+                                       .author = note.author,
+                                       .at_ms = note.at_ms,
+                                       .kind = kind,
+                                       .text = note.text,
+                                       .action = "concern.note"});
+  }
+  Status AddNote(const ConcernNote& note) { return AddEntry(IncidentKind::kNote, note); }
+
+  // Runs `sql` on a second connection to the store's database, as another program could;
+  // false (with a test failure) when it fails.
+  bool Exec(const std::string& sql, bool expect_ok = true) {
+    try {
+      Poco::Data::Session s(Backend::kConnector, backend_.location());
+      s << sql, Poco::Data::Keywords::now;
+    } catch (const Poco::Exception& e) {
+      EXPECT_FALSE(expect_ok) << sql << ": " << e.displayText();
+      return false;
+    }
+    EXPECT_TRUE(expect_ok) << sql << " was not refused";
+    return true;
+  }
+  // Makes every insert into `table` fail for real (a trigger), until MendInserts.
+  void BreakInserts(const std::string& table) {
+    if constexpr (Backend::kDialect == Dialect::kSqlite) {
+      Exec("CREATE TRIGGER break_" + table + " BEFORE INSERT ON " + table +
+           " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+    } else {
+      Exec(
+          "CREATE OR REPLACE FUNCTION refuse_for_test() RETURNS trigger LANGUAGE plpgsql AS "
+          "'BEGIN RAISE EXCEPTION ''refused by the test''; END'");
+      Exec("CREATE TRIGGER break_" + table + " BEFORE INSERT ON " + table +
+           " FOR EACH ROW EXECUTE FUNCTION refuse_for_test()");
+    }
+  }
+  void MendInserts(const std::string& table) {
+    Exec(Backend::kDialect == Dialect::kSqlite ? "DROP TRIGGER break_" + table
+                                               : "DROP TRIGGER break_" + table + " ON " + table);
+  }
+  // A new database as the release with schema `version` left it, holding what `statements`
+  // put in; where it is, for OpenAt.
+  Result<std::string> OldStore(int version, std::initializer_list<std::string_view> statements) {
+    WARD_ASSIGN_OR_RETURN(std::string location, backend_.NewLocation());
+    Poco::Data::Session s(Backend::kConnector, location);
+    WARD_ASSIGN_OR_RETURN(int reached, ApplyMigrationsUpTo(s, Backend::kDialect, version));
+    if (reached != version) {
+      return InternalError("the old store reached schema " + std::to_string(reached));
+    }
+    for (std::string_view sql : statements) {
+      s << std::string(sql), Poco::Data::Keywords::now;
+    }
+    return location;
+  }
+  std::size_t AuditRows() {
+    auto rows = store_->ListAudit(1000);
+    EXPECT_TRUE(rows.has_value()) << rows.error().ToString();
+    return rows.has_value() ? rows->size() : 0;
+  }
+
   Backend backend_;
   std::unique_ptr<Storage> store_;
 };
+
+// The audit entry of the tests' reads of concerns.
+const AuditEntry kRead{.at_ms = 7,
+                       .staff_name = "Ms Patel",
+                       .action = "concern.read",
+                       .concern_id = "",
+                       .concern_ids = {}};
 
 using Backends = ::testing::Types<SqliteBackend, PostgresBackend>;
 class BackendNames {
@@ -314,7 +390,7 @@ TYPED_TEST(StorageContractTest, IngestDeduplicatesByEventId) {
   EXPECT_EQ(second->inserted, 1u);
   EXPECT_EQ(second->duplicates, 2u);
   EXPECT_EQ(*this->store_->CountEvents(), 3u);
-  auto listed = this->store_->ListEvents(0, {.reader = StaffRole::kIt, .limit = 10});
+  auto listed = this->store_->ListEvents(0, {.reader = StaffRole::kIt, .limit = 10}, kRead);
   ASSERT_TRUE(listed.has_value()) << listed.error().ToString();
   const auto& events = listed->events;
   ASSERT_EQ(events.size(), 3u);
@@ -323,7 +399,8 @@ TYPED_TEST(StorageContractTest, IngestDeduplicatesByEventId) {
   EXPECT_EQ(events[0].body, std::string("\x00\x01", 2));
   EXPECT_EQ(events[0].received_ms, 100);
   EXPECT_EQ(events[2].id, "e3");
-  auto tail = this->store_->ListEvents(events[1].seq, {.reader = StaffRole::kIt, .limit = 10});
+  auto tail =
+      this->store_->ListEvents(events[1].seq, {.reader = StaffRole::kIt, .limit = 10}, kRead);
   ASSERT_TRUE(tail.has_value());
   ASSERT_EQ(tail->events.size(), 1u);
   EXPECT_EQ(tail->events.front().id, "e3");
@@ -361,7 +438,7 @@ TYPED_TEST(StorageContractTest, ConcernsGoToTheInboxOnceWithNotesAndStatus) {
   ASSERT_TRUE(again.has_value());
   EXPECT_TRUE(again->new_concern_ids.empty());
 
-  auto list = this->store_->ListConcerns({.status = {}, .since_ms = 0, .limit = 10});
+  auto list = this->store_->ListConcerns({.status = {}, .since_ms = 0, .limit = 10}, kRead);
   ASSERT_TRUE(list.has_value());
   ASSERT_EQ(list->size(), 1u);
   const Concern& c = list->front();
@@ -373,19 +450,19 @@ TYPED_TEST(StorageContractTest, ConcernsGoToTheInboxOnceWithNotesAndStatus) {
   // Lists never load the screenshot; it is fetched on its own.
   EXPECT_TRUE(c.content.screenshot_png.empty());
   EXPECT_TRUE(c.content.has_screenshot);
-  EXPECT_EQ(*this->store_->GetConcernScreenshot("c1"), std::string("\x89PNG\0x", 6));
-  EXPECT_EQ(this->store_->GetConcernScreenshot("zz").error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(*this->store_->GetConcernScreenshot("c1", kRead), std::string("\x89PNG\0x", 6));
+  EXPECT_EQ(this->store_->GetConcernScreenshot("zz", kRead).error().code(), ErrorCode::kNotFound);
 
-  ASSERT_TRUE(this->store_->SetConcernStatus("c1", ConcernStatus::kReferred).has_value());
-  ASSERT_TRUE(this->store_->AddConcernNote({"c1", "Ms Patel", "called parent", 300}).has_value());
-  ASSERT_TRUE(this->store_->AddConcernNote({"c1", "Ms Patel", "referred", 400}).has_value());
-  EXPECT_EQ(this->store_->GetConcern("c1")->status, ConcernStatus::kReferred);
+  ASSERT_TRUE(this->SetStatus("c1", ConcernStatus::kReferred).has_value());
+  ASSERT_TRUE(this->AddNote({"c1", "Ms Patel", "called parent", 300}).has_value());
+  ASSERT_TRUE(this->AddNote({"c1", "Ms Patel", "referred", 400}).has_value());
+  EXPECT_EQ(this->store_->GetConcern("c1", kRead)->status, ConcernStatus::kReferred);
   auto notes = this->store_->ListConcernNotes("c1");
   ASSERT_TRUE(notes.has_value());
   ASSERT_EQ(notes->size(), 2u);
   EXPECT_EQ((*notes)[1].text, "referred");
-  EXPECT_EQ(this->store_->AddConcernNote({"zz", "x", "y", 1}).error().code(), ErrorCode::kNotFound);
-  EXPECT_EQ(this->store_->GetConcern("zz").error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(this->AddNote({"zz", "x", "y", 1}).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(this->store_->GetConcern("zz", kRead).error().code(), ErrorCode::kNotFound);
 }
 
 TYPED_TEST(StorageContractTest, ConcernsAreFilteredByStatusAndTime) {
@@ -396,12 +473,12 @@ TYPED_TEST(StorageContractTest, ConcernsAreFilteredByStatusAndTime) {
   ASSERT_TRUE(this->store_->IngestEvents("d1", first, 1000).has_value());
   ASSERT_TRUE(this->store_->IngestEvents("d1", second, 2000).has_value());
   ASSERT_TRUE(this->store_->IngestEvents("d1", third, 3000).has_value());
-  ASSERT_TRUE(this->store_->SetConcernStatus("c2", ConcernStatus::kInProgress).has_value());
-  ASSERT_TRUE(this->store_->SetConcernStatus("c3", ConcernStatus::kInProgress).has_value());
+  ASSERT_TRUE(this->SetStatus("c2", ConcernStatus::kInProgress).has_value());
+  ASSERT_TRUE(this->SetStatus("c3", ConcernStatus::kInProgress).has_value());
 
   auto ids = [&](const ConcernFilter& f) {
     std::vector<std::string> out;
-    auto list = this->store_->ListConcerns(f);
+    auto list = this->store_->ListConcerns(f, kRead);
     EXPECT_TRUE(list.has_value());
     for (const Concern& c : list.value_or(std::vector<Concern>{})) {
       out.push_back(c.id);
@@ -722,14 +799,14 @@ TYPED_TEST(StorageContractTest, ADevicesEventsPageNewestFirst) {
   ASSERT_TRUE(this->store_->IngestEvents("d1", mine, 5).has_value());
   ASSERT_TRUE(this->store_->IngestEvents("d2", theirs, 5).has_value());
   const EventPage two{.reader = StaffRole::kViewer, .limit = 2};
-  auto first = this->store_->ListDeviceEvents("d1", 0, two);
+  auto first = this->store_->ListDeviceEvents("d1", 0, two, kRead);
   ASSERT_TRUE(first.has_value()) << first.error().ToString();
   ASSERT_EQ(first->events.size(), 2u);
   EXPECT_TRUE(first->more);
   EXPECT_EQ(first->events[0].id, "e3");
   EXPECT_EQ(first->events[1].id, "e2");
   EXPECT_EQ(first->events[0].device_id, "d1");
-  auto rest = this->store_->ListDeviceEvents("d1", first->events.back().seq, two);
+  auto rest = this->store_->ListDeviceEvents("d1", first->events.back().seq, two, kRead);
   ASSERT_TRUE(rest.has_value());
   ASSERT_EQ(rest->events.size(), 1u);
   EXPECT_FALSE(rest->more);
@@ -777,18 +854,16 @@ TYPED_TEST(StorageContractTest, TheIncidentLogKeepsTypedEntriesInOrder) {
   ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
   std::vector<EventRow> batch = {this->ConcernEventRow("c1", "help")};
   ASSERT_TRUE(this->store_->IngestEvents("d1", batch, 100).has_value());
-  ASSERT_TRUE(this->store_->AddConcernNote({"c1", "Ms Patel", "spoke to tutor", 200}).has_value());
-  ASSERT_TRUE(this->store_
-                  ->AddIncidentEntry(IncidentKind::kParentContacted,
-                                     {"c1", "Ms Patel", "Parent or guardian contacted", 300})
+  ASSERT_TRUE(this->AddNote({"c1", "Ms Patel", "spoke to tutor", 200}).has_value());
+  ASSERT_TRUE(this->AddEntry(IncidentKind::kParentContacted,
+                             {"c1", "Ms Patel", "Parent or guardian contacted", 300})
                   .has_value());
-  ASSERT_TRUE(this->store_
-                  ->AddIncidentEntry(IncidentKind::kReferredExternal,
-                                     {"c1", "Mr Khan", "Referred: children's services", 400})
+  ASSERT_TRUE(this->AddEntry(IncidentKind::kReferredExternal,
+                             {"c1", "Mr Khan", "Referred: children's services", 400})
                   .has_value());
-  EXPECT_EQ(this->store_->AddIncidentEntry(IncidentKind::kNote, {"zz", "x", "y", 1}).error().code(),
+  EXPECT_EQ(this->AddEntry(IncidentKind::kNote, {"zz", "x", "y", 1}).error().code(),
             ErrorCode::kNotFound);
-  auto log = this->store_->ListIncidentLog("c1", 0, 10);
+  auto log = this->store_->ListIncidentLog("c1", 0, 10, kRead);
   ASSERT_TRUE(log.has_value()) << log.error().ToString();
   ASSERT_EQ(log->size(), 3u);
   EXPECT_EQ((*log)[0].kind, IncidentKind::kNote);
@@ -797,7 +872,7 @@ TYPED_TEST(StorageContractTest, TheIncidentLogKeepsTypedEntriesInOrder) {
   EXPECT_EQ((*log)[2].kind, IncidentKind::kReferredExternal);
   EXPECT_EQ((*log)[2].note.author, "Mr Khan");
   EXPECT_EQ((*log)[2].note.at_ms, 400);
-  auto rest = this->store_->ListIncidentLog("c1", (*log)[0].seq, 1);
+  auto rest = this->store_->ListIncidentLog("c1", (*log)[0].seq, 1, kRead);
   ASSERT_TRUE(rest.has_value());
   ASSERT_EQ(rest->size(), 1u);
   EXPECT_EQ((*rest)[0].kind, IncidentKind::kParentContacted);
@@ -812,7 +887,7 @@ TYPED_TEST(StorageContractTest, CountsUnreadAndUrgentConcerns) {
     batch[0].concern->in_danger = i != 2;
     ASSERT_TRUE(this->store_->IngestEvents("d1", batch, 100 * i).has_value());
   }
-  ASSERT_TRUE(this->store_->SetConcernStatus("c3", ConcernStatus::kClosed).has_value());
+  ASSERT_TRUE(this->SetStatus("c3", ConcernStatus::kClosed).has_value());
   ASSERT_TRUE(this->store_->MarkConcernOpened("c1", "Ms Patel", 500).has_value());
   ASSERT_TRUE(this->store_->MarkConcernOpened("c1", "Mr Khan", 600).has_value());  // kept once
   auto counts = this->store_->CountConcerns(10);
@@ -837,7 +912,7 @@ TYPED_TEST(StorageContractTest, ConcernsPageByGroupDateCursorAndUrgency) {
   }
   auto ids = [&](const ConcernFilter& f) {
     std::vector<std::string> out;
-    for (const Concern& c : this->store_->ListConcerns(f).value_or(std::vector<Concern>{})) {
+    for (const Concern& c : this->store_->ListConcerns(f, kRead).value_or(std::vector<Concern>{})) {
       out.push_back(c.id);
     }
     return out;
@@ -852,7 +927,7 @@ TYPED_TEST(StorageContractTest, ConcernsPageByGroupDateCursorAndUrgency) {
   EXPECT_EQ(ids({.status = {}, .until_ms = 1'796'000'000'000}), V{});
   EXPECT_EQ(ids({.status = {}, .until_ms = 1'796'000'000'001}).size(), 4u);
   EXPECT_EQ(ids({.status = {}, .urgent_open = true}), (V{"c3"}));
-  ASSERT_TRUE(this->store_->SetConcernStatus("c3", ConcernStatus::kClosed).has_value());
+  ASSERT_TRUE(this->SetStatus("c3", ConcernStatus::kClosed).has_value());
   EXPECT_EQ(ids({.status = {}, .urgent_open = true}), V{});
 }
 
@@ -917,10 +992,10 @@ TYPED_TEST(StorageContractTest, Regression_Issue14_ConcernEventsAreListedToTheDs
        {StaffRole::kIt, StaffRole::kViewer, StaffRole::kMetrics, StaffRole::kDsl}) {
     SCOPED_TRACE(std::string(StaffRoleName(role)));
     const V expected = role == StaffRole::kDsl ? V{"e1", "c1", "e2"} : V{"e1", "e2"};
-    auto all = this->store_->ListEvents(0, {.reader = role, .limit = 10});
+    auto all = this->store_->ListEvents(0, {.reader = role, .limit = 10}, kRead);
     ASSERT_TRUE(all.has_value()) << all.error().ToString();
     EXPECT_EQ(ids(*all), expected);
-    auto device = this->store_->ListDeviceEvents("d1", 0, {.reader = role, .limit = 10});
+    auto device = this->store_->ListDeviceEvents("d1", 0, {.reader = role, .limit = 10}, kRead);
     ASSERT_TRUE(device.has_value()) << device.error().ToString();
     EXPECT_EQ(ids(*device), V(expected.rbegin(), expected.rend()));
   }
@@ -934,7 +1009,7 @@ TYPED_TEST(StorageContractTest, Regression_Issue14_ListsNeverLoadScreenshots) {
   concern.body = std::string(64 * 1024, 'S');  // stands for a body holding a screenshot
   std::vector<EventRow> batch = {concern};
   ASSERT_TRUE(this->store_->IngestEvents("d1", batch, 100).has_value());
-  auto listed = this->store_->ListEvents(0, {.reader = StaffRole::kDsl, .limit = 10});
+  auto listed = this->store_->ListEvents(0, {.reader = StaffRole::kDsl, .limit = 10}, kRead);
   ASSERT_TRUE(listed.has_value()) << listed.error().ToString();
   ASSERT_EQ(listed->events.size(), 1u);
   const StoredEvent& e = listed->events.front();
@@ -946,12 +1021,13 @@ TYPED_TEST(StorageContractTest, Regression_Issue14_ListsNeverLoadScreenshots) {
   EXPECT_TRUE(e.concern->in_danger);
   EXPECT_TRUE(e.concern->has_screenshot);
   EXPECT_TRUE(e.concern->screenshot_png.empty());
-  auto one = this->store_->GetConcern("c1");
+  auto one = this->store_->GetConcern("c1", kRead);
   ASSERT_TRUE(one.has_value());
   EXPECT_TRUE(one->content.has_screenshot);
   EXPECT_TRUE(one->content.screenshot_png.empty());
   // A redacted list does not read the learner's words at all.
-  auto redacted = this->store_->ListConcerns({.status = {}, .limit = 10, .with_contents = false});
+  auto redacted =
+      this->store_->ListConcerns({.status = {}, .limit = 10, .with_contents = false}, kRead);
   ASSERT_TRUE(redacted.has_value()) << redacted.error().ToString();
   ASSERT_EQ(redacted->size(), 1u);
   EXPECT_EQ(redacted->front().id, "c1");
@@ -969,17 +1045,19 @@ TYPED_TEST(StorageContractTest, Regression_Issue14_PagesStopAtTheirByteBound) {
     batch.push_back(this->Event("e" + std::to_string(i), std::string(1000, 'x')));
   }
   ASSERT_TRUE(this->store_->IngestEvents("d1", batch, 100).has_value());
-  auto page =
-      this->store_->ListEvents(0, {.reader = StaffRole::kIt, .limit = 10, .max_bytes = 2500});
+  auto page = this->store_->ListEvents(
+      0, {.reader = StaffRole::kIt, .limit = 10, .max_bytes = 2500}, kRead);
   ASSERT_TRUE(page.has_value()) << page.error().ToString();
   EXPECT_EQ(page->events.size(), 2u);
   EXPECT_TRUE(page->more);
-  auto tiny = this->store_->ListEvents(0, {.reader = StaffRole::kIt, .limit = 10, .max_bytes = 10});
+  auto tiny =
+      this->store_->ListEvents(0, {.reader = StaffRole::kIt, .limit = 10, .max_bytes = 10}, kRead);
   ASSERT_TRUE(tiny.has_value());
   EXPECT_EQ(tiny->events.size(), 1u);
   EXPECT_TRUE(tiny->more);
   auto rest = this->store_->ListEvents(
-      page->events.back().seq, {.reader = StaffRole::kIt, .limit = 10, .max_bytes = 1 << 20});
+      page->events.back().seq, {.reader = StaffRole::kIt, .limit = 10, .max_bytes = 1 << 20},
+      kRead);
   ASSERT_TRUE(rest.has_value());
   EXPECT_EQ(rest->events.size(), 3u);
   EXPECT_FALSE(rest->more);
@@ -987,7 +1065,7 @@ TYPED_TEST(StorageContractTest, Regression_Issue14_PagesStopAtTheirByteBound) {
   std::vector<EventRow> concerns = {this->ConcernEventRow("c1", std::string(1000, 'a')),
                                     this->ConcernEventRow("c2", std::string(1000, 'b'))};
   ASSERT_TRUE(this->store_->IngestEvents("d1", concerns, 200).has_value());
-  auto bounded = this->store_->ListConcerns({.status = {}, .limit = 10, .max_bytes = 1500});
+  auto bounded = this->store_->ListConcerns({.status = {}, .limit = 10, .max_bytes = 1500}, kRead);
   ASSERT_TRUE(bounded.has_value()) << bounded.error().ToString();
   EXPECT_EQ(bounded->size(), 1u);
 }
@@ -1014,6 +1092,194 @@ TYPED_TEST(StorageContractTest, CountsADevicesRecentConcernsButNotUrgentOnes) {
   auto none = this->store_->CountDeviceConcerns("d3", 0);
   ASSERT_TRUE(none.has_value());
   EXPECT_EQ(none->count, 0u);
+}
+
+// Issue 15: audit fails closed. With the audit log refusing inserts, every read of concerns for
+// staff fails with an audit error and returns nothing; a read without concerns needs no row.
+TYPED_TEST(StorageContractTest, Regression_Issue15_AFailedAuditWriteReturnsNoConcern) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  std::vector<EventRow> batch = {this->ConcernEventRow("c1", "someone keeps messaging me"),
+                                 this->Event("e1")};
+  ASSERT_TRUE(this->store_->IngestEvents("d1", batch, 100).has_value());
+  this->BreakInserts("audit_log");
+  auto refused = [](const auto& result) {
+    EXPECT_FALSE(result.has_value());
+    if (!result.has_value()) {
+      EXPECT_TRUE(IsAuditWriteFailure(result.error())) << result.error().ToString();
+    }
+  };
+  const EventPage dsl{.reader = StaffRole::kDsl, .limit = 10};
+  refused(this->store_->ListConcerns({.status = {}, .limit = 10}, kRead));
+  refused(this->store_->ListConcerns({.status = {}, .limit = 10, .with_contents = false}, kRead));
+  refused(this->store_->GetConcern("c1", kRead));
+  refused(this->store_->GetConcernScreenshot("c1", kRead));
+  refused(this->store_->ListEvents(0, dsl, kRead));
+  refused(this->store_->ListDeviceEvents("d1", 0, dsl, kRead));
+  refused(this->store_->ListIncidentLog("c1", 0, 10, kRead));
+  // IT's event list holds no concern: nothing to audit, so it still works.
+  auto it = this->store_->ListEvents(0, {.reader = StaffRole::kIt, .limit = 10}, kRead);
+  ASSERT_TRUE(it.has_value()) << it.error().ToString();
+  EXPECT_EQ(it->events.size(), 1u);
+  // Unknown concerns stay "not found".
+  EXPECT_EQ(this->store_->GetConcern("zz", kRead).error().code(), ErrorCode::kNotFound);
+  this->MendInserts("audit_log");
+  EXPECT_EQ(this->AuditRows(), 0u);
+  ASSERT_TRUE(this->store_->GetConcern("c1", kRead).has_value());
+  EXPECT_EQ(this->AuditRows(), 1u);
+}
+
+// Issue 15: a list wrote one audit row per concern after the read. Now one request is one row,
+// naming every concern it returned, in order; a read that returns none writes none.
+TYPED_TEST(StorageContractTest, Regression_Issue15_ListingNConcernsWritesOneRowNamingThem) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  for (int i = 1; i <= 3; ++i) {
+    std::vector<EventRow> batch = {this->ConcernEventRow("c" + std::to_string(i), "x"),
+                                   this->Event("e" + std::to_string(i))};
+    ASSERT_TRUE(this->store_->IngestEvents("d1", batch, 100 * i).has_value());
+  }
+  using V = std::vector<std::string>;
+  const AuditEntry list{.at_ms = 9,
+                        .staff_name = "Ms Patel",
+                        .action = "concern.list",
+                        .concern_id = "",
+                        .concern_ids = {}};
+  auto concerns = this->store_->ListConcerns({.status = {}, .limit = 10}, list);
+  ASSERT_TRUE(concerns.has_value()) << concerns.error().ToString();
+  ASSERT_EQ(concerns->size(), 3u);
+  auto rows = this->store_->ListAudit(10);
+  ASSERT_TRUE(rows.has_value());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().action, "concern.list");
+  EXPECT_EQ(rows->front().staff_name, "Ms Patel");
+  EXPECT_EQ(rows->front().at_ms, 9);
+  EXPECT_EQ(rows->front().concern_id, "c3");
+  EXPECT_EQ(rows->front().concern_ids, (V{"c3", "c2", "c1"}));
+
+  auto events = this->store_->ListEvents(0, {.reader = StaffRole::kDsl, .limit = 10}, kRead);
+  ASSERT_TRUE(events.has_value()) << events.error().ToString();
+  EXPECT_EQ(events->events.size(), 6u);
+  auto page = this->store_->ListAuditPage(0, 10);
+  ASSERT_TRUE(page.has_value());
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ(page->front().entry.concern_ids.size(), 3u);  // the page's three concern events
+
+  // Nothing returned, nothing audited.
+  ASSERT_TRUE(this->store_->ListConcerns({.status = ConcernStatus::kClosed, .limit = 10}, list)
+                  .has_value());
+  ASSERT_TRUE(
+      this->store_->ListEvents(0, {.reader = StaffRole::kIt, .limit = 10}, kRead).has_value());
+  EXPECT_EQ(this->AuditRows(), 2u);
+}
+
+// Issue 15: a status change and its incident-log entry were two writes. If any part of a
+// change cannot be written (the entry, or the audit row), none of it is.
+TYPED_TEST(StorageContractTest, Regression_Issue15_AStatusChangeIsAllOrNothing) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  std::vector<EventRow> batch = {this->ConcernEventRow("c1", "help")};
+  ASSERT_TRUE(this->store_->IngestEvents("d1", batch, 100).has_value());
+  const ConcernChange change{.concern_id = "c1",
+                             .author = "Ms Patel",
+                             .at_ms = 200,
+                             .status = ConcernStatus::kInProgress,
+                             .status_text = "status set to in-progress"};
+  auto status = [&] { return this->store_->GetConcern("c1", kRead)->status; };
+  auto log_size = [&] { return this->store_->ListIncidentLog("c1", 0, 10, kRead)->size(); };
+  for (const std::string table : {"concern_notes", "concern_log_kinds", "audit_log"}) {
+    SCOPED_TRACE(table);
+    this->BreakInserts(table);
+    EXPECT_FALSE(this->store_->ApplyConcernChange(change).has_value());
+    this->MendInserts(table);
+    EXPECT_EQ(status(), ConcernStatus::kNew);
+    EXPECT_EQ(log_size(), 0u);
+  }
+  const std::size_t reads = this->AuditRows();
+  ASSERT_TRUE(this->store_->ApplyConcernChange(change).has_value());
+  EXPECT_EQ(status(), ConcernStatus::kInProgress);
+  auto log = this->store_->ListIncidentLog("c1", 0, 10, kRead);
+  ASSERT_TRUE(log.has_value());
+  ASSERT_EQ(log->size(), 1u);
+  EXPECT_EQ(log->front().kind, IncidentKind::kStatus);
+  EXPECT_EQ(log->front().note.text, "status set to in-progress");
+  auto rows = this->store_->ListAudit(100);
+  ASSERT_TRUE(rows.has_value());
+  EXPECT_EQ(rows->size(), reads + 3);  // the change, then the two reads above
+  EXPECT_EQ((*rows)[2].action, "concern.status");
+  EXPECT_EQ((*rows)[2].concern_ids, std::vector<std::string>{"c1"});
+  EXPECT_EQ(this->store_->ApplyConcernChange({.concern_id = "zz", .author = "x", .at_ms = 1})
+                .error()
+                .code(),
+            ErrorCode::kNotFound);
+}
+
+// A referral moves an open concern to referred in the same transaction as its entry; a closed
+// concern stays closed.
+TYPED_TEST(StorageContractTest, Regression_Issue15_AReferralMovesTheStatusInTheSameChange) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  std::vector<EventRow> batch = {this->ConcernEventRow("c1", "help"),
+                                 this->ConcernEventRow("c2", "help")};
+  ASSERT_TRUE(this->store_->IngestEvents("d1", batch, 100).has_value());
+  ASSERT_TRUE(this->SetStatus("c2", ConcernStatus::kClosed).has_value());
+  for (const std::string id : {"c1", "c2"}) {
+    ASSERT_TRUE(this->store_
+                    ->ApplyConcernChange({.concern_id = id,
+                                          .author = "Mr Khan",
+                                          .at_ms = 300,
+                                          .kind = IncidentKind::kReferredExternal,
+                                          .text = "Referred: children's services",
+                                          .action = "concern.referred-external",
+                                          .status = ConcernStatus::kReferred,
+                                          .status_text = "status set to referred",
+                                          .status_only_if_open = true})
+                    .has_value());
+  }
+  EXPECT_EQ(this->store_->GetConcern("c1", kRead)->status, ConcernStatus::kReferred);
+  EXPECT_EQ(this->store_->GetConcern("c2", kRead)->status, ConcernStatus::kClosed);
+  auto c1 = this->store_->ListIncidentLog("c1", 0, 10, kRead);
+  ASSERT_TRUE(c1.has_value());
+  ASSERT_EQ(c1->size(), 2u);
+  EXPECT_EQ((*c1)[0].kind, IncidentKind::kReferredExternal);
+  EXPECT_EQ((*c1)[1].kind, IncidentKind::kStatus);
+  EXPECT_EQ(this->store_->ListIncidentLog("c2", 0, 10, kRead)->size(), 1u);
+}
+
+// Issue 15: the audit log cannot be changed or deleted, not even by a program that bypasses
+// the collector and talks to the database.
+TYPED_TEST(StorageContractTest, Regression_Issue15_TheDatabaseRefusesToChangeTheAuditLog) {
+  ASSERT_TRUE(this->store_->AppendAudit({1, "Ms Patel", "concern.read", "c1"}).has_value());
+  this->Exec("UPDATE audit_log SET staff_name = 'nobody'", false);
+  this->Exec("UPDATE audit_log SET concern_id = 'c2', subjects = 'c2' WHERE seq > 0", false);
+  this->Exec("DELETE FROM audit_log", false);
+  if constexpr (TypeParam::kDialect == Dialect::kPostgres) {
+    this->Exec("TRUNCATE audit_log", false);
+  }
+  auto rows = this->store_->ListAudit(10);
+  ASSERT_TRUE(rows.has_value());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().staff_name, "Ms Patel");
+  EXPECT_EQ(rows->front().concern_id, "c1");
+  // Appending still works.
+  ASSERT_TRUE(this->store_->AppendAudit({2, "Mr Khan", "concern.read", "c1"}).has_value());
+  EXPECT_EQ(this->AuditRows(), 2u);
+}
+
+// Schema 9 keeps the audit rows written before it, each naming its one concern.
+TYPED_TEST(StorageContractTest, MigrationToOneAuditRowPerRequestKeepsOldRows) {
+  auto location = this->OldStore(
+      8, {"INSERT INTO audit_log(at_ms, staff_name, action, concern_id) VALUES(5, 'Ms Patel', "
+          "'concern.read', 'c1')",
+          "INSERT INTO audit_log(at_ms, staff_name, action, concern_id) VALUES(6, "
+          "'ward-collector', 'device.readmit', 'd1')"});
+  ASSERT_TRUE(location.has_value()) << location.error().ToString();
+  auto store = TypeParam::OpenAt(*location);
+  ASSERT_TRUE(store.has_value()) << store.error().ToString();
+  EXPECT_GE((*store)->SchemaVersion(), 9);
+  auto rows = (*store)->ListAudit(10);
+  ASSERT_TRUE(rows.has_value()) << rows.error().ToString();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].concern_id, "d1");
+  EXPECT_TRUE((*rows)[0].concern_ids.empty());
+  EXPECT_EQ((*rows)[1].concern_id, "c1");
+  EXPECT_EQ((*rows)[1].concern_ids, std::vector<std::string>{"c1"});
 }
 
 }  // namespace

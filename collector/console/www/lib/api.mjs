@@ -22,7 +22,7 @@
  * @typedef {{seq: number, kind: 'note' | 'status' | 'parent-contacted' | 'referred-external',
  *   author: string, text: string, at_ms: number}} LogEntry
  */
-/** @typedef {{at_ms: number, staff: string, action: string, concern_id: string}} AuditRow */
+/** @typedef {{at_ms: number, staff: string, action: string, concern_id: string, concern_ids: string[]}} AuditRow */
 /**
  * @typedef {{id: string, group: string, hostname: string, os: string, agent_version: string,
  *   policy_version: number, enrolled_at_ms: number, last_seen_ms: number, revoked: boolean,

@@ -11,6 +11,14 @@ import { ErrorBox, Loading, MoreButton, PageTitle, Time } from '../lib/component
 
 const PAGE = 100;
 
+/**
+ * The concerns an entry names: a list is one entry naming every concern it showed.
+ * @param {AuditRow} r
+ */
+function subjects(r) {
+  return r.concern_ids && r.concern_ids.length > 0 ? r.concern_ids : [r.concern_id];
+}
+
 export function AuditLog() {
   /** @type {{items: AuditRow[] | null, next: string, busy: boolean, error: string, more: () => Promise<void>}} */
   const { items: rows, next, busy, error, more } = usePagedList(
@@ -35,7 +43,9 @@ export function AuditLog() {
                   <td data-label="When"><${Time} ms=${r.at_ms} /></td>
                   <td data-label="Who">${r.staff}</td>
                   <td data-label="What" data-action=${r.action}>${auditActionName(r.action)}</td>
-                  <td data-label="Concern"><a href=${`#/concerns/${r.concern_id}`}><code>${r.concern_id.slice(0, 8)}</code><span class="visually-hidden">${r.concern_id.slice(8)}</span></a></td>
+                  <td data-label="Concern">${subjects(r).map(
+                    (id, j) => html`${j > 0 ? ' ' : ''}<a key=${id} href=${`#/concerns/${id}`}><code>${id.slice(0, 8)}</code><span class="visually-hidden">${id.slice(8)}</span></a>`,
+                  )}</td>
                 </tr>`,
               )}
             </tbody>

@@ -185,12 +185,31 @@ struct StaffIdentity {
   StaffRole role = StaffRole::kViewer;
 };
 
+// One row of the audit log: who did what to which concerns, and when. Rows cannot be changed
+// or deleted, through this interface or in the database (triggers refuse it).
+//
+// The reads of concerns for staff (ListConcerns, GetConcern, GetConcernScreenshot, the event
+// lists, ListIncidentLog) take an entry with `at_ms`, `staff_name` and `action`, and write it in
+// the same transaction as the read, naming the concerns the read returns: a concern leaves the
+// store only when its audit row is written. If the row cannot be written the read fails with an
+// error for which IsAuditWriteFailure is true, and returns nothing.
 struct AuditEntry {
   std::int64_t at_ms = 0;
   std::string staff_name;
   std::string action;  // "concern.list", "concern.read", "concern.status", "concern.note"
+  // What the entry is about: a concern id (for a request that returned several, the first),
+  // or, for the device.* actions, a device id, address or group.
   std::string concern_id;
+  // Every concern the request returned, in order: one entry names all the concerns of a list.
+  // Empty for an entry about one subject (`concern_id`). Reads fill it in.
+  std::vector<std::string> concern_ids = {};
 };
+
+// The start of the message of every error that means an audit row could not be written.
+inline constexpr std::string_view kAuditWriteFailed = "the audit log could not be written";
+// True when `error` says an audit row could not be written (the read or change it belonged to
+// was rolled back).
+bool IsAuditWriteFailure(const Error& error);
 
 // An audit entry with its place in the log (newest has the highest seq).
 struct AuditRecord {
@@ -240,6 +259,26 @@ struct IncidentEntry {
   std::int64_t seq = 0;  // order in the log, the page cursor
   IncidentKind kind = IncidentKind::kNote;
   ConcernNote note;
+};
+
+// What the safeguarding team changes on a concern in one request (ApplyConcernChange): an
+// incident-log entry, a new status, or both (a referral also moves the concern to referred).
+struct ConcernChange {
+  std::string concern_id;
+  std::string author;
+  std::int64_t at_ms = 0;
+  // The incident-log entry, recorded under the audit action `action` ("concern.note",
+  // "concern.referred-external", ...). No entry when `text` is empty.
+  IncidentKind kind = IncidentKind::kNote;
+  std::string text = {};
+  std::string action = {};
+  // The status the concern moves to, with its own incident-log entry `status_text` (kind
+  // kStatus, none when empty) and audit action "concern.status". Unset: the status stays.
+  std::optional<ConcernStatus> status = {};
+  std::string status_text = {};
+  // Move the status only when the concern is neither referred nor closed (a referral does not
+  // reopen a closed concern); otherwise the status, its entry and its audit row are skipped.
+  bool status_only_if_open = false;
 };
 
 // The inbox's counters. `unread` are new concerns nobody on the safeguarding team has opened.
@@ -305,8 +344,10 @@ class Storage {
   virtual Result<IngestResult> IngestEvents(std::string_view device_id,
                                             std::span<const EventRow> events,
                                             std::int64_t now_ms) = 0;
-  // Events with seq > after_seq, oldest first (see EventPage for what a page holds).
-  virtual Result<EventList> ListEvents(std::int64_t after_seq, const EventPage& page) = 0;
+  // Events with seq > after_seq, oldest first (see EventPage for what a page holds). When the
+  // page holds concern events (the DSL's), writes `audit` naming them in the same transaction.
+  virtual Result<EventList> ListEvents(std::int64_t after_seq, const EventPage& page,
+                                       const AuditEntry& audit) = 0;
   virtual Result<std::uint64_t> CountEvents() = 0;
 
   // Stores a new policy version for a group and tells every listener (on PostgreSQL, every
@@ -319,17 +360,22 @@ class Storage {
   virtual Result<std::unique_ptr<PolicyChangeSubscription>> SubscribePolicyChanges(
       PolicyChangedFn fn) = 0;
 
-  // Newest first.
-  virtual Result<std::vector<Concern>> ListConcerns(const ConcernFilter& filter) = 0;
-  virtual Result<Concern> GetConcern(std::string_view id) = 0;
+  // Newest first. When any concern is returned, writes `audit` (see AuditEntry) naming them
+  // all, in the same transaction.
+  virtual Result<std::vector<Concern>> ListConcerns(const ConcernFilter& filter,
+                                                    const AuditEntry& audit) = 0;
+  // kNotFound for an unknown id; writes `audit` naming the concern in the same transaction.
+  virtual Result<Concern> GetConcern(std::string_view id, const AuditEntry& audit) = 0;
   // The screenshot of one concern ("" when it has none); kNotFound for an unknown id. The only
-  // read that loads a screenshot.
-  virtual Result<std::string> GetConcernScreenshot(std::string_view id) = 0;
+  // read that loads a screenshot. Writes `audit` in the same transaction when there is one.
+  virtual Result<std::string> GetConcernScreenshot(std::string_view id,
+                                                   const AuditEntry& audit) = 0;
   // The device's concerns received at or after `since_ms`, not counting those in danger now.
   virtual Result<ConcernUsage> CountDeviceConcerns(std::string_view device_id,
                                                    std::int64_t since_ms) = 0;
-  virtual Status SetConcernStatus(std::string_view id, ConcernStatus status) = 0;
-  virtual Status AddConcernNote(const ConcernNote& note) = 0;
+  // Applies `change` and writes its audit entries, all in one transaction: nothing is written
+  // when any part fails. kNotFound for an unknown concern.
+  virtual Status ApplyConcernChange(const ConcernChange& change) = 0;
   virtual Result<std::vector<ConcernNote>> ListConcernNotes(std::string_view concern_id) = 0;
 
   // The DSL alert of each concern goes through an outbox kept with the concern: a collector
@@ -395,9 +441,9 @@ class Storage {
   // A page of devices (see DeviceQuery).
   virtual Result<std::vector<DeviceRecord>> ListDevicePage(const DeviceQuery& query) = 0;
   // A device's events, newest first, with seq < before_seq (0: from the newest); see
-  // EventPage for what a page holds.
+  // EventPage for what a page holds, and ListEvents for `audit`.
   virtual Result<EventList> ListDeviceEvents(std::string_view device_id, std::int64_t before_seq,
-                                             const EventPage& page) = 0;
+                                             const EventPage& page, const AuditEntry& audit) = 0;
   virtual Result<GroupDeviceCounts> CountGroupDevices(std::string_view group,
                                                       std::uint64_t version) = 0;
   // A group's policy history, newest first, versions below before_version (0: from the
@@ -408,13 +454,12 @@ class Storage {
   // kNotFound when the group has no such version.
   virtual Result<StoredPolicy> GetPolicyVersion(std::string_view group, std::uint64_t version) = 0;
 
-  // Adds a typed entry to a concern's incident log (kNotFound for an unknown concern).
-  virtual Status AddIncidentEntry(IncidentKind kind, const ConcernNote& note) = 0;
-  // The incident log oldest first, entries with seq > after_seq. Notes added through
-  // AddConcernNote read as kNote.
+  // The incident log oldest first, entries with seq > after_seq; kNotFound for an unknown
+  // concern. Writes `audit` naming the concern in the same transaction.
   virtual Result<std::vector<IncidentEntry>> ListIncidentLog(std::string_view concern_id,
                                                              std::int64_t after_seq,
-                                                             std::size_t limit) = 0;
+                                                             std::size_t limit,
+                                                             const AuditEntry& audit) = 0;
   // Records that the safeguarding team has opened a concern (the first opening is kept).
   virtual Status MarkConcernOpened(std::string_view id, std::string_view staff_name,
                                    std::int64_t now_ms) = 0;

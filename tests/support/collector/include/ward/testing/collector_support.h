@@ -12,6 +12,14 @@
 
 namespace ward::testing {
 
+// The audit entry of a test's own reads of concerns from the store (written like a staff
+// member's: the store audits every read of concerns).
+inline const collector::AuditEntry kTestRead{.at_ms = 1,
+                                             .staff_name = "test",
+                                             .action = "concern.read",
+                                             .concern_id = {},
+                                             .concern_ids = {}};
+
 // A test site's TLS files in a directory: ca.pem/ca.key, server.pem/server.key (for 127.0.0.1).
 struct TestPki {
   std::filesystem::path ca_cert;
