@@ -134,10 +134,11 @@ const std::vector<InventoryEntry>& Entries() {
        kCollectorUntilDeleted,
        "DSL"},
       {DataHolder::kCollector,
-       "the audit log: which staff member read or changed which concern, unusual enrolments, "
-       "when",
+       "the audit log: which staff member read or changed which concerns (one row per request, "
+       "naming every concern it returned), unusual enrolments, when. Append-only: the "
+       "database refuses to change or delete a row",
        {"audit_log.seq", "audit_log.at_ms", "audit_log.staff_name", "audit_log.action",
-        "audit_log.concern_id"},
+        "audit_log.concern_id", "audit_log.subjects"},
        "accountability for access to the most sensitive data",
        kSafeguardingBasis,
        kCollectorUntilDeleted,
