@@ -59,21 +59,6 @@ ErrorCode CodeForWindowsError(DWORD e) {
   }
 }
 
-std::string Utf8(std::wstring_view wide) {
-  if (wide.empty()) {
-    return {};
-  }
-  const int n = WideCharToMultiByte(CP_UTF8, 0, wide.data(), static_cast<int>(wide.size()), nullptr,
-                                    0, nullptr, nullptr);
-  if (n <= 0) {
-    return {};
-  }
-  std::string out(static_cast<std::size_t>(n), '\0');
-  WideCharToMultiByte(CP_UTF8, 0, wide.data(), static_cast<int>(wide.size()), out.data(), n,
-                      nullptr, nullptr);
-  return out;
-}
-
 // The system's text for a Win32 error (in English where the system has it), without the
 // trailing ".\r\n" noise.
 std::string MessageFor(DWORD code) {
@@ -108,6 +93,35 @@ Error WindowsError(std::string_view context, std::uint32_t code) {
   std::string message(context);
   message.append(": ").append(MessageFor(code));
   return Error(CodeForWindowsError(code), std::move(message), code);
+}
+
+std::string Utf8(std::wstring_view wide) {
+  if (wide.empty()) {
+    return {};
+  }
+  const int n = WideCharToMultiByte(CP_UTF8, 0, wide.data(), static_cast<int>(wide.size()), nullptr,
+                                    0, nullptr, nullptr);
+  if (n <= 0) {
+    return {};
+  }
+  std::string out(static_cast<std::size_t>(n), '\0');
+  WideCharToMultiByte(CP_UTF8, 0, wide.data(), static_cast<int>(wide.size()), out.data(), n,
+                      nullptr, nullptr);
+  return out;
+}
+
+std::wstring Utf16(std::string_view utf8) {
+  if (utf8.empty()) {
+    return {};
+  }
+  const int n =
+      MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
+  if (n <= 0) {
+    return {};
+  }
+  std::wstring out(static_cast<std::size_t>(n), L'\0');
+  MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), out.data(), n);
+  return out;
 }
 
 std::string PathUtf8(const std::filesystem::path& path) { return Utf8(path.native()); }

@@ -15,6 +15,10 @@ namespace ward {
 // find the file specified.", code chosen from the error (ERROR_FILE_NOT_FOUND -> kNotFound, ...).
 Error WindowsError(std::string_view context, std::uint32_t code);
 
+// UTF-8 <-> UTF-16 at the Win32 seam (invalid input gives an empty string).
+std::string Utf8(std::wstring_view utf16);
+std::wstring Utf16(std::string_view utf8);
+
 // A path as UTF-8, for messages (path::string() uses the ANSI code page on Windows).
 std::string PathUtf8(const std::filesystem::path& path);
 
