@@ -239,8 +239,11 @@ const std::vector<Migration>& Migrations() {
            "created_at_ms BIGINT NOT NULL)",
            "ALTER TABLE events ADD COLUMN account TEXT",
            "ALTER TABLE concerns ADD COLUMN account TEXT",
-           "CREATE INDEX events_by_account ON events(account, seq)",
-           "CREATE INDEX concerns_by_account ON concerns(account, received_ms)",
+           // Partial: an event without an account (most of the agent's own) costs ingest no
+           // index entry; `account = ?` implies the condition, so lookups use them.
+           "CREATE INDEX events_by_account ON events(account, seq) WHERE account IS NOT NULL",
+           "CREATE INDEX concerns_by_account ON concerns(account, received_ms) WHERE account IS "
+           "NOT NULL",
            "CREATE INDEX concerns_by_device ON concerns(device_id, received_ms)",
        },
        {},

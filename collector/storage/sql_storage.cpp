@@ -1192,8 +1192,7 @@ class SqlStorage final : public Storage {
     return AuditedRead(
         "reading a concern", audit,
         [&](Session& s) -> Result<RedactedConcern> {
-          WARD_ASSIGN_OR_RETURN(auto concerns,
-                                SelectConcerns(s, false, "WHERE id = ?", 1, 0, key));
+          WARD_ASSIGN_OR_RETURN(auto concerns, SelectConcerns(s, false, "WHERE id = ?", 1, 0, key));
           if (concerns.empty()) {
             return NotFoundError("no concern '" + key + "'");
           }

@@ -1208,6 +1208,8 @@ TYPED_TEST(StorageContractTest, Regression_Issue15_AFailedAuditWriteReturnsNoCon
   refused(this->store_->ListConcerns({.status = {}, .limit = 10}, kRead));
   refused(this->store_->ListConcerns({.status = {}, .limit = 10, .with_contents = false}, kRead));
   refused(this->store_->GetConcern("c1", kRead));
+  refused(this->store_->ListRedactedConcerns({.status = {}, .limit = 10}, kRead));
+  refused(this->store_->GetRedactedConcern("c1", kRead));
   refused(this->store_->GetConcernScreenshot("c1", kRead));
   refused(this->store_->ListEvents(0, dsl, kRead));
   refused(this->store_->ListDeviceEvents("d1", 0, dsl, kRead));
@@ -1464,8 +1466,8 @@ TYPED_TEST(StorageContractTest, Regression_Issue15_ItReadsConcernsAsTheRedactedT
   EXPECT_FALSE((*list)[0].has_screenshot);
   EXPECT_EQ((*list)[1].status, ConcernStatus::kInProgress);
   EXPECT_TRUE((*list)[1].has_screenshot);
-  auto in_progress =
-      this->store_->ListRedactedConcerns({.status = ConcernStatus::kInProgress, .limit = 10}, kRead);
+  auto in_progress = this->store_->ListRedactedConcerns(
+      {.status = ConcernStatus::kInProgress, .limit = 10}, kRead);
   ASSERT_TRUE(in_progress.has_value());
   ASSERT_EQ(in_progress->size(), 1u);
   EXPECT_EQ(in_progress->front().id, "c1");
