@@ -2,15 +2,11 @@
 // What a concern alert says, and the dispatcher that claims and delivers it (docs/adr/0003).
 #include "ward/collector/server/alerts.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <ctime>
 #include <random>
 
 #include "ward/collector/storage/secrets.h"
-#include "ward/common/hex.h"
 #include "ward/common/log.h"
 
 namespace ward::collector {
@@ -88,11 +84,7 @@ std::string AlertJson(const AlertMessage& m) {
 }
 
 std::string WebhookSignature(std::string_view secret, std::string_view body) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &mac_len);
-  return "sha256=" + HexEncode(std::span<const std::uint8_t>(mac, mac_len));
+  return "sha256=" + HmacSha256Hex(secret, body);
 }
 
 std::string AlertEmailSubject(const AlertMessage& m) {

@@ -265,12 +265,19 @@ HandlerResult DeviceApi::Events(const Call& call, const DevicePrincipal& who) {
     row.device_time_ms = e.device_time().seconds() * 1000 + e.device_time().nanos() / 1000000;
     row.priority = static_cast<int>(e.priority());
     row.kind = std::string(KindOf(e));
-    row.body = e.SerializeAsString();
     if (e.has_concern()) {
+      // Kept once, in the inbox; its event row holds no body. An anonymous concern names
+      // nobody, whatever the agent sent.
       const auto& c = e.concern();
-      row.concern = ConcernRow{
-          c.reference(), static_cast<int>(c.category()),           c.text(),          c.anonymous(),
-          c.in_danger(), c.anonymous() ? std::string() : e.user(), c.screenshot_png()};
+      const std::string user = c.anonymous() ? std::string() : e.user();
+      row.concern = ConcernRow{c.reference(),     static_cast<int>(c.category()),
+                               c.text(),          c.anonymous(),
+                               c.in_danger(),     user,
+                               c.screenshot_png()};
+      row.account = user;
+    } else {
+      row.body = e.SerializeAsString();
+      row.account = e.user();
     }
     rows.push_back(std::move(row));
   }

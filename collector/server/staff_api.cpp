@@ -189,15 +189,28 @@ ward::v1::Event ConcernEvent(const StoredEvent& e) {
   return event;
 }
 
+// What every role that may see a concern gets: that it exists, from where, when, its status.
+Poco::JSON::Object::Ptr ConcernHeadJson(const std::string& id, const std::string& device_id,
+                                        const std::string& group, std::int64_t received_ms,
+                                        ConcernStatus status, bool redacted) {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("id", id);
+  o->set("device_id", device_id);
+  o->set("group", group);
+  o->set("received_ms", received_ms);
+  o->set("status", std::string(ConcernStatusName(status)));
+  o->set("redacted", redacted);
+  return o;
+}
+
+Poco::JSON::Object::Ptr RedactedConcernJson(const RedactedConcern& c) {
+  return ConcernHeadJson(c.id, c.device_id, c.group, c.received_ms, c.status, true);
+}
+
 Poco::JSON::Object::Ptr ConcernJson(const Concern& c, bool full,
                                     const std::vector<ConcernNote>* notes) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("id", c.id);
-  o->set("device_id", c.device_id);
-  o->set("group", c.group);
-  o->set("received_ms", c.received_ms);
-  o->set("status", std::string(ConcernStatusName(c.status)));
-  o->set("redacted", !full);
+  Poco::JSON::Object::Ptr o =
+      ConcernHeadJson(c.id, c.device_id, c.group, c.received_ms, c.status, !full);
   if (full) {
     o->set("reference", c.content.reference);
     o->set("category", c.content.category);
@@ -621,6 +634,9 @@ HandlerResult StaffApi::UrgentConcerns(const Call& call, const StaffPrincipal& w
 
 HandlerResult StaffApi::ConcernPage(const Call& call, const StaffPrincipal& who, bool urgent) {
   const bool full = who.role == StaffRole::kDsl;
+  if (!full) {
+    return RedactedConcernPage(call, who, urgent);
+  }
   auto filter = ConcernFilterFrom(call.request.query);
   if (!filter.has_value()) {
     return StaffError(filter.error());
@@ -670,6 +686,9 @@ HandlerResult StaffApi::ConcernSummary(const Call& /*call*/, const StaffPrincipa
 
 HandlerResult StaffApi::GetConcern(const Call& call, const StaffPrincipal& who) {
   const bool full = who.role == StaffRole::kDsl;
+  if (!full) {
+    return GetRedactedConcern(call, who);
+  }
   const std::string& id = call.params.Get("id");
   const std::string_view action = full ? "concern.read" : "concern.read.redacted";
   auto concern = storage_.GetConcern(id, Audit(who, action));
@@ -689,6 +708,41 @@ HandlerResult StaffApi::GetConcern(const Call& call, const StaffPrincipal& who) 
     notes = std::move(*n);
   }
   return Json(ConcernJson(*concern, full, full ? &notes : nullptr));
+}
+
+HandlerResult StaffApi::RedactedConcernPage(const Call& call, const StaffPrincipal& who,
+                                            bool urgent) {
+  auto filter = ConcernFilterFrom(call.request.query);
+  if (!filter.has_value()) {
+    return StaffError(filter.error());
+  }
+  filter->urgent_open = urgent;
+  constexpr std::string_view kAction = "concern.list.redacted";
+  auto concerns = storage_.ListRedactedConcerns(*filter, Audit(who, kAction));
+  if (!concerns.has_value()) {
+    return ConcernError(concerns.error(), who, kAction);
+  }
+  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
+  for (const RedactedConcern& c : *concerns) {
+    out->add(RedactedConcernJson(c));
+  }
+  HttpResponse r = Json(out);
+  // No texts, so only a full page can have more after it.
+  if (!concerns->empty() && concerns->size() == filter->limit) {
+    const RedactedConcern& last = concerns->back();
+    SetNextCursor(r, std::to_string(last.received_ms) + "." + last.id);
+  }
+  return r;
+}
+
+HandlerResult StaffApi::GetRedactedConcern(const Call& call, const StaffPrincipal& who) {
+  const std::string& id = call.params.Get("id");
+  constexpr std::string_view kAction = "concern.read.redacted";
+  auto concern = storage_.GetRedactedConcern(id, Audit(who, kAction));
+  if (!concern.has_value()) {
+    return ConcernError(concern.error(), who, kAction);
+  }
+  return Json(RedactedConcernJson(*concern));
 }
 
 // The one way a screenshot leaves the collector: one concern's, as image/png, to the DSL,

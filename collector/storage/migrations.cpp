@@ -1,15 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <Poco/Data/LOB.h>
 #include <Poco/Data/Statement.h>
 
 #include <chrono>
 #include <vector>
 
 #include "internal/migrations.h"
+#include "ward/collector/storage/secrets.h"
+#include "ward/common/check.h"
+#include "ward/common/hex.h"
+#include "ward/v1/event.pb.h"
 
 namespace ward::collector {
 namespace {
 
 using namespace Poco::Data::Keywords;
+
+// A step in C++ for what SQL cannot do (decode an event, make a key). Runs after the
+// migration's statements, in the same transaction. Throws Poco::Exception on database errors.
+using MigrationStep = void (*)(Poco::Data::Session& session, Dialect dialect);
 
 struct Migration {
   int version;
@@ -17,7 +26,88 @@ struct Migration {
   // Run after `statements`, on one engine only (triggers are written differently on each).
   std::vector<std::string_view> sqlite = {};
   std::vector<std::string_view> postgres = {};
+  // Run last, on both engines.
+  MigrationStep step = nullptr;
 };
+
+// Migration 10's C++ part (docs/adr/0013-concern-stored-once.md): each concern's content leaves
+// its event row, anonymous concerns lose any name an agent sent, the collector gets its account
+// key, and events and concerns get the keyed hash of their account where it can be computed.
+void ConcernStoredOnce(Poco::Data::Session& session, Dialect dialect) {
+  using Poco::Data::BLOB;
+  const auto sql = [dialect](std::string_view text) { return TranslateSql(dialect, text); };
+  // The concern event's body held the whole concern (text, screenshot, any name): the inbox
+  // row has all of it already (ingest wrote both in one transaction since migration 1).
+  session << sql(
+      "UPDATE events SET body = {EMPTY_BLOB} WHERE kind = 'concern' AND EXISTS "
+      "(SELECT 1 FROM concerns c WHERE c.id = events.id)"),
+      now;
+  session << "UPDATE concerns SET user_name = '' WHERE anonymous <> 0", now;
+
+  std::string key_hex = NewSecret();
+  std::int64_t at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  session << sql(
+      "INSERT INTO collector_keys(purpose, key_hex, created_at_ms) VALUES('account', "
+      "?, ?)"),
+      use(key_hex), use(at), now;
+  const auto key = HexDecode(key_hex);
+  WARD_CHECK(key.has_value());  // NewSecret writes hex
+  const std::string key_bytes(key->begin(), key->end());
+
+  // Concerns (and their events) carry the account of a learner who gave their name.
+  {
+    std::vector<std::string> ids;
+    std::vector<std::string> users;
+    session << "SELECT id, user_name FROM concerns WHERE anonymous = 0 AND user_name <> ''",
+        into(ids), into(users), now;
+    std::string id;
+    std::string account;
+    Poco::Data::Statement concern(session);
+    concern << sql("UPDATE concerns SET account = ? WHERE id = ?"), use(account), use(id);
+    Poco::Data::Statement event(session);
+    event << sql("UPDATE events SET account = ? WHERE id = ?"), use(account), use(id);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      id = ids[i];
+      account = HmacSha256Hex(key_bytes, users[i]);
+      concern.execute();
+      event.execute();
+    }
+  }
+  // Every other event names its account inside its protobuf body (ward.v1.Event.user). A
+  // page at a time, so a large store is not read into memory at once.
+  constexpr int kPage = 1000;
+  std::int64_t after = 0;
+  for (;;) {
+    std::vector<std::int64_t> seqs;
+    std::vector<BLOB> bodies;
+    int page = kPage;
+    session << sql(
+        "SELECT seq, body FROM events WHERE kind <> 'concern' AND seq > ? ORDER BY "
+        "seq LIMIT ?"),
+        use(after), use(page), into(seqs), into(bodies), now;
+    if (seqs.empty()) {
+      break;
+    }
+    std::int64_t seq = 0;
+    std::string account;
+    Poco::Data::Statement update(session);
+    update << sql("UPDATE events SET account = ? WHERE seq = ?"), use(account), use(seq);
+    for (std::size_t i = 0; i < seqs.size(); ++i) {
+      ward::v1::Event event;
+      // A body that does not parse keeps no account (NULL), like an event without one.
+      if (bodies[i].size() > 0 &&
+          event.ParseFromArray(bodies[i].rawContent(), static_cast<int>(bodies[i].size())) &&
+          !event.user().empty()) {
+        seq = seqs[i];
+        account = HmacSha256Hex(key_bytes, event.user());
+        update.execute();
+      }
+    }
+    after = seqs.back();
+  }
+}
 
 // Numbered, append-only: never edit a released migration, add the next number instead.
 const std::vector<Migration>& Migrations() {
@@ -106,7 +196,8 @@ const std::vector<Migration>& Migrations() {
            // Device trust (docs/adr/0012-device-trust.md): when IT last let this device's laptop
            // enrol again (after a revocation, or to replace its credential without the old
            // one), and when an enrolment with its machine hash was last refused; 0 for never.
-           // Needs nothing from migration 7, so the two can land in either order.
+           // Needs nothing from migration 7, so the two can land in either order. (7 stays
+           // unused: see migration 10.)
            "ALTER TABLE devices ADD COLUMN readmitted_ms BIGINT NOT NULL DEFAULT 0",
            "ALTER TABLE devices ADD COLUMN enrol_refused_ms BIGINT NOT NULL DEFAULT 0",
        }},
@@ -134,6 +225,30 @@ const std::vector<Migration>& Migrations() {
            "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH "
            "STATEMENT EXECUTE FUNCTION audit_log_append_only()",
        }},
+      {10,
+       {
+           // A concern is stored once, in `concerns`; its event row keeps an empty body and
+           // refers to it by id (the concern's id is its event's id). Events and concerns carry
+           // the keyed hash of their account (HMAC-SHA256 under the key in collector_keys;
+           // NULL for none and for anonymous concerns), indexed for a person's records, and
+           // concerns are indexed by device (the per-device quota). ConcernStoredOnce moves
+           // the old rows over. Not numbered 7 (the number left free for it): a collector of
+           // a release that knows 8 or 9 would run on this schema without seeing that it is
+           // newer; at 10 it refuses to start and says to upgrade.
+           "CREATE TABLE collector_keys(purpose TEXT PRIMARY KEY, key_hex TEXT NOT NULL, "
+           "created_at_ms BIGINT NOT NULL)",
+           "ALTER TABLE events ADD COLUMN account TEXT",
+           "ALTER TABLE concerns ADD COLUMN account TEXT",
+           // Partial: an event without an account (most of the agent's own) costs ingest no
+           // index entry; `account = ?` implies the condition, so lookups use them.
+           "CREATE INDEX events_by_account ON events(account, seq) WHERE account IS NOT NULL",
+           "CREATE INDEX concerns_by_account ON concerns(account, received_ms) WHERE account IS "
+           "NOT NULL",
+           "CREATE INDEX concerns_by_device ON concerns(device_id, received_ms)",
+       },
+       {},
+       {},
+       &ConcernStoredOnce},
   };
   return kMigrations;
 }
@@ -156,6 +271,8 @@ std::string TranslateSql(Dialect dialect, std::string_view sql) {
       const std::string_view token = sql.substr(i + 1, end - i - 1);
       if (token == "BLOB") {
         out += dialect == Dialect::kSqlite ? "BLOB" : "BYTEA";
+      } else if (token == "EMPTY_BLOB") {
+        out += dialect == Dialect::kSqlite ? "X''" : "''::bytea";
       } else if (token == "SERIAL") {
         out += dialect == Dialect::kSqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT"
                                            : "BIGSERIAL PRIMARY KEY";
@@ -200,6 +317,9 @@ Result<int> ApplyMigrationsUpTo(Poco::Data::Session& session, Dialect dialect, i
         }
         for (std::string_view statement : dialect == Dialect::kSqlite ? m.sqlite : m.postgres) {
           session << std::string(statement), now;
+        }
+        if (m.step != nullptr) {
+          m.step(session, dialect);
         }
         auto at = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())

@@ -3,6 +3,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <array>
@@ -28,6 +29,15 @@ std::string HashSecret(std::string_view secret) {
   WARD_CHECK(EVP_Digest(secret.data(), secret.size(), digest.data(), &len, EVP_sha256(), nullptr) ==
              1);
   return HexEncode(std::span<const std::uint8_t>(digest.data(), len));
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view text) {
+  std::array<std::uint8_t, EVP_MAX_MD_SIZE> mac{};
+  unsigned int len = 0;
+  WARD_CHECK(HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+                  reinterpret_cast<const unsigned char*>(text.data()), text.size(), mac.data(),
+                  &len) != nullptr);
+  return HexEncode(std::span<const std::uint8_t>(mac.data(), len));
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

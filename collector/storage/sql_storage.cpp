@@ -22,7 +22,9 @@
 
 #include "internal/migrations.h"
 #include "internal/pg_listener.h"
+#include "ward/collector/storage/secrets.h"
 #include "ward/collector/storage/storage.h"
+#include "ward/common/hex.h"
 
 namespace ward::collector {
 namespace {
@@ -75,8 +77,8 @@ class SqliteInsert {
       return;
     }
     const char* sql =
-        "INSERT INTO events(id, device_id, device_time_ms, received_ms, priority, kind, body) "
-        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
+        "INSERT INTO events(id, device_id, device_time_ms, received_ms, priority, kind, body, "
+        "account) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING";
     Check(sqlite3_prepare_v2(db_, sql, -1, &stmt_, nullptr));
   }
   ~SqliteInsert() { sqlite3_finalize(stmt_); }
@@ -85,8 +87,9 @@ class SqliteInsert {
 
   bool ok() const { return stmt_ != nullptr; }
 
-  // True when the event was new.
-  bool Insert(const EventRow& e, const std::string& device, std::int64_t now_ms) {
+  // True when the event was new. `account_hash` "" is stored as NULL.
+  bool Insert(const EventRow& e, const std::string& device, std::int64_t now_ms,
+              const std::string& account_hash) {
     sqlite3_reset(stmt_);
     sqlite3_bind_text(stmt_, 1, e.id.data(), static_cast<int>(e.id.size()), SQLITE_STATIC);
     sqlite3_bind_text(stmt_, 2, device.data(), static_cast<int>(device.size()), SQLITE_STATIC);
@@ -95,6 +98,12 @@ class SqliteInsert {
     sqlite3_bind_int(stmt_, 5, e.priority);
     sqlite3_bind_text(stmt_, 6, e.kind.data(), static_cast<int>(e.kind.size()), SQLITE_STATIC);
     sqlite3_bind_blob(stmt_, 7, e.body.data(), static_cast<int>(e.body.size()), SQLITE_STATIC);
+    if (account_hash.empty()) {
+      sqlite3_bind_null(stmt_, 8);
+    } else {
+      sqlite3_bind_text(stmt_, 8, account_hash.data(), static_cast<int>(account_hash.size()),
+                        SQLITE_STATIC);
+    }
     const int rc = sqlite3_step(stmt_);
     if (rc != SQLITE_DONE) {
       Check(rc);
@@ -112,6 +121,49 @@ class SqliteInsert {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// Keyed hashes of the account names of one batch. A batch is mostly one learner's events, so
+// the last hash is kept rather than computed again.
+class AccountHasher {
+ public:
+  explicit AccountHasher(const std::string& key) : key_(key) {}
+
+  // "" for "" (no account).
+  const std::string& Hash(std::string_view account) {
+    if (account.empty()) {
+      return none_;
+    }
+    if (account != last_account_) {
+      last_account_ = account;
+      last_hash_ = HmacSha256Hex(key_, account);
+    }
+    return last_hash_;
+  }
+
+ private:
+  const std::string& key_;
+  const std::string none_;
+  std::string last_account_;
+  std::string last_hash_;
+};
+
+RedactedConcern Redact(const Concern& c) {
+  return RedactedConcern{.id = c.id,
+                         .device_id = c.device_id,
+                         .group = c.group,
+                         .device_time_ms = c.device_time_ms,
+                         .received_ms = c.received_ms,
+                         .status = c.status,
+                         .has_screenshot = c.content.has_screenshot};
+}
+
+// The account an event is stored under: none for an anonymous concern, whatever was sent.
+std::string_view AccountOf(const EventRow& e) {
+  if (e.concern.has_value() && e.concern->anonymous) {
+    return {};
+  }
+  return e.account;
+}
+
 class SqlStorage final : public Storage {
  public:
   SqlStorage(Dialect dialect, std::string connector, std::string conninfo)
@@ -128,8 +180,23 @@ class SqlStorage final : public Storage {
         s << "PRAGMA synchronous=NORMAL", now;
         s << "PRAGMA foreign_keys=ON", now;
         s << "PRAGMA busy_timeout=5000", now;
+        // Content that is deleted or overwritten (a concern's old event body, an anonymous
+        // name, later an erasure) is zeroed in the file, not left in free space.
+        s << "PRAGMA secure_delete=ON", now;
       }
       WARD_ASSIGN_OR_RETURN(schema_version_, ApplyMigrations(s, dialect_));
+      if (dialect_ == Dialect::kSqlite) {
+        // Old page images (from before a migration that removed content) leave the WAL.
+        s << "PRAGMA wal_checkpoint(TRUNCATE)", now;
+      }
+      std::vector<std::string> keys;
+      s << "SELECT key_hex FROM collector_keys WHERE purpose = 'account'", into(keys), now;
+      auto key = keys.empty() ? Result<std::vector<std::uint8_t>>(std::vector<std::uint8_t>())
+                              : HexDecode(keys.front());
+      if (!key.has_value() || key->empty()) {
+        return DataLossError("the store's account key is missing or damaged");
+      }
+      account_key_.assign(key->begin(), key->end());
       return OkStatus();
     });
   }
@@ -341,7 +408,7 @@ class SqlStorage final : public Storage {
       std::int64_t device_time = 0;
       int priority = 0;
       std::string kind;
-      BLOB body;
+      std::string account;
       ConcernRow c;
       int anonymous = 0;
       int in_danger = 0;
@@ -349,33 +416,36 @@ class SqlStorage final : public Storage {
       std::string status(ConcernStatusName(ConcernStatus::kNew));
       s.begin();
       try {
+        // A concern's event row holds no contents (an empty body) and refers to the inbox row
+        // with the same id: the concern is stored once (docs/adr/0013-concern-stored-once.md).
         Statement insert_event(s);
         insert_event << Sql(
             "INSERT INTO events(id, device_id, device_time_ms, received_ms, "
-            "priority, kind, body) VALUES(?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT DO NOTHING"),
+            "priority, kind, body, account) VALUES(?, ?, ?, ?, ?, ?, {EMPTY_BLOB}, "
+            "NULLIF(?, '')) ON CONFLICT DO NOTHING"),
             use(id), use(device), use(device_time), use(now_ms), use(priority), use(kind),
-            use(body);
+            use(account);
         Statement insert_concern(s);
         insert_concern << Sql(
             "INSERT INTO concerns(id, device_id, group_name, device_time_ms, "
             "received_ms, status, reference, category, text, anonymous, "
-            "in_danger, user_name, screenshot) "
-            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "in_danger, user_name, screenshot, account) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, '')) "
             "ON CONFLICT DO NOTHING"),
             use(id), use(device), use(group), use(device_time), use(now_ms), use(status),
             use(c.reference), use(c.category), use(c.text), use(anonymous), use(in_danger),
-            use(c.user), use(screenshot);
+            use(c.user), use(screenshot), use(account);
         SqliteInsert fast(dialect_ == Dialect::kSqlite ? Poco::Data::SQLite::Utility::dbHandle(s)
                                                        : nullptr);
+        AccountHasher hasher(account_key_);
         std::vector<const EventRow*> plain;  // PostgreSQL: inserted many rows per round trip
+        std::vector<std::string> plain_accounts;
         for (const EventRow& e : events) {
-          if (dialect_ == Dialect::kPostgres && !e.concern.has_value()) {
-            plain.push_back(&e);
-            continue;
-          }
-          if (fast.ok() && !e.concern.has_value()) {
-            if (fast.Insert(e, device, now_ms)) {
+          if (!e.concern.has_value()) {
+            if (dialect_ == Dialect::kPostgres) {
+              plain.push_back(&e);
+              plain_accounts.push_back(hasher.Hash(e.account));
+            } else if (fast.Insert(e, device, now_ms, hasher.Hash(e.account))) {
               ++result.inserted;
             } else {
               ++result.duplicates;
@@ -386,26 +456,28 @@ class SqlStorage final : public Storage {
           device_time = e.device_time_ms;
           priority = e.priority;
           kind = e.kind;
-          body = ToBlob(e.body);
+          account = hasher.Hash(AccountOf(e));
           if (insert_event.execute() == 0) {
             ++result.duplicates;
             continue;
           }
           ++result.inserted;
-          if (e.concern.has_value()) {
-            c = *e.concern;
-            anonymous = c.anonymous ? 1 : 0;
-            in_danger = c.in_danger ? 1 : 0;
-            screenshot = ToBlob(c.screenshot_png);
-            if (insert_concern.execute() > 0) {
-              result.new_concern_ids.push_back(id);
-            }
+          c = *e.concern;
+          if (c.anonymous) {
+            c.user.clear();  // whatever the agent sent: an anonymous concern names nobody
+          }
+          anonymous = c.anonymous ? 1 : 0;
+          in_danger = c.in_danger ? 1 : 0;
+          screenshot = ToBlob(c.screenshot_png);
+          if (insert_concern.execute() > 0) {
+            result.new_concern_ids.push_back(id);
           }
         }
         for (std::size_t at = 0; at < plain.size(); at += kPgRowsPerInsert) {
           const std::size_t n = std::min(kPgRowsPerInsert, plain.size() - at);
           const std::size_t inserted =
-              PgInsertEvents(s, std::span(plain).subspan(at, n), device, now_ms);
+              PgInsertEvents(s, std::span(plain).subspan(at, n),
+                             std::span(plain_accounts).subspan(at, n), device, now_ms);
           result.inserted += inserted;
           result.duplicates += n - inserted;
         }
@@ -1100,6 +1172,82 @@ class SqlStorage final : public Storage {
     });
   }
 
+  Result<std::vector<RedactedConcern>> ListRedactedConcerns(const ConcernFilter& filter,
+                                                            const AuditEntry& audit) override {
+    ConcernFilter redacted = filter;
+    redacted.with_contents = false;  // the learner's words are not even read
+    redacted.max_bytes = 0;
+    WARD_ASSIGN_OR_RETURN(std::vector<Concern> concerns, ListConcerns(redacted, audit));
+    std::vector<RedactedConcern> out;
+    out.reserve(concerns.size());
+    for (const Concern& c : concerns) {
+      out.push_back(Redact(c));
+    }
+    return out;
+  }
+
+  Result<RedactedConcern> GetRedactedConcern(std::string_view id,
+                                             const AuditEntry& audit) override {
+    std::string key(id);
+    return AuditedRead(
+        "reading a concern", audit,
+        [&](Session& s) -> Result<RedactedConcern> {
+          WARD_ASSIGN_OR_RETURN(auto concerns, SelectConcerns(s, false, "WHERE id = ?", 1, 0, key));
+          if (concerns.empty()) {
+            return NotFoundError("no concern '" + key + "'");
+          }
+          return Redact(concerns.front());
+        },
+        [](const RedactedConcern& c) { return std::vector<std::string>{c.id}; });
+  }
+
+  Result<std::string> AccountHash(std::string_view account) override {
+    if (account.empty()) {
+      return std::string();
+    }
+    return HmacSha256Hex(account_key_, account);
+  }
+
+  Result<EventList> ListAccountEvents(std::string_view account_hash, std::int64_t after_seq,
+                                      std::size_t limit) override {
+    return Guard("listing a person's events", [&]() -> Result<EventList> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string hash(account_hash);
+      std::int64_t after = after_seq;
+      auto lim = static_cast<std::int64_t>(limit);
+      std::vector<std::int64_t> seq, device_times, received;
+      std::vector<std::string> ids, devices, kinds;
+      std::vector<int> priorities;
+      std::vector<BLOB> bodies;
+      s << Sql(
+          "SELECT seq, id, device_id, device_time_ms, received_ms, priority, kind, body FROM "
+          "events WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?"),
+          use(hash), use(after), use(lim), into(seq), into(ids), into(devices), into(device_times),
+          into(received), into(priorities), into(kinds), into(bodies), now;
+      EventList out;
+      out.more = seq.size() == limit;
+      out.events.resize(seq.size());
+      for (std::size_t i = 0; i < seq.size(); ++i) {
+        out.events[i] = StoredEvent{seq[i],      ids[i],        devices[i], device_times[i],
+                                    received[i], priorities[i], kinds[i],   FromBlob(bodies[i])};
+      }
+      return out;
+    });
+  }
+
+  Result<AccountCounts> CountAccountRecords(std::string_view account_hash) override {
+    std::string events_hash(account_hash);
+    std::string concerns_hash(account_hash);
+    WARD_ASSIGN_OR_RETURN(
+        auto counts,
+        SelectTwoCounts("counting a person's records",
+                        "SELECT (SELECT COUNT(*) FROM events WHERE account = ?), (SELECT COUNT(*) "
+                        "FROM concerns WHERE account = ?)",
+                        events_hash, concerns_hash));
+    return AccountCounts{counts.first, counts.second};
+  }
+
  private:
   // SQLite has one session and one writer: serialise access. PostgreSQL sessions come from the
   // pool and need no lock.
@@ -1244,7 +1392,8 @@ class SqlStorage final : public Storage {
   // One multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING id; returns how many rows were
   // new. Throws Poco::Exception on database errors.
   static std::size_t PgInsertEvents(Session& s, std::span<const EventRow* const> rows,
-                                    std::string& device, std::int64_t& now_ms) {
+                                    std::span<std::string> accounts, std::string& device,
+                                    std::int64_t& now_ms) {
     struct Bound {
       std::string id;
       std::int64_t device_time;
@@ -1255,8 +1404,8 @@ class SqlStorage final : public Storage {
     std::vector<Bound> bound;
     bound.reserve(rows.size());
     std::string sql =
-        "INSERT INTO events(id, device_id, device_time_ms, received_ms, priority, kind, body) "
-        "VALUES ";
+        "INSERT INTO events(id, device_id, device_time_ms, received_ms, priority, kind, body, "
+        "account) VALUES ";
     int n = 0;
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const EventRow& e = *rows[i];
@@ -1265,15 +1414,16 @@ class SqlStorage final : public Storage {
       for (int col = 0; col < 7; ++col) {
         sql += (col == 0 ? "$" : ",$") + std::to_string(++n);
       }
-      sql += ")";
+      sql += ",NULLIF($" + std::to_string(++n) + ", ''))";
     }
     sql += " ON CONFLICT DO NOTHING RETURNING id";
     std::vector<std::string> inserted;
     Statement st(s);
     st << sql, into(inserted);
-    for (Bound& b : bound) {  // `bound` is not resized again: the references stay valid
+    for (std::size_t i = 0; i < bound.size(); ++i) {  // not resized again: references stay valid
+      Bound& b = bound[i];
       st, use(b.id), use(device), use(b.device_time), use(now_ms), use(b.priority), use(b.kind),
-          use(b.body);
+          use(b.body), use(accounts[i]);
     }
     st.execute();
     return inserted.size();
@@ -1489,6 +1639,8 @@ class SqlStorage final : public Storage {
   Poco::Data::SessionPool pool_;
   std::mutex mu_;
   int schema_version_ = 0;
+  // The key of the account hashes (collector_keys), read once at Open.
+  std::string account_key_;
 };
 
 void RegisterConnectors() {

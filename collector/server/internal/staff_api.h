@@ -54,6 +54,10 @@ class StaffApi {
   HandlerResult ConcernScreenshot(const Call& call, const StaffPrincipal& who);
   HandlerResult SetConcernStatus(const Call& call, const StaffPrincipal& who);
   HandlerResult AddConcernNote(const Call& call, const StaffPrincipal& who);
+  // IT's reads of concerns: through the store's RedactedConcern, which has no field for the
+  // learner's words, so these cannot show them.
+  HandlerResult RedactedConcernPage(const Call& call, const StaffPrincipal& who, bool urgent);
+  HandlerResult GetRedactedConcern(const Call& call, const StaffPrincipal& who);
 
   // A page of events as JSON, with its next cursor.
   HttpResponse EventsJson(const EventList& events);

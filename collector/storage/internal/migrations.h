@@ -18,7 +18,8 @@ inline constexpr std::string_view kPolicyChannel = "ward_policy";
 inline constexpr std::string_view kConcernChannel = "ward_concerns";
 
 // Rewrites portable SQL for one engine: `?` placeholders become `$1, $2...` on PostgreSQL, and
-// {BLOB} / {SERIAL} become the engine's binary and auto-increment key types.
+// {BLOB} / {SERIAL} become the engine's binary and auto-increment key types, {EMPTY_BLOB} an
+// empty binary value.
 std::string TranslateSql(Dialect dialect, std::string_view sql);
 
 // Applies every numbered migration newer than the store's, each in its own transaction, and

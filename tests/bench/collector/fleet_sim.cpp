@@ -52,6 +52,9 @@ struct Options {
   int ingest_connections = 4;
   int ingest_batch = 1000;
   int ingest_seconds = 10;
+  // ingest: 0 sends events without an account (ward.v1.Event.user); N > 0 names one of N
+  // accounts per event in turn, as a laptop's agent does for its learners.
+  int ingest_users = 0;
   int latency_agents = 2000;
   int latency_seconds = 40;
   int latency_batch = 20;
@@ -339,6 +342,9 @@ class Sim {
       e->set_priority(ward::v1::PRIORITY_NORMAL);
       e->mutable_device_time()->set_seconds(1'700'000'000 + i);
       e->set_policy_version(1);
+      if (o_.ingest_users > 0) {
+        e->set_user("learner" + std::to_string(i % o_.ingest_users));
+      }
       auto* usb = e->mutable_usb();
       usb->set_kind(ward::v1::UsbEvent::KIND_DECIDED);
       usb->set_decision(ward::v1::DECISION_WOULD_BLOCK);
@@ -606,7 +612,8 @@ std::vector<std::string> SplitComma(const std::string& s) {
 constexpr const char* kUsage =
     "usage: ward_fleet_sim --collector PATH [--backend sqlite|postgres]\n"
     "         [--scenarios ingest,longpoll,latency] [--agents 5000] [--ingest-connections 4]\n"
-    "         [--ingest-batch 1000] [--ingest-seconds 10] [--latency-agents 2000]\n"
+    "         [--ingest-batch 1000] [--ingest-seconds 10] [--ingest-users 0]\n"
+    "         [--latency-agents 2000]\n"
     "         [--latency-seconds 40] [--latency-batch 20] [--workers 4]\n"
     "         [--serial-connect 0|1]\n";
 
@@ -641,6 +648,8 @@ int main(int argc, char** argv) {
       o.ingest_batch = std::stoi(v);
     } else if (a == "--ingest-seconds") {
       o.ingest_seconds = std::stoi(v);
+    } else if (a == "--ingest-users") {
+      o.ingest_users = std::stoi(v);
     } else if (a == "--latency-agents") {
       o.latency_agents = std::stoi(v);
     } else if (a == "--latency-seconds") {

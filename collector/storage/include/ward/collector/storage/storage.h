@@ -76,8 +76,13 @@ struct EventRow {
   std::int64_t device_time_ms = 0;
   int priority = 0;
   std::string kind;  // "usb", "exec", "settings", "concern", "agent", "aup"
-  std::string body;  // the serialised ward.v1.Event
+  // The serialised ward.v1.Event. Not stored for a concern: its content is kept once, in the
+  // inbox, and its event row refers to it (docs/adr/0013-concern-stored-once.md).
+  std::string body;
   std::optional<ConcernRow> concern;
+  // The local account the event concerns (ward.v1.Event.user; "" for none). The store keeps
+  // only its keyed hash (AccountHash), and nothing of it for an anonymous concern.
+  std::string account = {};
 };
 
 struct StoredEvent {
@@ -141,6 +146,26 @@ struct Concern {
   std::int64_t received_ms = 0;
   ConcernStatus status = ConcernStatus::kNew;
   ConcernRow content;
+};
+
+// What IT may know of a concern: that it exists, where it came from, when, and where it is in
+// the DSL's process. It has no field for the learner's words (reference, category, text,
+// urgency, name): a reader of this type cannot show them (docs/privacy.md).
+struct RedactedConcern {
+  std::string id;
+  std::string device_id;
+  std::string group;
+  std::int64_t device_time_ms = 0;
+  std::int64_t received_ms = 0;
+  ConcernStatus status = ConcernStatus::kNew;
+  bool has_screenshot = false;
+};
+
+// How many records the store holds for one account hash (a person, for subject access and
+// erasure).
+struct AccountCounts {
+  std::uint64_t events = 0;    // events, concern events included
+  std::uint64_t concerns = 0;  // concerns that carry the account (never anonymous ones)
 };
 
 // Which concerns ListConcerns returns.
@@ -464,6 +489,27 @@ class Storage {
   virtual Status MarkConcernOpened(std::string_view id, std::string_view staff_name,
                                    std::int64_t now_ms) = 0;
   virtual Result<ConcernCounts> CountConcerns(std::size_t max_unread_ids) = 0;
+
+  // --- IT's reads of concerns: the redacted type, which cannot carry the learner's words. ---
+
+  // The concerns `filter` selects, newest first, as ListConcerns (`with_contents` and
+  // `max_bytes` play no part: nothing of the contents is read), audited as ListConcerns.
+  virtual Result<std::vector<RedactedConcern>> ListRedactedConcerns(const ConcernFilter& filter,
+                                                                    const AuditEntry& audit) = 0;
+  // kNotFound for an unknown id. Audited as GetConcern.
+  virtual Result<RedactedConcern> GetRedactedConcern(std::string_view id,
+                                                     const AuditEntry& audit) = 0;
+
+  // --- A person's records, by account (the base of subject access and erasure). ---
+
+  // The keyed hash events and concerns carry for the local account name `account`: lower-case
+  // hex HMAC-SHA256 under the collector's key (kept in the store). "" for "".
+  virtual Result<std::string> AccountHash(std::string_view account) = 0;
+  // The events with this account hash and seq > after_seq, oldest first, at most `limit`. A
+  // concern event is listed with its metadata only (body empty, no `concern`).
+  virtual Result<EventList> ListAccountEvents(std::string_view account_hash, std::int64_t after_seq,
+                                              std::size_t limit) = 0;
+  virtual Result<AccountCounts> CountAccountRecords(std::string_view account_hash) = 0;
 };
 
 // Opens (creating if needed) a SQLite store file and applies pending migrations.
