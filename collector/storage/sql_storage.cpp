@@ -1295,13 +1295,13 @@ class SqlStorage final : public Storage {
     });
   }
 
-  Result<std::uint64_t> CountDevicesNotSeenSince(std::int64_t seen_before_ms) override {
+  Result<std::uint64_t> CountDevicesLastSeenBy(std::int64_t ms) override {
     return Guard("counting devices not seen", [&]() -> Result<std::uint64_t> {
       auto lock = Lock();
       Session s = pool_.get();
-      std::int64_t before = seen_before_ms;
+      std::int64_t before = ms;
       std::int64_t n = 0;
-      s << Sql("SELECT COUNT(*) FROM devices WHERE revoked = 0 AND last_seen_ms < ?"), use(before),
+      s << Sql("SELECT COUNT(*) FROM devices WHERE revoked = 0 AND last_seen_ms <= ?"), use(before),
           into(n), now;
       return static_cast<std::uint64_t>(n);
     });

@@ -1883,8 +1883,9 @@ TYPED_TEST(StorageContractTest, RetentionLeaseUnseenDevicesAndFreePages) {
   DeviceRecord revoked = this->Device("d3");
   revoked.revoked = true;
   ASSERT_TRUE(this->store_->PutDevice(revoked).has_value());
-  EXPECT_EQ(*this->store_->CountDevicesNotSeenSince(5000), 1u);
-  EXPECT_EQ(*this->store_->CountDevicesNotSeenSince(5001), 2u);
+  EXPECT_EQ(*this->store_->CountDevicesLastSeenBy(999), 0u);
+  EXPECT_EQ(*this->store_->CountDevicesLastSeenBy(1000), 1u);
+  EXPECT_EQ(*this->store_->CountDevicesLastSeenBy(5000), 2u);
 
   auto reclaimed = this->store_->ReclaimFreePages();
   ASSERT_TRUE(reclaimed.has_value()) << reclaimed.error().ToString();

@@ -564,8 +564,8 @@ class Storage {
   // other DELETE). kInvalidArgument for a `max_rows` of 0.
   virtual Result<RetentionCounts> PurgeExpired(std::int64_t now_ms, const RetentionLimits& limits,
                                                std::size_t max_rows) = 0;
-  // How many devices were last seen before `seen_before_ms`.
-  virtual Result<std::uint64_t> CountDevicesNotSeenSince(std::int64_t seen_before_ms) = 0;
+  // How many devices that are not revoked were last seen at or before `ms`.
+  virtual Result<std::uint64_t> CountDevicesLastSeenBy(std::int64_t ms) = 0;
   // The right to run the retention job: on PostgreSQL a session advisory lock
   // (pg_try_advisory_lock) held until the lease is destroyed, nullptr when another collector
   // holds it; on SQLite always granted.
