@@ -1102,6 +1102,8 @@ EventRow Telemetry(const std::string& id, const std::string& kind = "usb") {
   return e;
 }
 
+const std::string kOldLaptop = "0190f3a0-1b2c-7d3e-8f40-000000000017";
+
 // `o` with the retention job on: one record per transaction, `pause` between two.
 CollectorOptions WithRetention(CollectorOptions o, std::chrono::milliseconds pause) {
   o.retention_interval = std::chrono::hours(24);
@@ -1122,7 +1124,7 @@ TEST_F(CollectorTest, RetentionJobRunsAtStartAndShowsWhatItDeleted) {
   ManualClock clock;
   constexpr std::int64_t kDay = RetentionLimits::kDayMs;
   const std::int64_t now_ms = NowMsOf(clock);
-  const DeviceRecord device = RetentionLaptop("old-laptop", now_ms - 90 * kDay);
+  const DeviceRecord device = RetentionLaptop(kOldLaptop, now_ms - 90 * kDay);
   ASSERT_TRUE(store_->PutDevice(device).has_value());
   std::vector<EventRow> old = {Telemetry("e1"), Telemetry("e2", "exec")};
   ASSERT_TRUE(store_->IngestEvents(device.id, old, now_ms - 90 * kDay).has_value());
@@ -1165,6 +1167,14 @@ TEST_F(CollectorTest, RetentionJobRunsAtStartAndShowsWhatItDeleted) {
   EXPECT_EQ(audit->front().action, "retention.run");
   EXPECT_EQ(audit->front().concern_id, "telemetry=2 aup=0 concerns=0 audit=1");
   EXPECT_EQ(audit->front().at_ms, now_ms);
+  // The devices listing flags the laptop too.
+  auto conn = Connect((*running)->port());
+  ASSERT_NE(conn, nullptr);
+  auto listed = conn->Request("GET", "/v1/staff/devices/" + kOldLaptop, "",
+                              {{"Authorization", "Bearer " + tokens_["it"]}});
+  ASSERT_TRUE(listed.has_value()) << listed.error().ToString();
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  EXPECT_TRUE(ParseJson(listed->body).extract<Poco::JSON::Object::Ptr>()->getValue<bool>("unseen"));
   (*running)->Stop();
 }
 
