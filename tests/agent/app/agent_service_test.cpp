@@ -60,7 +60,7 @@ class AgentServiceTest : public ::testing::Test {
     ASSERT_NE((*deps)->store, nullptr);
     agent_ = std::make_unique<Agent>(*std::move(deps));
     ASSERT_TRUE(agent_->Start().has_value());
-    auto client = agent::ipc::IpcClient::Connect({.socket_path = config_.ipc_socket}, &sink_);
+    auto client = agent::ipc::IpcClient::Connect({.endpoint = config_.ipc_socket}, &sink_);
     ASSERT_TRUE(client.has_value()) << client.error().ToString();
     client_ = *std::move(client);
   }
@@ -393,7 +393,8 @@ TEST(AgentDevPolicyTest, UnsignedPolicyNeedsAttentionAndRefusesSignedBundles) {
   ASSERT_TRUE(deps.has_value());
   Agent agent(*std::move(deps));
   ASSERT_TRUE(agent.Start().has_value());
-  auto status = agent.service()->Status({.uid = ::getuid(), .pid = ::getpid(), .username = ""});
+  auto status = agent.service()->Status(
+      {.user_id = std::to_string(::getuid()), .user_name = "", .process_id = ::getpid()});
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(status->state(), v1::StatusResponse::STATE_NEEDS_ATTENTION);
   auto applied = agent.ApplySignedPolicy(dir.Bundle(2));
@@ -415,7 +416,8 @@ TEST(AgentIpcDegradedTest, UnsafeSocketDirectoryDegradesIpcButTheAgentRuns) {
   Agent agent(*std::move(deps));
   ASSERT_TRUE(agent.Start().has_value());
   EXPECT_NE(agent.Summary().find("ipc degraded"), std::string::npos) << agent.Summary();
-  auto status = agent.service()->Status({.uid = ::getuid(), .pid = ::getpid(), .username = ""});
+  auto status = agent.service()->Status(
+      {.user_id = std::to_string(::getuid()), .user_name = "", .process_id = ::getpid()});
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(status->state(), v1::StatusResponse::STATE_NEEDS_ATTENTION);
   ASSERT_EQ(status->device().degraded_size(), 1);

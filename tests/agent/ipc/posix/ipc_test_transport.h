@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// The IPC tests' view of the Linux transport (a Unix socket); windows/ipc_test_transport.h is the
+// named-pipe one. CMake puts the folder for the OS on the include path.
 #pragma once
 
 #include <poll.h>
@@ -10,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -33,6 +36,7 @@ class TempSocketDir {
   }
   std::filesystem::path dir() const { return dir_; }
   std::filesystem::path socket() const { return dir_ / "agent.sock"; }
+  std::filesystem::path endpoint() const { return socket(); }
 
  private:
   std::filesystem::path dir_;
@@ -113,9 +117,13 @@ class RawConnection {
   FrameDecoder decoder_;
 };
 
-inline std::string RequestFrame(const v1::IpcRequest& request) {
-  auto frame = EncodeFrame(request);
-  return frame ? *frame : std::string();
-}
+// What the contract tests expect of every transport.
+using TestEndpoint = TempSocketDir;
+
+// This process's Caller::user_id and process_id as the server must see them.
+inline std::string OwnUserId() { return std::to_string(::geteuid()); }
+inline std::int64_t OwnProcessId() { return ::getpid(); }
+// A user id that is not this process's.
+inline std::string OtherUserId() { return std::to_string(::geteuid() + 1); }
 
 }  // namespace ward::agent::ipc::testing
