@@ -222,6 +222,35 @@ TEST_F(AgentServiceTest, AupIsRecordedOncePerVersionAndPendingFlips) {
   EXPECT_FALSE(status->aup_pending());
 }
 
+// Keys written by agents from before Caller was OS-neutral (uid_t): "aup/<uid>/<version>" and
+// "concern/<event id>" = "<uid> <reference>". After an upgrade they must still mean the same.
+TEST_F(AgentServiceTest, AupAcceptedBeforeTheUpgradeStillCounts) {
+  auto& store = *agent_->deps().store;
+  ASSERT_TRUE(store.PutState("aup/" + std::to_string(::geteuid()) + "/3", "1").has_value());
+  StopAgent();
+  StartAgent();
+  auto status = client_->Status();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_FALSE(status->aup_pending());
+}
+
+TEST_F(AgentServiceTest, ConcernPendingFromBeforeTheUpgradeTellsItsSender) {
+  ASSERT_TRUE(client_->Subscribe().has_value());
+  auto& store = *agent_->deps().store;
+  ASSERT_TRUE(store.PutState("concern/old-event", std::to_string(::geteuid() + 1) + " NOT-MINE")
+                  .has_value());
+  ASSERT_TRUE(
+      store.PutState("concern/my-event", std::to_string(::geteuid()) + " K7QF-2M9X").has_value());
+  agent_->service()->OnConcernAcknowledged("old-event");
+  agent_->service()->OnConcernAcknowledged("my-event");
+  EXPECT_TRUE(WaitForNotice([](const v1::Notice& n) {
+    return n.has_concern_received() && n.concern_received().reference() == "K7QF-2M9X";
+  }));
+  for (const auto& n : sink_.notices()) {
+    EXPECT_NE(n.concern_received().reference(), "NOT-MINE");
+  }
+}
+
 TEST_F(AgentServiceTest, StatusSaysOfflineUntilSyncReportsTheCollectorReachable) {
   auto status = client_->Status();
   ASSERT_TRUE(status.has_value());

@@ -287,5 +287,44 @@ TEST_F(IpcServerTest, ClientSeesAgentGoAway) {
   EXPECT_FALSE(client->connected());
 }
 
+TEST_F(IpcServerTest, StopsPromptlyWithManyClientsConnected) {
+  StartServer();
+  CollectingSink sink;
+  std::vector<std::unique_ptr<IpcClient>> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.push_back(Client(&sink));
+    ASSERT_NE(clients.back(), nullptr);
+    ASSERT_TRUE(i % 2 == 0 ? clients.back()->Subscribe().has_value()
+                           : clients.back()->Status().has_value());
+  }
+  // One more in the middle of a frame, and one that never sent anything.
+  RawConnection partial(endpoint_.endpoint());
+  ASSERT_TRUE(partial.connected());
+  ASSERT_TRUE(partial.Write(std::string("\x00\x00\x01\x00half", 8)));
+  RawConnection silent(endpoint_.endpoint());
+  ASSERT_TRUE(silent.connected());
+  for (int i = 0; i < 100 && server_->ConnectionCountForTesting() < 10; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(server_->ConnectionCountForTesting(), 10u);
+
+  const auto before = std::chrono::steady_clock::now();
+  server_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 3s);
+  EXPECT_EQ(server_->ConnectionCountForTesting(), 0u);
+  for (auto& client : clients) {
+    auto status = client->Status();
+    ASSERT_FALSE(status.has_value());
+    EXPECT_EQ(status.error().code(), ErrorCode::kUnavailable);
+  }
+  EXPECT_TRUE(partial.WaitForEof(5s));
+  EXPECT_TRUE(silent.WaitForEof(5s));
+  // And it can serve again on the same endpoint.
+  ASSERT_TRUE(server_->Start().has_value());
+  auto again = Client();
+  ASSERT_NE(again, nullptr);
+  EXPECT_TRUE(again->Status().has_value());
+}
+
 }  // namespace
 }  // namespace ward::agent::ipc

@@ -14,9 +14,9 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <optional>
 #include <string>
 
+#include "../raw_connection.h"
 #include "ward/agent/ipc/frame.h"
 
 namespace ward::agent::ipc::testing {
@@ -43,7 +43,7 @@ class TempSocketDir {
 };
 
 // A bare connection that speaks raw bytes, to send what a real client never would.
-class RawConnection {
+class RawConnection : public RawConnectionBase<RawConnection> {
  public:
   explicit RawConnection(const std::filesystem::path& path) {
     fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -70,51 +70,19 @@ class RawConnection {
     return true;
   }
 
-  // The next message from the server, or nullopt on EOF / after `wait` without one.
-  std::optional<v1::IpcServerMessage> Read(std::chrono::milliseconds wait) {
-    const auto deadline = std::chrono::steady_clock::now() + wait;
-    std::string payload;
-    while (!decoder_.Next(payload)) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) {
-        return std::nullopt;
-      }
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
-        return std::nullopt;
-      }
-      char buf[4096];
-      const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-      if (n <= 0) {
-        eof_ = true;
-        return std::nullopt;
-      }
-      if (!decoder_.Feed(std::string_view(buf, static_cast<std::size_t>(n)))) {
-        return std::nullopt;
-      }
+  // RawConnectionBase's transport: the socket.
+  long ReadBytes(char* buf, std::size_t size, std::chrono::milliseconds wait) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) {
+      return 0;
     }
-    v1::IpcServerMessage message;
-    if (!message.ParseFromString(payload)) {
-      return std::nullopt;
-    }
-    return message;
-  }
-
-  // True once the server closed the connection (waiting at most `wait`).
-  bool WaitForEof(std::chrono::milliseconds wait) {
-    const auto deadline = std::chrono::steady_clock::now() + wait;
-    while (!eof_ && std::chrono::steady_clock::now() < deadline) {
-      (void)Read(std::chrono::milliseconds(50));
-    }
-    return eof_;
+    const ssize_t n = ::recv(fd_, buf, size, 0);
+    return n <= 0 ? -1 : n;
   }
 
  private:
   int fd_ = -1;
   bool connected_ = false;
-  bool eof_ = false;
-  FrameDecoder decoder_;
 };
 
 // What the contract tests expect of every transport.
