@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "ward/common/error_windows.h"
+#include "ward/common/sid_windows.h"
 #include "ward/policy/signing.h"
 
 namespace ward::policy {
@@ -78,19 +79,11 @@ bool IsTrusted(PSID sid, PSID user) {
 
 // "BUILTIN\Users", or the SID's string form when it has no name.
 std::string NameOf(PSID sid) {
-  wchar_t name[256];
-  wchar_t domain[256];
-  DWORD name_size = 256;
-  DWORD domain_size = 256;
-  SID_NAME_USE use;
-  if (LookupAccountSidW(nullptr, sid, name, &name_size, domain, &domain_size, &use)) {
-    std::wstring full = domain_size > 0 ? std::wstring(domain) + L"\\" + name : name;
-    return PathUtf8(std::filesystem::path(full));
+  if (auto name = AccountName(sid); name.has_value()) {
+    return *name;
   }
-  wchar_t* text = nullptr;
-  if (ConvertSidToStringSidW(sid, &text)) {
-    LocalPtr<wchar_t> owned(text);
-    return PathUtf8(std::filesystem::path(text));
+  if (std::string text = SidString(sid); !text.empty()) {
+    return text;
   }
   return "an unknown account";
 }

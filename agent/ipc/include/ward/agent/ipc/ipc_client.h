@@ -56,8 +56,9 @@ class IpcClient final : public AgentControl {
   // ran out of time); the client is then of no further use.
   bool connected() const;
   // What to wait on for notices, owned by the client; -1 once not connected. Linux: the socket
-  // (a QSocketNotifier or poll()); Windows: an event HANDLE that is set while data waits (a
-  // QWinEventNotifier or WaitForSingleObject). Then call PumpNotices(0ms).
+  // (a QSocketNotifier or poll()); Windows: an event HANDLE that is set while data waits, from
+  // the first call or PumpNotices() on (a QWinEventNotifier or WaitForSingleObject). Then call
+  // PumpNotices(0ms).
   std::intptr_t native_handle() const;
 
   // The retry_after_seconds of the last RESOURCE_EXHAUSTED answer (0 otherwise).
