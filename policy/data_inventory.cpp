@@ -100,10 +100,10 @@ const std::vector<InventoryEntry>& Entries() {
        "it, dsl, viewer (versions)"},
       {DataHolder::kCollector,
        "events from the laptops: USB, applications, settings, agent, agreement acceptances, with "
-       "the local account name inside `body` and its keyed hash in `account` (a concern's event "
-       "keeps only its id, device and times: the concern is stored once, below)",
+       "the local account name inside `body` and its account's id in `account_id` (a concern's "
+       "event keeps only its id, device and times: the concern is stored once, below)",
        {"events.seq", "events.id", "events.device_id", "events.device_time_ms",
-        "events.received_ms", "events.priority", "events.kind", "events.body", "events.account"},
+        "events.received_ms", "events.priority", "events.kind", "events.body", "events.account_id"},
        "safeguarding and IT evidence of what was allowed or blocked",
        kSecurityBasis,
        "USB, applications, settings and agent events: 90 days after it arrives; agreement "
@@ -112,13 +112,12 @@ const std::vector<InventoryEntry>& Entries() {
        "it, dsl, viewer; concern events to the DSL only"},
       {DataHolder::kCollector,
        "concerns: the learner's words, category, \"in danger now\", optional screenshot, "
-       "reference, status, when the DSL closed it, and the account name and its keyed hash unless "
-       "the learner chose to "
-       "stay anonymous (then neither, in any table)",
+       "reference, status, when the DSL closed it, and the account name and its account's id "
+       "unless the learner chose to stay anonymous (then neither, in any table)",
        {"concerns.id", "concerns.device_id", "concerns.group_name", "concerns.device_time_ms",
         "concerns.received_ms", "concerns.status", "concerns.reference", "concerns.category",
         "concerns.text", "concerns.anonymous", "concerns.in_danger", "concerns.user_name",
-        "concerns.screenshot", "concerns.account", "concerns.closed_ms"},
+        "concerns.screenshot", "concerns.account_id", "concerns.closed_ms"},
        "the DSL's duty of care to the learner",
        kSafeguardingBasis,
        kConcernRetention,
@@ -174,9 +173,10 @@ const std::vector<InventoryEntry>& Entries() {
        "deleted once ended or expired, at the next sign-in",
        "nobody (the collector only)"},
       {DataHolder::kCollector,
-       "the account key: 256 random bits, for the keyed hash (HMAC-SHA256) of account names in "
-       "`events.account` and `concerns.account`",
-       {"collector_keys.purpose", "collector_keys.key_hex", "collector_keys.created_at_ms"},
+       "accounts: the keyed hash (HMAC-SHA256) of each account name seen, with a small id that "
+       "events and concerns carry; and the key of that hash, 256 random bits",
+       {"accounts.id", "accounts.hash", "collector_keys.purpose", "collector_keys.key_hex",
+        "collector_keys.created_at_ms"},
        "find a person's records by an indexed pseudonym, not by the name (subject access, "
        "erasure; ADR 0013)",
        kOperationBasis,

@@ -36,7 +36,7 @@ class AgentWorker final : public QObject, public agent::ipc::NoticeSink {
         TryConnect();
       }
       call(client_.get());
-      if (client_ != nullptr && client_->fd() < 0) {
+      if (client_ != nullptr && !client_->connected()) {
         Disconnect();
       }
     } catch (const std::exception& e) {
@@ -62,7 +62,7 @@ class AgentWorker final : public QObject, public agent::ipc::NoticeSink {
       return;
     }
     auto client = agent::ipc::IpcClient::Connect(
-        {.socket_path = socket_path_.toStdString(), .request_timeout = std::chrono::seconds(15)},
+        {.endpoint = socket_path_.toStdString(), .request_timeout = std::chrono::seconds(15)},
         this);
     if (!client) {
       retry_->start();
@@ -73,14 +73,14 @@ class AgentWorker final : public QObject, public agent::ipc::NoticeSink {
       log::Warning("tray could not subscribe to notices",
                    {{"error", subscribed.error().ToString()}});
     }
-    if (client_->fd() < 0) {
+    if (!client_->connected()) {
       client_.reset();
       retry_->start();
       return;
     }
     retry_->stop();
-    notifier_ =
-        new QSocketNotifier(static_cast<qintptr>(client_->fd()), QSocketNotifier::Read, this);
+    notifier_ = new QSocketNotifier(static_cast<qintptr>(client_->native_handle()),
+                                    QSocketNotifier::Read, this);
     QObject::connect(notifier_, &QSocketNotifier::activated, this, [this] {
       if (client_ == nullptr) {
         return;

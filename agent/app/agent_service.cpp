@@ -13,11 +13,12 @@ namespace ward::app {
 namespace {
 
 std::string UserOf(const agent::ipc::Caller& caller) {
-  return caller.username.empty() ? "uid " + std::to_string(caller.uid) : caller.username;
+  return caller.user_name.empty() ? "uid " + caller.user_id : caller.user_name;
 }
 
-std::string AupKey(uid_t uid, std::uint32_t version) {
-  return "aup/" + std::to_string(uid) + "/" + std::to_string(version);
+// On Linux user_id is the decimal uid, so the keys written by earlier versions still match.
+std::string AupKey(std::string_view user_id, std::uint32_t version) {
+  return "aup/" + std::string(user_id) + "/" + std::to_string(version);
 }
 
 }  // namespace
@@ -39,13 +40,13 @@ void NoticeBridge::Notify(v1::Notice notice) {
   }
 }
 
-void NoticeBridge::NotifyUser(uid_t uid, v1::Notice notice) {
+void NoticeBridge::NotifyUser(std::string user_id, v1::Notice notice) {
   std::scoped_lock lock(mu_);
   if (fallback_ != nullptr) {
     fallback_->Notify(notice);
   }
   if (server_ != nullptr) {
-    server_->NotifyUser(uid, std::move(notice));
+    server_->NotifyUser(std::move(user_id), std::move(notice));
   }
 }
 
@@ -93,10 +94,9 @@ void AgentService::OnConcernAcknowledged(std::string_view event_id) {
     (void)store_->DeleteState(key);
     return;
   }
-  const auto uid = static_cast<uid_t>(std::strtoul(pending->c_str(), nullptr, 10));
   v1::Notice notice;
   notice.mutable_concern_received()->set_reference(pending->substr(space + 1));
-  notices_.NotifyUser(uid, std::move(notice));
+  notices_.NotifyUser(pending->substr(0, space), std::move(notice));
   log::Info("concern received by the collector",
             {{"event_id", std::string(event_id)}, {"reference", pending->substr(space + 1)}});
   if (auto deleted = store_->DeleteState(key); !deleted.has_value()) {
@@ -146,7 +146,7 @@ Result<v1::StatusResponse> AgentService::Status(const agent::ipc::Caller& caller
     device->set_policy_version(policy->policy.version());
     device->set_mode(policy->policy.mode());
     const std::uint32_t aup = policy->policy.aup().version();
-    out.set_aup_pending(aup > 0 && !AupAccepted(caller.uid, aup));
+    out.set_aup_pending(aup > 0 && !AupAccepted(caller.user_id, aup));
   }
   return out;
 }
@@ -200,7 +200,7 @@ Result<v1::SubmitConcernResponse> AgentService::SubmitConcern(
   concern->set_screenshot_png(request.screenshot_png());
   // Who to tell when the collector has it; kept on this laptop only (not in the event).
   const std::string ack_key = "concern/" + event.id();
-  (void)store_->PutState(ack_key, std::to_string(caller.uid) + " " + concern->reference());
+  (void)store_->PutState(ack_key, caller.user_id + " " + concern->reference());
   if (auto appended = store_->Append(event); !appended.has_value()) {
     if (appended.error().code() != ErrorCode::kResourceExhausted) {
       (void)store_->DeleteState(ack_key);
@@ -231,18 +231,18 @@ Result<v1::SubmitConcernResponse> AgentService::SubmitConcern(
   return out;
 }
 
-bool AgentService::AupAccepted(uid_t uid, std::uint32_t version) {
+bool AgentService::AupAccepted(const std::string& user_id, std::uint32_t version) {
   {
     std::scoped_lock lock(mu_);
-    if (accepted_.contains({uid, version})) {
+    if (accepted_.contains({user_id, version})) {
       return true;
     }
   }
-  if (store_ == nullptr || !store_->GetState(AupKey(uid, version)).has_value()) {
+  if (store_ == nullptr || !store_->GetState(AupKey(user_id, version)).has_value()) {
     return false;
   }
   std::scoped_lock lock(mu_);
-  accepted_.emplace(uid, version);
+  accepted_.emplace(user_id, version);
   return true;
 }
 
@@ -256,11 +256,11 @@ ward::Status AgentService::AcceptAup(const agent::ipc::Caller& caller,
     return FailedPreconditionError(
         "The agreement has changed since you opened it. Please read the new version.");
   }
-  if (AupAccepted(caller.uid, request.aup_version())) {
+  if (AupAccepted(caller.user_id, request.aup_version())) {
     return OkStatus();  // accepted once per version: nothing more to record
   }
   if (store_ != nullptr) {
-    if (auto put = store_->PutState(AupKey(caller.uid, request.aup_version()), "1");
+    if (auto put = store_->PutState(AupKey(caller.user_id, request.aup_version()), "1");
         !put.has_value()) {
       log::Error("AUP acceptance not stored", {{"error", put.error().ToString()}});
       return UnavailableError("Your answer couldn't be saved right now. Please try again later.");
@@ -268,7 +268,7 @@ ward::Status AgentService::AcceptAup(const agent::ipc::Caller& caller,
   }
   {
     std::scoped_lock lock(mu_);
-    accepted_.emplace(caller.uid, request.aup_version());
+    accepted_.emplace(caller.user_id, request.aup_version());
   }
   v1::Event event = factory_.New(v1::PRIORITY_NORMAL, policy->policy.version());
   event.set_user(UserOf(caller));

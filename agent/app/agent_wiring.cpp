@@ -264,7 +264,7 @@ void Agent::StartIpc() {
       ::chmod(dir.c_str(), 0755);
     }
     agent::ipc::IpcServerOptions options;
-    options.socket_path = deps_->config.ipc_socket;
+    options.endpoint = deps_->config.ipc_socket;
     auto server = agent::ipc::IpcServer::Create(options, *service_);
     Status started =
         server.has_value() ? (*server)->Start() : Status(std::unexpected(server.error()));

@@ -73,7 +73,7 @@ int RunConcernCommand(int argc, char** argv, std::string config_path) {
     std::fprintf(stderr, "ward-agent concern: %s\n", config.error().ToString().c_str());
     return 2;
   }
-  auto client = agent::ipc::IpcClient::Connect({.socket_path = config->ipc_socket});
+  auto client = agent::ipc::IpcClient::Connect({.endpoint = config->ipc_socket});
   if (!client.has_value()) {
     std::fprintf(stderr, "ward-agent concern: cannot reach the agent at %s: %s\n",
                  config->ipc_socket.c_str(), client.error().ToString().c_str());

@@ -1,22 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ward/agent/ipc/ipc_client.h"
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <array>
-#include <cerrno>
 #include <string>
 
-#include "internal/unique_fd.h"
+#include "internal/client_transport.h"
 
 namespace ward::agent::ipc {
 namespace {
 
-using Deadline = std::chrono::steady_clock::time_point;
+using internal::Deadline;
+using internal::RemainingMs;
 
 ErrorCode ErrorCodeFromName(std::string_view name) {
   for (auto i = static_cast<int>(ErrorCode::kInvalidArgument);
@@ -29,93 +23,41 @@ ErrorCode ErrorCodeFromName(std::string_view name) {
   return ErrorCode::kInternal;
 }
 
-int RemainingMs(Deadline deadline) {
-  const auto left =
-      std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-  return static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 60'000));
-}
-
 }  // namespace
 
 Result<std::unique_ptr<IpcClient>> IpcClient::Connect(IpcClientOptions options, NoticeSink* sink) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  const auto& path = options.socket_path.native();
-  if (path.size() >= sizeof(addr.sun_path)) {
-    return InvalidArgumentError("socket path " + path + " is too long");
-  }
-  std::copy(path.begin(), path.end(), addr.sun_path);
-  // Non-blocking from the start: a Unix-socket connect() would otherwise wait for as long as the
-  // agent's listen backlog is full (it fails with EAGAIN instead).
-  internal::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) {
-    return std::unexpected(ErrnoError("creating a socket", errno));
-  }
-  int rc;
-  do {
-    rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
-  } while (rc != 0 && errno == EINTR);
-  if (rc != 0) {
-    const int err = errno;
-    const std::string why = err == EAGAIN ? " failed: the agent is busy" : " failed";
-    return std::unexpected(
-        Error(ErrorCode::kUnavailable, "connecting to the Ward agent at " + path + why, err));
-  }
-  return std::unique_ptr<IpcClient>(new IpcClient(std::move(options), sink, fd.Release()));
+  WARD_ASSIGN_OR_RETURN(auto transport,
+                        internal::ConnectTransport(options.endpoint, options.request_timeout));
+  return std::unique_ptr<IpcClient>(new IpcClient(std::move(options), sink, std::move(transport)));
 }
 
-IpcClient::IpcClient(IpcClientOptions options, NoticeSink* sink, int fd)
-    : options_(std::move(options)), sink_(sink), fd_(fd) {}
+IpcClient::IpcClient(IpcClientOptions options, NoticeSink* sink,
+                     std::unique_ptr<internal::ClientTransport> transport)
+    : options_(std::move(options)), sink_(sink), transport_(std::move(transport)) {}
 
-IpcClient::~IpcClient() {
-  if (fd_ >= 0) {
-    ::close(fd_);
+IpcClient::~IpcClient() = default;
+
+bool IpcClient::connected() const { return transport_->connected(); }
+
+std::intptr_t IpcClient::native_handle() const { return transport_->native_handle(); }
+
+Status IpcClient::Feed(const std::string& received) {
+  if (auto fed = decoder_.Feed(received); !fed) {
+    transport_->Close();
+    return std::unexpected(Error(ErrorCode::kUnavailable, fed.error().message()));
   }
+  return OkStatus();
 }
-
-int IpcClient::fd() const { return fd_; }
 
 Status IpcClient::ReadSome(std::chrono::milliseconds wait) {
-  if (fd_ < 0) {
+  if (!transport_->connected()) {
     return UnavailableError("not connected to the Ward agent");
   }
-  pollfd p{fd_, POLLIN, 0};
-  int ready;
-  do {
-    ready = ::poll(&p, 1, static_cast<int>(wait.count()));
-  } while (ready < 0 && errno == EINTR);
-  if (ready < 0) {
-    return std::unexpected(ErrnoError("waiting for the Ward agent", errno));
-  }
-  if (ready == 0) {
-    return OkStatus();
-  }
-  std::array<char, 64 * 1024> buf;
-  while (true) {
-    const ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
-    if (n == 0) {
-      ::close(fd_);
-      fd_ = -1;
-      return UnavailableError("the Ward agent closed the connection");
-    }
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        return OkStatus();
-      }
-      const int err = errno;
-      ::close(fd_);
-      fd_ = -1;
-      return std::unexpected(Error(ErrorCode::kUnavailable, "reading from the Ward agent", err));
-    }
-    if (auto fed = decoder_.Feed(std::string_view(buf.data(), static_cast<std::size_t>(n))); !fed) {
-      ::close(fd_);
-      fd_ = -1;
-      return std::unexpected(Error(ErrorCode::kUnavailable, fed.error().message()));
-    }
-  }
+  std::string received;
+  auto read = transport_->ReadSome(wait, received);
+  // What arrived before the agent hung up still counts (its last answer, a notice).
+  WARD_RETURN_IF_ERROR(Feed(received));
+  return read;
 }
 
 Status IpcClient::DispatchReady(std::uint64_t want_id, v1::IpcResponse* out, bool* found) {
@@ -154,7 +96,7 @@ Status IpcClient::PumpNotices(std::chrono::milliseconds wait) {
 }
 
 Result<v1::IpcResponse> IpcClient::Call(v1::IpcRequest request) {
-  if (fd_ < 0) {
+  if (!transport_->connected()) {
     return UnavailableError("not connected to the Ward agent");
   }
   last_retry_after_seconds_ = 0;
@@ -162,33 +104,10 @@ Result<v1::IpcResponse> IpcClient::Call(v1::IpcRequest request) {
   request.set_request_id(id);
   WARD_ASSIGN_OR_RETURN(const std::string frame, EncodeFrame(request));
   const Deadline deadline = std::chrono::steady_clock::now() + options_.request_timeout;
-
-  std::size_t sent = 0;
-  while (sent < frame.size()) {
-    const long n = internal::SendSome(fd_, frame.data() + sent, frame.size() - sent);
-    if (n >= 0) {
-      sent += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      const int err = errno;
-      ::close(fd_);
-      fd_ = -1;
-      return std::unexpected(Error(ErrorCode::kUnavailable, "sending to the Ward agent", err));
-    }
-    if (RemainingMs(deadline) == 0) {
-      // Half a frame is on the wire: the stream is unusable.
-      ::close(fd_);
-      fd_ = -1;
-      return DeadlineExceededError("the Ward agent did not take the request in time");
-    }
-    // While the agent is busy, keep reading so neither side's buffer stays full.
-    pollfd p{fd_, POLLOUT | POLLIN, 0};
-    ::poll(&p, 1, RemainingMs(deadline));
-    if ((p.revents & POLLIN) != 0) {
-      WARD_RETURN_IF_ERROR(ReadSome(std::chrono::milliseconds(0)));
-    }
-  }
+  std::string received;
+  auto written = transport_->WriteAll(frame, deadline, received);
+  WARD_RETURN_IF_ERROR(Feed(received));
+  WARD_RETURN_IF_ERROR(written);
 
   v1::IpcResponse response;
   bool found = false;

@@ -6,12 +6,16 @@
 
 namespace ward::agent::ipc {
 
-std::uint32_t RateLimiter::TryAcquire(uid_t uid) {
+std::uint32_t RateLimiter::TryAcquire(std::string_view user_id) {
   const auto now = clock_.SteadyNow();
   const double burst = static_cast<double>(std::max<std::uint32_t>(limit_.burst, 1));
   const double period = static_cast<double>(std::max<std::int64_t>(limit_.refill_every.count(), 1));
   std::scoped_lock lock(mu_);
-  auto [it, inserted] = buckets_.try_emplace(uid, Bucket{burst, now});
+  auto it = buckets_.find(user_id);
+  const bool inserted = it == buckets_.end();
+  if (inserted) {
+    it = buckets_.emplace(std::string(user_id), Bucket{burst, now}).first;
+  }
   Bucket& bucket = it->second;
   if (!inserted) {
     const double elapsed = std::chrono::duration<double>(now - bucket.updated).count();

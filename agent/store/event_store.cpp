@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "internal/os.h"
 #include "internal/schema.h"
 #include "internal/sqlite.h"
 #include "ward/common/check.h"
@@ -40,13 +41,7 @@ std::int64_t ToMillis(std::chrono::system_clock::time_point t) {
 }
 
 std::string UtcStamp(std::chrono::system_clock::time_point t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-#ifdef _WIN32
-  gmtime_s(&tm, &secs);
-#else
-  gmtime_r(&secs, &tm);
-#endif
+  const std::tm tm = internal::UtcTime(std::chrono::system_clock::to_time_t(t));
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
   return buf;
@@ -129,8 +124,7 @@ Result<Database> OpenEncrypted(const fs::path& path, const platform::StoreKey& k
           s.error().WithContext("migrating the store to version " + std::to_string(v + 1)));
     }
   }
-  std::error_code ec;
-  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, ec);
+  internal::KeepPrivate(path);
   return db;
 }
 
@@ -1065,11 +1059,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   std::error_code ec;
   fs::path dir = options.path.parent_path();
   if (!dir.empty() && !fs::exists(dir, ec)) {
-    fs::create_directories(dir, ec);
-    if (ec) {
-      return std::unexpected(ErrnoError("creating " + dir.string(), ec.value()));
-    }
-    fs::permissions(dir, fs::perms::owner_all, ec);
+    WARD_RETURN_IF_ERROR(platform::CreatePrivateDirectory(dir));
   }
   WARD_ASSIGN_OR_RETURN(platform::StoreKey key, keys.GetOrCreateStoreKey());
   rep.key_source = key.source;

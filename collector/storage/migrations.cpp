@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <Poco/Data/DataException.h>
 #include <Poco/Data/LOB.h>
 #include <Poco/Data/Statement.h>
 
 #include <chrono>
+#include <map>
 #include <vector>
 
 #include "internal/migrations.h"
@@ -56,6 +58,14 @@ void ConcernStoredOnce(Poco::Data::Session& session, Dialect dialect) {
   WARD_CHECK(key.has_value());  // NewSecret writes hex
   const std::string key_bytes(key->begin(), key->end());
 
+  std::map<std::string, std::int64_t> account_ids;  // by name
+  const auto account_id = [&](const std::string& name) {
+    auto [it, added] = account_ids.try_emplace(name, 0);
+    if (added) {
+      it->second = AccountIdFor(session, dialect, HmacSha256Hex(key_bytes, name));
+    }
+    return it->second;
+  };
   // Concerns (and their events) carry the account of a learner who gave their name.
   {
     std::vector<std::string> ids;
@@ -63,14 +73,14 @@ void ConcernStoredOnce(Poco::Data::Session& session, Dialect dialect) {
     session << "SELECT id, user_name FROM concerns WHERE anonymous = 0 AND user_name <> ''",
         into(ids), into(users), now;
     std::string id;
-    std::string account;
+    std::int64_t account = 0;
     Poco::Data::Statement concern(session);
-    concern << sql("UPDATE concerns SET account = ? WHERE id = ?"), use(account), use(id);
+    concern << sql("UPDATE concerns SET account_id = ? WHERE id = ?"), use(account), use(id);
     Poco::Data::Statement event(session);
-    event << sql("UPDATE events SET account = ? WHERE id = ?"), use(account), use(id);
+    event << sql("UPDATE events SET account_id = ? WHERE id = ?"), use(account), use(id);
     for (std::size_t i = 0; i < ids.size(); ++i) {
       id = ids[i];
-      account = HmacSha256Hex(key_bytes, users[i]);
+      account = account_id(users[i]);
       concern.execute();
       event.execute();
     }
@@ -91,9 +101,9 @@ void ConcernStoredOnce(Poco::Data::Session& session, Dialect dialect) {
       break;
     }
     std::int64_t seq = 0;
-    std::string account;
+    std::int64_t account = 0;
     Poco::Data::Statement update(session);
-    update << sql("UPDATE events SET account = ? WHERE seq = ?"), use(account), use(seq);
+    update << sql("UPDATE events SET account_id = ? WHERE seq = ?"), use(account), use(seq);
     for (std::size_t i = 0; i < seqs.size(); ++i) {
       ward::v1::Event event;
       // A body that does not parse keeps no account (NULL), like an event without one.
@@ -101,7 +111,7 @@ void ConcernStoredOnce(Poco::Data::Session& session, Dialect dialect) {
           event.ParseFromArray(bodies[i].rawContent(), static_cast<int>(bodies[i].size())) &&
           !event.user().empty()) {
         seq = seqs[i];
-        account = HmacSha256Hex(key_bytes, event.user());
+        account = account_id(event.user());
         update.execute();
       }
     }
@@ -229,25 +239,27 @@ const std::vector<Migration>& Migrations() {
        {
            // A concern is stored once, in `concerns`; its event row keeps an empty body and
            // refers to it by id (the concern's id is its event's id). Events and concerns carry
-           // the keyed hash of their account (HMAC-SHA256 under the key in collector_keys;
-           // NULL for none and for anonymous concerns), indexed for a person's records, and
-           // concerns are indexed by device (the per-device quota). ConcernStoredOnce moves
-           // the old rows over. Not numbered 7 (the number left free for it): a collector of
-           // a release that knows 8 or 9 would run on this schema without seeing that it is
-           // newer; at 10 it refuses to start and says to upgrade.
+           // their account as the id in `accounts` of its keyed hash (HMAC-SHA256 under the key
+           // in collector_keys; NULL for none and for anonymous concerns), indexed for a
+           // person's records, and concerns are indexed by device (the per-device quota).
+           // ConcernStoredOnce moves the old rows over. Not numbered 7 (the number left free for
+           // it): a collector of a release that knows 8 or 9 would run on this schema without
+           // seeing that it is newer; at 10 it refuses to start and says to upgrade.
            "CREATE TABLE collector_keys(purpose TEXT PRIMARY KEY, key_hex TEXT NOT NULL, "
            "created_at_ms BIGINT NOT NULL)",
-           "ALTER TABLE events ADD COLUMN account TEXT",
-           "ALTER TABLE concerns ADD COLUMN account TEXT",
+           "CREATE TABLE accounts(id {SERIAL}, hash TEXT NOT NULL UNIQUE)",
+           "ALTER TABLE events ADD COLUMN account_id BIGINT",
+           "ALTER TABLE concerns ADD COLUMN account_id BIGINT",
            // Partial: an event without an account (most of the agent's own) costs ingest no
-           // index entry; `account = ?` implies the condition, so lookups use them.
-           "CREATE INDEX events_by_account ON events(account, seq) WHERE account IS NOT NULL",
-           "CREATE INDEX concerns_by_account ON concerns(account, received_ms) WHERE account IS "
-           "NOT NULL",
+           // index entry; `account_id = ?` implies the condition, so lookups use them.
+           "CREATE INDEX concerns_by_account ON concerns(account_id, received_ms) WHERE "
+           "account_id IS NOT NULL",
            "CREATE INDEX concerns_by_device ON concerns(device_id, received_ms)",
        },
-       {},
-       {},
+       // SQLite keeps the rowid (seq) in every index entry already, in order.
+       {"CREATE INDEX events_by_account ON events(account_id) WHERE account_id IS NOT NULL"},
+       {"CREATE INDEX events_by_account ON events(account_id, seq) WHERE account_id IS NOT "
+        "NULL"},
        &ConcernStoredOnce},
       {11,
        {
@@ -383,6 +395,23 @@ Result<int> ApplyMigrationsUpTo(Poco::Data::Session& session, Dialect dialect, i
                          "; upgrade the collector");
   }
   return current;
+}
+
+std::int64_t AccountIdFor(Poco::Data::Session& session, Dialect dialect, const std::string& hash) {
+  std::string key = hash;
+  std::vector<std::int64_t> ids;
+  session << TranslateSql(dialect, "SELECT id FROM accounts WHERE hash = ?"), use(key), into(ids),
+      now;
+  if (ids.empty()) {
+    session << TranslateSql(dialect, "INSERT INTO accounts(hash) VALUES(?) ON CONFLICT DO NOTHING"),
+        use(key), now;
+    session << TranslateSql(dialect, "SELECT id FROM accounts WHERE hash = ?"), use(key), into(ids),
+        now;
+  }
+  if (ids.empty()) {
+    throw Poco::Data::DataException("the account was not added");
+  }
+  return ids.front();
 }
 
 }  // namespace ward::collector

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 
 #include "internal/migrations.h"
@@ -78,7 +79,7 @@ class SqliteInsert {
     }
     const char* sql =
         "INSERT INTO events(id, device_id, device_time_ms, received_ms, priority, kind, body, "
-        "account) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING";
+        "account_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING";
     Check(sqlite3_prepare_v2(db_, sql, -1, &stmt_, nullptr));
   }
   ~SqliteInsert() { sqlite3_finalize(stmt_); }
@@ -87,9 +88,9 @@ class SqliteInsert {
 
   bool ok() const { return stmt_ != nullptr; }
 
-  // True when the event was new. `account_hash` "" is stored as NULL.
+  // True when the event was new. `account_id` 0 is stored as NULL.
   bool Insert(const EventRow& e, const std::string& device, std::int64_t now_ms,
-              const std::string& account_hash) {
+              std::int64_t account_id) {
     sqlite3_reset(stmt_);
     sqlite3_bind_text(stmt_, 1, e.id.data(), static_cast<int>(e.id.size()), SQLITE_STATIC);
     sqlite3_bind_text(stmt_, 2, device.data(), static_cast<int>(device.size()), SQLITE_STATIC);
@@ -98,11 +99,10 @@ class SqliteInsert {
     sqlite3_bind_int(stmt_, 5, e.priority);
     sqlite3_bind_text(stmt_, 6, e.kind.data(), static_cast<int>(e.kind.size()), SQLITE_STATIC);
     sqlite3_bind_blob(stmt_, 7, e.body.data(), static_cast<int>(e.body.size()), SQLITE_STATIC);
-    if (account_hash.empty()) {
+    if (account_id == 0) {
       sqlite3_bind_null(stmt_, 8);
     } else {
-      sqlite3_bind_text(stmt_, 8, account_hash.data(), static_cast<int>(account_hash.size()),
-                        SQLITE_STATIC);
+      sqlite3_bind_int64(stmt_, 8, account_id);
     }
     const int rc = sqlite3_step(stmt_);
     if (rc != SQLITE_DONE) {
@@ -121,29 +121,72 @@ class SqliteInsert {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
-// Keyed hashes of the account names of one batch. A batch is mostly one learner's events, so
-// the last hash is kept rather than computed again.
-class AccountHasher {
+// The account ids the store has handed out, by keyed hash, for the life of the Storage.
+// Thread-safe. Bounded: past kMax hashes it starts again (a site has far fewer learners).
+class AccountIdCache {
  public:
-  explicit AccountHasher(const std::string& key) : key_(key) {}
+  static constexpr std::size_t kMax = 200000;
 
-  // "" for "" (no account).
-  const std::string& Hash(std::string_view account) {
-    if (account.empty()) {
-      return none_;
+  std::optional<std::int64_t> Find(const std::string& hash) {
+    std::scoped_lock lock(mu_);
+    const auto it = ids_.find(hash);
+    return it == ids_.end() ? std::nullopt : std::optional(it->second);
+  }
+  void Add(std::unordered_map<std::string, std::int64_t>& ids) {
+    std::scoped_lock lock(mu_);
+    if (ids_.size() + ids.size() > kMax) {
+      ids_.clear();
     }
-    if (account != last_account_) {
-      last_account_ = account;
-      last_hash_ = HmacSha256Hex(key_, account);
-    }
-    return last_hash_;
+    ids_.merge(ids);
   }
 
  private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::int64_t> ids_;
+};
+
+// The account ids of the account names of one ingest transaction (0 for no account). A batch
+// is mostly one learner's events, so the last name's id is kept. Ids found or added in the
+// transaction join the cache only once it commits (a rolled-back id may be handed out again).
+class AccountResolver {
+ public:
+  AccountResolver(const std::string& key, AccountIdCache& cache, Session& session, Dialect dialect)
+      : key_(key), cache_(cache), session_(session), dialect_(dialect) {}
+
+  // Throws Poco::Exception on database errors.
+  std::int64_t Id(std::string_view account) {
+    if (account.empty()) {
+      return 0;
+    }
+    if (account == last_account_) {
+      return last_id_;
+    }
+    std::string hash = HmacSha256Hex(key_, account);
+    std::optional<std::int64_t> id = cache_.Find(hash);
+    if (!id.has_value()) {
+      if (const auto it = found_.find(hash); it != found_.end()) {
+        id = it->second;
+      } else {
+        id = AccountIdFor(session_, dialect_, hash);
+        found_.emplace(std::move(hash), *id);
+      }
+    }
+    last_account_ = account;
+    last_id_ = *id;
+    return last_id_;
+  }
+
+  // After the transaction committed.
+  void Committed() { cache_.Add(found_); }
+
+ private:
   const std::string& key_;
-  const std::string none_;
+  AccountIdCache& cache_;
+  Session& session_;
+  Dialect dialect_;
+  std::unordered_map<std::string, std::int64_t> found_;
   std::string last_account_;
-  std::string last_hash_;
+  std::int64_t last_id_ = 0;
 };
 
 RedactedConcern Redact(const Concern& c) {
@@ -411,7 +454,7 @@ class SqlStorage final : public Storage {
       std::int64_t device_time = 0;
       int priority = 0;
       std::string kind;
-      std::string account;
+      std::int64_t account = 0;
       ConcernRow c;
       int anonymous = 0;
       int in_danger = 0;
@@ -424,31 +467,31 @@ class SqlStorage final : public Storage {
         Statement insert_event(s);
         insert_event << Sql(
             "INSERT INTO events(id, device_id, device_time_ms, received_ms, "
-            "priority, kind, body, account) VALUES(?, ?, ?, ?, ?, ?, {EMPTY_BLOB}, "
-            "NULLIF(?, '')) ON CONFLICT DO NOTHING"),
+            "priority, kind, body, account_id) VALUES(?, ?, ?, ?, ?, ?, {EMPTY_BLOB}, "
+            "NULLIF(CAST(? AS BIGINT), 0)) ON CONFLICT DO NOTHING"),
             use(id), use(device), use(device_time), use(now_ms), use(priority), use(kind),
             use(account);
         Statement insert_concern(s);
         insert_concern << Sql(
             "INSERT INTO concerns(id, device_id, group_name, device_time_ms, "
             "received_ms, status, reference, category, text, anonymous, "
-            "in_danger, user_name, screenshot, account) "
-            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, '')) "
+            "in_danger, user_name, screenshot, account_id) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(CAST(? AS BIGINT), 0)) "
             "ON CONFLICT DO NOTHING"),
             use(id), use(device), use(group), use(device_time), use(now_ms), use(status),
             use(c.reference), use(c.category), use(c.text), use(anonymous), use(in_danger),
             use(c.user), use(screenshot), use(account);
         SqliteInsert fast(dialect_ == Dialect::kSqlite ? Poco::Data::SQLite::Utility::dbHandle(s)
                                                        : nullptr);
-        AccountHasher hasher(account_key_);
+        AccountResolver accounts(account_key_, account_ids_, s, dialect_);
         std::vector<const EventRow*> plain;  // PostgreSQL: inserted many rows per round trip
-        std::vector<std::string> plain_accounts;
+        std::vector<std::int64_t> plain_accounts;
         for (const EventRow& e : events) {
           if (!e.concern.has_value()) {
             if (dialect_ == Dialect::kPostgres) {
               plain.push_back(&e);
-              plain_accounts.push_back(hasher.Hash(e.account));
-            } else if (fast.Insert(e, device, now_ms, hasher.Hash(e.account))) {
+              plain_accounts.push_back(accounts.Id(e.account));
+            } else if (fast.Insert(e, device, now_ms, accounts.Id(e.account))) {
               ++result.inserted;
             } else {
               ++result.duplicates;
@@ -459,7 +502,7 @@ class SqlStorage final : public Storage {
           device_time = e.device_time_ms;
           priority = e.priority;
           kind = e.kind;
-          account = hasher.Hash(AccountOf(e));
+          account = accounts.Id(AccountOf(e));
           if (insert_event.execute() == 0) {
             ++result.duplicates;
             continue;
@@ -486,6 +529,7 @@ class SqlStorage final : public Storage {
         }
         s << Sql("UPDATE devices SET last_seen_ms = ? WHERE id = ?"), use(now_ms), use(device), now;
         s.commit();
+        accounts.Committed();
       } catch (...) {
         s.rollback();
         throw;
@@ -1232,7 +1276,8 @@ class SqlStorage final : public Storage {
       std::vector<BLOB> bodies;
       s << Sql(
           "SELECT seq, id, device_id, device_time_ms, received_ms, priority, kind, body FROM "
-          "events WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?"),
+          "events WHERE account_id = (SELECT id FROM accounts WHERE hash = ?) AND seq > ? "
+          "ORDER BY seq LIMIT ?"),
           use(hash), use(after), use(lim), into(seq), into(ids), into(devices), into(device_times),
           into(received), into(priorities), into(kinds), into(bodies), now;
       EventList out;
@@ -1252,8 +1297,9 @@ class SqlStorage final : public Storage {
     WARD_ASSIGN_OR_RETURN(
         auto counts,
         SelectTwoCounts("counting a person's records",
-                        "SELECT (SELECT COUNT(*) FROM events WHERE account = ?), (SELECT COUNT(*) "
-                        "FROM concerns WHERE account = ?)",
+                        "SELECT (SELECT COUNT(*) FROM events WHERE account_id = (SELECT id FROM "
+                        "accounts WHERE hash = ?)), (SELECT COUNT(*) FROM concerns WHERE "
+                        "account_id = (SELECT id FROM accounts WHERE hash = ?))",
                         events_hash, concerns_hash));
     return AccountCounts{counts.first, counts.second};
   }
@@ -1280,8 +1326,9 @@ class SqlStorage final : public Storage {
         counts.aup = DeleteByCutoff(
             s,
             "DELETE FROM events WHERE seq IN (SELECT a.seq FROM events a WHERE a.kind = 'aup' AND "
-            "a.received_ms <= ? AND (a.account IS NULL OR (SELECT r.received_ms FROM events r "
-            "WHERE r.seq = (SELECT MAX(m.seq) FROM events m WHERE m.account = a.account)) <= ?) "
+            "a.received_ms <= ? AND (a.account_id IS NULL OR (SELECT r.received_ms FROM events r "
+            "WHERE r.seq = (SELECT MAX(m.seq) FROM events m WHERE m.account_id = a.account_id)) <= "
+            "?) "
             "ORDER BY a.received_ms LIMIT ?)",
             now_ms - limits.aup_ms, budget, /*cutoff_twice=*/true);
         counts.concerns = DeleteClosedConcerns(s, now_ms - limits.concern_ms, budget);
@@ -1582,7 +1629,7 @@ class SqlStorage final : public Storage {
   // One multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING id; returns how many rows were
   // new. Throws Poco::Exception on database errors.
   static std::size_t PgInsertEvents(Session& s, std::span<const EventRow* const> rows,
-                                    std::span<std::string> accounts, std::string& device,
+                                    std::span<std::int64_t> accounts, std::string& device,
                                     std::int64_t& now_ms) {
     struct Bound {
       std::string id;
@@ -1595,7 +1642,7 @@ class SqlStorage final : public Storage {
     bound.reserve(rows.size());
     std::string sql =
         "INSERT INTO events(id, device_id, device_time_ms, received_ms, priority, kind, body, "
-        "account) VALUES ";
+        "account_id) VALUES ";
     int n = 0;
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const EventRow& e = *rows[i];
@@ -1604,7 +1651,7 @@ class SqlStorage final : public Storage {
       for (int col = 0; col < 7; ++col) {
         sql += (col == 0 ? "$" : ",$") + std::to_string(++n);
       }
-      sql += ",NULLIF($" + std::to_string(++n) + ", ''))";
+      sql += ",NULLIF(CAST($" + std::to_string(++n) + " AS BIGINT), 0))";
     }
     sql += " ON CONFLICT DO NOTHING RETURNING id";
     std::vector<std::string> inserted;
@@ -1831,6 +1878,7 @@ class SqlStorage final : public Storage {
   int schema_version_ = 0;
   // The key of the account hashes (collector_keys), read once at Open.
   std::string account_key_;
+  AccountIdCache account_ids_;
 };
 
 void RegisterConnectors() {

@@ -2,7 +2,6 @@
 // Linux store key: a systemd credential when the unit passes one, otherwise a root-only key file.
 #include <fcntl.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 #include <string>
 #include <system_error>
 
+#include "internal/store_key.h"
 #include "unique_fd_linux.h"
 #include "ward/common/hex.h"
 #include "ward/platform/key_provider.h"
@@ -183,14 +183,7 @@ class LinuxKeyProvider final : public KeyProvider {
       if (errno != ENOENT) {
         return std::unexpected(ErrnoError(Ctx("stat", dir), errno));
       }
-      std::error_code ec;
-      fs::create_directories(dir.parent_path(), ec);
-      if (ec) {
-        return std::unexpected(ErrnoError(Ctx("create", dir.parent_path()), ec.value()));
-      }
-      if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-        return std::unexpected(ErrnoError(Ctx("create", dir), errno));
-      }
+      WARD_RETURN_IF_ERROR(CreatePrivateDirectory(dir));
       if (::lstat(dir.c_str(), &st) != 0) {
         return std::unexpected(ErrnoError(Ctx("stat", dir), errno));
       }
@@ -241,15 +234,7 @@ class LinuxKeyProvider final : public KeyProvider {
 
   // O_EXCL temp file, fsync, rename without replacing, fsync the directory.
   Result<StoreKey> CreateKeyFile(const fs::path& path) {
-    StoreKey key;
-    if (RAND_bytes(key.bytes.data(), static_cast<int>(key.bytes.size())) != 1) {
-      return InternalError("generating the store key: RAND_bytes failed");
-    }
-    key.newly_created = true;
-    key.source = "key-file";
-    std::error_code ec;
-    key.previous_key_missing =
-        !options_.key_expected_if_exists.empty() && fs::exists(options_.key_expected_if_exists, ec);
+    WARD_ASSIGN_OR_RETURN(StoreKey key, internal::NewStoreKey(options_, "key-file"));
 
     fs::path tmp = path;
     tmp.replace_filename("." + path.filename().string() + ".tmp");
@@ -297,6 +282,20 @@ class LinuxKeyProvider final : public KeyProvider {
 
 std::unique_ptr<KeyProvider> CreateKeyProvider(const KeyProviderOptions& options) {
   return std::make_unique<LinuxKeyProvider>(options);
+}
+
+Status CreatePrivateDirectory(const fs::path& dir) {
+  std::error_code ec;
+  if (dir.has_parent_path()) {
+    fs::create_directories(dir.parent_path(), ec);
+    if (ec) {
+      return std::unexpected(ErrnoError(Ctx("create", dir.parent_path()), ec.value()));
+    }
+  }
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return std::unexpected(ErrnoError(Ctx("create", dir), errno));
+  }
+  return OkStatus();
 }
 
 }  // namespace ward::platform

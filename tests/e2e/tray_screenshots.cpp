@@ -21,7 +21,7 @@
 #include <functional>
 #include <string_view>
 
-#include "../agent/ipc/ipc_test_util.h"
+#include "../agent/ipc/posix/ipc_test_transport.h"
 #include "../agent/ipc/test_agent_control.h"
 #include "ward/agent/ipc/ipc_server.h"
 #include "ward/tray/agent_connection.h"
@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   }
   ward::agent::ipc::testing::TempSocketDir dir;
   ward::agent::ipc::testing::TestAgentControl control;
-  auto server = ward::agent::ipc::IpcServer::Create({.socket_path = dir.socket()}, control);
+  auto server = ward::agent::ipc::IpcServer::Create({.endpoint = dir.socket()}, control);
   if (!server || !(*server)->Start()) {
     std::fprintf(stderr, "could not start the IPC server\n");
     return 1;

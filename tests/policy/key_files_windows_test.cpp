@@ -15,6 +15,7 @@
 
 #include "key_files_test.h"
 #include "ward/policy/signing.h"
+#include "ward/testing/access_list_windows.h"
 #include "ward/testing/temp_dir.h"
 
 namespace ward::policy {
@@ -22,6 +23,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::NewKey;
+using ward::testing::SetAccessList;
 using ward::testing::TempDir;
 
 struct LocalFreer {
@@ -78,23 +80,6 @@ std::string CurrentUserSid() {
   std::string sid = text != nullptr ? text : "";
   LocalFree(text);
   return sid;
-}
-
-// Replaces the access list of `path` with the protected one in `sddl`.
-void SetAccessList(const std::filesystem::path& path, const std::wstring& sddl) {
-  PSECURITY_DESCRIPTOR descriptor = nullptr;
-  ASSERT_TRUE(ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1,
-                                                                   &descriptor, nullptr));
-  std::unique_ptr<void, LocalFreer> owned(descriptor);
-  BOOL present = FALSE;
-  BOOL defaulted = FALSE;
-  PACL dacl = nullptr;
-  ASSERT_TRUE(GetSecurityDescriptorDacl(descriptor, &present, &dacl, &defaulted));
-  std::wstring native = path.native();
-  ASSERT_EQ(SetNamedSecurityInfoW(native.data(), SE_FILE_OBJECT,
-                                  DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
-                                  nullptr, nullptr, dacl, nullptr),
-            static_cast<DWORD>(ERROR_SUCCESS));
 }
 
 TEST(KeyFilesWindowsTest, OnlyTheUserSystemAndAdministratorsCanReadThePrivateKey) {

@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "../agent/ipc/ipc_test_util.h"
+#include "../agent/ipc/posix/ipc_test_transport.h"
 #include "../agent/ipc/test_agent_control.h"
 #include "ward/agent/ipc/ipc_server.h"
 #include "ward/tray/agent_connection.h"
@@ -52,7 +52,7 @@ class TrayTest : public ::testing::Test {
   }
 
   void StartServer(agent::ipc::IpcServerOptions options) {
-    options.socket_path = dir_.socket();
+    options.endpoint = dir_.socket();
     auto server = agent::ipc::IpcServer::Create(options, control_, clock_);
     ASSERT_TRUE(server.has_value());
     server_ = std::move(*server);

@@ -4,8 +4,9 @@
 #include <openssl/crypto.h>
 #include <sqlite3.h>
 
-#include <cerrno>
 #include <utility>
+
+#include "internal/os.h"
 
 namespace ward::agent::store::internal {
 
@@ -32,8 +33,7 @@ Error SqliteError(sqlite3* db, int rc, std::string_view context) {
       code = ErrorCode::kPermissionDenied;
       break;
     case SQLITE_IOERR:
-      code = (sys_errno == ENOSPC || sys_errno == EDQUOT) ? ErrorCode::kResourceExhausted
-                                                          : ErrorCode::kUnavailable;
+      code = IsDiskFull(sys_errno) ? ErrorCode::kResourceExhausted : ErrorCode::kUnavailable;
       break;
     case SQLITE_NOMEM:
       code = ErrorCode::kResourceExhausted;
@@ -151,7 +151,7 @@ Result<Database> Database::Open(const std::filesystem::path& path, bool create) 
   if (create) {
     flags |= SQLITE_OPEN_CREATE;
   }
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  int rc = sqlite3_open_v2(SqlitePath(path).c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     Error e = SqliteError(db, rc, "opening " + path.string());
     sqlite3_close_v2(db);

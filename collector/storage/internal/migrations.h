@@ -29,4 +29,10 @@ Result<int> ApplyMigrations(Poco::Data::Session& session, Dialect dialect);
 // The same, stopping after migration `last`: tests build a store as an earlier release left it.
 Result<int> ApplyMigrationsUpTo(Poco::Data::Session& session, Dialect dialect, int last);
 
+// The id in `accounts` of an account's keyed hash, added when new (schema 10). Events and
+// concerns carry this small id, not the 64-character hash, so their rows and indexes stay small
+// at ingest (docs/adr/0013-concern-stored-once.md). Runs in the caller's transaction; safe when
+// collectors sharing a PostgreSQL add the same hash at once. Throws Poco::Exception.
+std::int64_t AccountIdFor(Poco::Data::Session& session, Dialect dialect, const std::string& hash);
+
 }  // namespace ward::collector

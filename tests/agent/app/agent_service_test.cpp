@@ -60,7 +60,7 @@ class AgentServiceTest : public ::testing::Test {
     ASSERT_NE((*deps)->store, nullptr);
     agent_ = std::make_unique<Agent>(*std::move(deps));
     ASSERT_TRUE(agent_->Start().has_value());
-    auto client = agent::ipc::IpcClient::Connect({.socket_path = config_.ipc_socket}, &sink_);
+    auto client = agent::ipc::IpcClient::Connect({.endpoint = config_.ipc_socket}, &sink_);
     ASSERT_TRUE(client.has_value()) << client.error().ToString();
     client_ = *std::move(client);
   }
@@ -220,6 +220,35 @@ TEST_F(AgentServiceTest, AupIsRecordedOncePerVersionAndPendingFlips) {
   status = client_->Status();
   ASSERT_TRUE(status.has_value());
   EXPECT_FALSE(status->aup_pending());
+}
+
+// Keys written by agents from before Caller was OS-neutral (uid_t): "aup/<uid>/<version>" and
+// "concern/<event id>" = "<uid> <reference>". After an upgrade they must still mean the same.
+TEST_F(AgentServiceTest, AupAcceptedBeforeTheUpgradeStillCounts) {
+  auto& store = *agent_->deps().store;
+  ASSERT_TRUE(store.PutState("aup/" + std::to_string(::geteuid()) + "/3", "1").has_value());
+  StopAgent();
+  StartAgent();
+  auto status = client_->Status();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_FALSE(status->aup_pending());
+}
+
+TEST_F(AgentServiceTest, ConcernPendingFromBeforeTheUpgradeTellsItsSender) {
+  ASSERT_TRUE(client_->Subscribe().has_value());
+  auto& store = *agent_->deps().store;
+  ASSERT_TRUE(store.PutState("concern/old-event", std::to_string(::geteuid() + 1) + " NOT-MINE")
+                  .has_value());
+  ASSERT_TRUE(
+      store.PutState("concern/my-event", std::to_string(::geteuid()) + " K7QF-2M9X").has_value());
+  agent_->service()->OnConcernAcknowledged("old-event");
+  agent_->service()->OnConcernAcknowledged("my-event");
+  EXPECT_TRUE(WaitForNotice([](const v1::Notice& n) {
+    return n.has_concern_received() && n.concern_received().reference() == "K7QF-2M9X";
+  }));
+  for (const auto& n : sink_.notices()) {
+    EXPECT_NE(n.concern_received().reference(), "NOT-MINE");
+  }
 }
 
 TEST_F(AgentServiceTest, StatusSaysOfflineUntilSyncReportsTheCollectorReachable) {
@@ -393,7 +422,8 @@ TEST(AgentDevPolicyTest, UnsignedPolicyNeedsAttentionAndRefusesSignedBundles) {
   ASSERT_TRUE(deps.has_value());
   Agent agent(*std::move(deps));
   ASSERT_TRUE(agent.Start().has_value());
-  auto status = agent.service()->Status({.uid = ::getuid(), .pid = ::getpid(), .username = ""});
+  auto status = agent.service()->Status(
+      {.user_id = std::to_string(::getuid()), .user_name = "", .process_id = ::getpid()});
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(status->state(), v1::StatusResponse::STATE_NEEDS_ATTENTION);
   auto applied = agent.ApplySignedPolicy(dir.Bundle(2));
@@ -415,7 +445,8 @@ TEST(AgentIpcDegradedTest, UnsafeSocketDirectoryDegradesIpcButTheAgentRuns) {
   Agent agent(*std::move(deps));
   ASSERT_TRUE(agent.Start().has_value());
   EXPECT_NE(agent.Summary().find("ipc degraded"), std::string::npos) << agent.Summary();
-  auto status = agent.service()->Status({.uid = ::getuid(), .pid = ::getpid(), .username = ""});
+  auto status = agent.service()->Status(
+      {.user_id = std::to_string(::getuid()), .user_name = "", .process_id = ::getpid()});
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(status->state(), v1::StatusResponse::STATE_NEEDS_ATTENTION);
   ASSERT_EQ(status->device().degraded_size(), 1);

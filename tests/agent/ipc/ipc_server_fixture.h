@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "ipc_test_util.h"
+#include "ipc_test_transport.h"
 #include "test_agent_control.h"
 #include "ward/agent/ipc/ipc_client.h"
 #include "ward/agent/ipc/ipc_server.h"
@@ -17,6 +17,11 @@
 namespace ward::agent::ipc::testing {
 
 using namespace std::chrono_literals;
+
+inline std::string RequestFrame(const v1::IpcRequest& request) {
+  auto frame = EncodeFrame(request);
+  return frame ? *frame : std::string();
+}
 
 class CollectingSink final : public NoticeSink {
  public:
@@ -38,7 +43,7 @@ class IpcServerTest : public ::testing::Test {
  protected:
   // Creates and starts the server on this test's socket; the Start() result is returned.
   ward::Status TryStart(IpcServerOptions options = {}) {
-    options.socket_path = dir_.socket();
+    options.endpoint = endpoint_.endpoint();
     WARD_ASSIGN_OR_RETURN(server_, IpcServer::Create(options, control_, clock_));
     return server_->Start();
   }
@@ -49,7 +54,8 @@ class IpcServerTest : public ::testing::Test {
   }
 
   std::unique_ptr<IpcClient> Client(NoticeSink* sink = nullptr) {
-    auto client = IpcClient::Connect({.socket_path = dir_.socket(), .request_timeout = 5s}, sink);
+    auto client =
+        IpcClient::Connect({.endpoint = endpoint_.endpoint(), .request_timeout = 5s}, sink);
     EXPECT_TRUE(client.has_value()) << client.error().ToString();
     return client ? std::move(*client) : nullptr;
   }
@@ -61,7 +67,7 @@ class IpcServerTest : public ::testing::Test {
     return concern;
   }
 
-  TempSocketDir dir_;
+  TestEndpoint endpoint_;
   ManualClock clock_;
   TestAgentControl control_;
   std::unique_ptr<IpcServer> server_;

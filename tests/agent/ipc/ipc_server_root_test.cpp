@@ -25,12 +25,13 @@ TEST_F(IpcServerTest, RecordsTheKernelUidOfAChildThatDroppedToUid1000) {
     if (::setgroups(0, nullptr) != 0 || ::setgid(1000) != 0 || ::setuid(1000) != 0) {
       ::_exit(10);
     }
-    auto client = IpcClient::Connect({.socket_path = dir_.socket(), .request_timeout = 5s});
+    auto client = IpcClient::Connect({.endpoint = endpoint_.endpoint(), .request_timeout = 5s});
     if (!client) {
       ::_exit(11);
     }
-    auto sent = (*client)->SubmitConcern(Caller{.uid = 0, .pid = 1, .username = "root"},
-                                         Concern("uid=0 username=root (not really)"));
+    auto sent =
+        (*client)->SubmitConcern(Caller{.user_id = "0", .user_name = "root", .process_id = 1},
+                                 Concern("uid=0 username=root (not really)"));
     ::_exit(sent ? 0 : 12);
   }
   int wstatus = 0;
@@ -39,9 +40,9 @@ TEST_F(IpcServerTest, RecordsTheKernelUidOfAChildThatDroppedToUid1000) {
   ASSERT_EQ(WEXITSTATUS(wstatus), 0) << "child failed at step " << WEXITSTATUS(wstatus);
   const auto concerns = control_.concerns();
   ASSERT_EQ(concerns.size(), 1u);
-  EXPECT_EQ(concerns[0].caller.uid, 1000u);
-  EXPECT_EQ(concerns[0].caller.pid, child);
-  EXPECT_NE(concerns[0].caller.username, "root");
+  EXPECT_EQ(concerns[0].caller.user_id, "1000");
+  EXPECT_EQ(concerns[0].caller.process_id, child);
+  EXPECT_NE(concerns[0].caller.user_name, "root");
 }
 
 TEST_F(IpcServerTest, NoticeForOneUserNeverReachesAnother) {
@@ -61,7 +62,8 @@ TEST_F(IpcServerTest, NoticeForOneUserNeverReachesAnother) {
       ::_exit(10);
     }
     testing::CollectingSink sink;
-    auto client = IpcClient::Connect({.socket_path = dir_.socket(), .request_timeout = 5s}, &sink);
+    auto client =
+        IpcClient::Connect({.endpoint = endpoint_.endpoint(), .request_timeout = 5s}, &sink);
     if (!client || !(*client)->Subscribe()) {
       ::_exit(11);
     }
@@ -87,10 +89,10 @@ TEST_F(IpcServerTest, NoticeForOneUserNeverReachesAnother) {
   ASSERT_EQ(::read(ready_fds[0], &go, 1), 1);
   v1::Notice roots;
   roots.mutable_concern_received()->set_reference("ROOT-ONLY");
-  server_->NotifyUser(0, roots);
+  server_->NotifyUser("0", roots);
   v1::Notice learners;
   learners.mutable_concern_received()->set_reference("LEARNER");
-  server_->NotifyUser(1000, learners);
+  server_->NotifyUser("1000", learners);
   std::string got;
   char buf[256];
   ssize_t n;

@@ -1,174 +1,61 @@
 // SPDX-License-Identifier: Apache-2.0
-// The store file is unreadable without the key, readable with it, and no store binary links
-// plain SQLite (which would silently ignore PRAGMA key and write clear text).
-#include <algorithm>
-#include <fstream>
-#include <iterator>
-
+// The store's files hold no clear text, and the SQLCipher library in this binary cannot read them
+// without the key or with another key, only with the key (every OS; the Linux command-line tools
+// and the linkage check are in encryption_linux_test.cpp).
 #include <gtest/gtest.h>
 
-#include "process_util.h"
+#include "internal/sqlite.h"
 #include "store_test_util.h"
 #include "ward/agent/store/event_store.h"
-#include "ward/common/hex.h"
-#include "ward/testing/elf_needed.h"
-#include "ward/testing/paths.h"
 
 namespace ward::agent::store {
 namespace {
 
+using internal::Database;
 using testing::FixedKey;
-using testing::MakeEvent;
+using testing::KeyPragma;
 using testing::OptionsIn;
-using testing::RunShell;
-using testing::ShellQuote;
 using testing::TempDir;
-using ward::testing::BuiltFile;
-namespace fs = std::filesystem;
-
-constexpr std::string_view kMarker = "WARD-PLAINTEXT-MARKER";
-constexpr std::string_view kSecret = "WARD-SECRET-MARKER";
-
-std::string ReadAll(const fs::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-bool HaveTool(const std::string& tool) { return RunShell("command -v " + tool).exit_code == 0; }
 
 class StoreEncryptionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(HaveTool("sqlite3")) << "sqlite3 CLI missing (scripts/setup-debian.sh installs it)";
-    ASSERT_TRUE(HaveTool("sqlcipher")) << "sqlcipher CLI missing (scripts/setup-debian.sh)";
     platform::FakeKeyProvider keys(FixedKey());
-    auto store = EventStore::Open(OptionsIn(dir_.path()), keys);
-    ASSERT_TRUE(store) << store.error().ToString();
-    for (int i = 0; i < 20; ++i) {
-      auto event = MakeEvent(i % 2 == 0 ? v1::PRIORITY_CRITICAL : v1::PRIORITY_LOW);
-      if (event.has_concern()) {
-        event.mutable_concern()->set_text(std::string(kMarker) + " someone is bullying me");
-      } else {
-        event.mutable_exec()->set_path(std::string("/home/learner/") + std::string(kMarker));
-      }
-      ASSERT_TRUE((*store)->Append(event));
-    }
-    ASSERT_TRUE((*store)->PutState("device.credential", kSecret));
-    ASSERT_TRUE((*store)->Flush());
-    db_ = dir_.path() / "events.db";
+    testing::WriteMarkedStore(OptionsIn(dir_.path()), keys);
   }
 
-  // Runs `sql` through `tool` on a copy of the store (the CLIs may create -wal/-shm files).
-  testing::CommandResult Query(const std::string& tool, const std::string& sql) {
-    fs::path copy_dir = dir_.path() / ("copy-" + std::to_string(++copies_));
-    fs::create_directory(copy_dir);
-    for (const auto& entry : fs::directory_iterator(dir_.path())) {
-      if (entry.is_regular_file()) {
-        fs::copy_file(entry.path(), copy_dir / entry.path().filename());
-      }
+  // Opens the store's file with `key_sql` ("" for none) and counts its events.
+  Result<std::int64_t> CountEvents(const std::string& key_sql) {
+    WARD_ASSIGN_OR_RETURN(Database db, Database::Open(dir_.path() / "events.db", false));
+    if (!key_sql.empty()) {
+      WARD_RETURN_IF_ERROR(db.Exec(key_sql));
     }
-    fs::path script = copy_dir / "script.sql";
-    std::ofstream(script) << sql << "\n";
-    return RunShell(tool + " -batch " + ShellQuote((copy_dir / "events.db").string()) + " < " +
-                    ShellQuote(script.string()));
+    return db.QueryInt("SELECT count(*) FROM events");
   }
 
   TempDir dir_;
-  fs::path db_;
-  int copies_ = 0;
 };
 
 TEST_F(StoreEncryptionTest, FilesOnDiskHoldNoClearText) {
-  int files = 0;
-  for (const auto& entry : fs::directory_iterator(dir_.path())) {
-    if (!entry.is_regular_file()) {
-      continue;
-    }
-    ++files;
-    std::string bytes = ReadAll(entry.path());
-    EXPECT_EQ(bytes.find(kMarker), std::string::npos) << entry.path();
-    EXPECT_EQ(bytes.find(kSecret), std::string::npos) << entry.path();
-    EXPECT_EQ(bytes.find("SQLite format 3"), std::string::npos) << entry.path();
-    EXPECT_EQ(bytes.find("CREATE TABLE"), std::string::npos) << entry.path();
-  }
-  EXPECT_GE(files, 1);
+  testing::ExpectNoClearTextIn(dir_.path());
 }
 
-TEST_F(StoreEncryptionTest, PlainSqliteCliCannotReadIt) {
-  auto r = Query("sqlite3", "SELECT count(*) FROM events;");
-  EXPECT_NE(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("not a database"), std::string::npos) << r.output;
-  EXPECT_EQ(r.output.find(kMarker), std::string::npos);
+TEST_F(StoreEncryptionTest, CannotBeReadWithoutTheKey) {
+  auto count = CountEvents("");
+  ASSERT_FALSE(count);
+  EXPECT_EQ(count.error().code(), ErrorCode::kDataLoss) << count.error().ToString();
 }
 
-TEST_F(StoreEncryptionTest, SqlCipherCliCannotReadItWithoutTheKey) {
-  auto r = Query("sqlcipher", "SELECT count(*) FROM events;");
-  EXPECT_NE(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("not a database"), std::string::npos) << r.output;
+TEST_F(StoreEncryptionTest, CannotBeReadWithAnotherKey) {
+  auto count = CountEvents(KeyPragma(99));
+  ASSERT_FALSE(count);
+  EXPECT_EQ(count.error().code(), ErrorCode::kDataLoss) << count.error().ToString();
 }
 
-TEST_F(StoreEncryptionTest, SqlCipherCliCannotReadItWithAnotherKey) {
-  auto r = Query("sqlcipher", testing::KeyPragma(99) + "\nSELECT count(*) FROM events;");
-  EXPECT_NE(r.exit_code, 0) << r.output;
-  EXPECT_EQ(r.output.find(kMarker), std::string::npos);
-}
-
-TEST_F(StoreEncryptionTest, SqlCipherCliReadsItWithTheRawKey) {
-  auto r = Query("sqlcipher", testing::KeyPragma() +
-                                  "\nSELECT count(*) FROM events;\n"
-                                  "SELECT value FROM state WHERE key = 'device.credential';");
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("\n20\n"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find(kSecret), std::string::npos) << r.output;
-}
-
-struct Binary {
-  fs::path path;
-  bool links_store;  // must need libsqlcipher; every binary must not need libsqlite3
-};
-
-std::vector<Binary> AgentBinaries() {
-  std::vector<Binary> out = {{fs::read_symlink("/proc/self/exe"), true},
-                             {BuiltFile(WARD_STORE_CRASH_CHILD), true}};
-#ifdef WARD_AGENT_BINARY
-  out.push_back({BuiltFile(WARD_AGENT_BINARY), false});
-#endif
-#ifdef WARD_SYNC_AGENT_CHILD_BINARY
-  out.push_back({BuiltFile(WARD_SYNC_AGENT_CHILD_BINARY), true});
-  out.push_back({BuiltFile(WARD_SYNC_TESTS_BINARY), true});
-#endif
-  return out;
-}
-
-TEST(StoreLinkageTest, AgentBinariesNeverNeedPlainSqlite) {
-  for (const auto& [binary, links_store] : AgentBinaries()) {
-    ASSERT_TRUE(fs::exists(binary)) << binary;
-    auto needed = ward::testing::ElfNeeded(binary);
-    ASSERT_FALSE(needed.empty()) << binary;  // readelf ran and found the dynamic section
-    bool cipher = false;
-    for (const auto& lib : needed) {
-      EXPECT_FALSE(lib.starts_with("libsqlite3.so")) << binary << " needs " << lib;
-      cipher = cipher || lib.starts_with("libsqlcipher.so");
-    }
-    if (links_store) {
-      EXPECT_TRUE(cipher) << binary << " does not link libsqlcipher";
-    }
-    // Nothing it loads pulls plain SQLite in indirectly either.
-    auto ldd = ward::testing::RunToolOn("ldd", binary);
-    ASSERT_EQ(ldd.exit_code, 0) << ldd.output;
-    EXPECT_EQ(ldd.output.find("libsqlite3.so"), std::string::npos) << binary << ":\n" << ldd.output;
-  }
-}
-
-TEST(StoreLinkageTest, CheckSeesPlainSqliteWhereItIsLinked) {
-  // "" when store_bench_sqlite is not built.
-  const std::string_view relative = WARD_PLAIN_SQLITE_BINARY;
-  const fs::path plain = relative.empty() ? fs::path() : BuiltFile(relative);
-  if (plain.empty() || !fs::exists(plain)) {
-    GTEST_SKIP() << "store_bench_sqlite is not built in this configuration";
-  }
-  auto needed = ward::testing::ElfNeeded(plain);
-  EXPECT_NE(std::find(needed.begin(), needed.end(), "libsqlite3.so.0"), needed.end());
+TEST_F(StoreEncryptionTest, ReadsWithTheRawKey) {
+  auto count = CountEvents(KeyPragma());
+  ASSERT_TRUE(count) << count.error().ToString();
+  EXPECT_EQ(*count, 20);
 }
 
 }  // namespace

@@ -44,19 +44,6 @@ TEST(CipherVersionTest, RefusesPlainSqliteAndOtherMajors) {
   EXPECT_EQ(old.error().code(), ErrorCode::kUnsupported);
 }
 
-TEST(EventStoreTest, CreatesFreshStoreWithPrivateFile) {
-  TempDir dir;
-  platform::FakeKeyProvider keys(FixedKey());
-  OpenReport report;
-  auto store = OpenOrDie(OptionsIn(dir.path()), keys, &report);
-  ASSERT_NE(store, nullptr);
-  EXPECT_TRUE(report.created);
-  EXPECT_FALSE(report.quarantined);
-  auto perms = std::filesystem::status(dir.path() / "events.db").permissions();
-  EXPECT_EQ(perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
-            std::filesystem::perms::none);
-}
-
 TEST(EventStoreTest, CriticalAppendIsStoredWhenItReturns) {
   TempDir dir;
   platform::FakeKeyProvider keys(FixedKey());

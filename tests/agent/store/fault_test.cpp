@@ -151,7 +151,7 @@ TEST(EventStoreFaultTest, LostKeyStartsFreshStoreWithTamperEventOnce) {
   EXPECT_EQ(Quarantined(dir.path()).size(), 1u);
 }
 
-// The same with the real Linux key provider: the key file is deleted between two starts.
+// The same with the platform's own key provider: the key file is deleted between two starts.
 TEST(EventStoreFaultTest, DeletedKeyFileStartsFreshStoreWithTamperEvent) {
   TempDir dir;
   platform::KeyProviderOptions key_options;
@@ -170,7 +170,7 @@ TEST(EventStoreFaultTest, DeletedKeyFileStartsFreshStoreWithTamperEvent) {
   auto store = EventStore::Open(options, *keys, &report);
   ASSERT_TRUE(store) << store.error().ToString();
   EXPECT_TRUE(report.quarantined);
-  EXPECT_EQ(report.key_source, "key-file");
+  EXPECT_TRUE(report.key_source.ends_with("key-file")) << report.key_source;
   EXPECT_EQ(AgentKinds(**store),
             (std::vector<v1::AgentEvent::Kind>{v1::AgentEvent::KIND_STORE_RESET,
                                                v1::AgentEvent::KIND_TAMPER}));

@@ -90,7 +90,7 @@ class AgentSyncTest : public ::testing::Test {
     agent_ = std::make_unique<app::Agent>(*std::move(deps));
     ASSERT_TRUE(agent_->Start().has_value());
     ASSERT_NE(agent_->sync(), nullptr);
-    auto client = ipc::IpcClient::Connect({.socket_path = config_.ipc_socket}, &notices_);
+    auto client = ipc::IpcClient::Connect({.endpoint = config_.ipc_socket}, &notices_);
     ASSERT_TRUE(client.has_value()) << client.error().ToString();
     client_ = *std::move(client);
   }

@@ -112,7 +112,7 @@ class Bench {
     if (auto started = agent_->Start(); !started.has_value()) {
       Die(started.error().ToString());
     }
-    auto client = agent::ipc::IpcClient::Connect({.socket_path = config.ipc_socket}, &notices_);
+    auto client = agent::ipc::IpcClient::Connect({.endpoint = config.ipc_socket}, &notices_);
     if (!client.has_value() || !(*client)->Subscribe().has_value()) {
       Die("cannot connect to the agent's socket");
     }

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -34,8 +32,8 @@ class NoticeBridge final : public core::NoticeSink {
   // `server` must stay valid until Attach(nullptr).
   void Attach(agent::ipc::IpcServer* server);
   void Notify(v1::Notice notice) override;
-  // Only to `uid`'s trays (a concern was received).
-  void NotifyUser(uid_t uid, v1::Notice notice);
+  // Only to the trays of the user with this agent::ipc::Caller::user_id (a concern was received).
+  void NotifyUser(std::string user_id, v1::Notice notice);
 
  private:
   std::mutex mu_;
@@ -50,8 +48,8 @@ void AddDegradations(const std::vector<std::string>& degraded, v1::DeviceStatus&
 // pushed in with SetPolicy(); the sync engine hooks in with SetCollectorReachable(),
 // SetUploadTrigger() and OnConcernAcknowledged().
 //
-// State kept in the store's state table: "aup/<uid>/<version>" for each acceptance and
-// "concern/<event id>" = "<uid> <reference>" until the collector acknowledges the concern (so
+// State kept in the store's state table: "aup/<user id>/<version>" for each acceptance and
+// "concern/<event id>" = "<user id> <reference>" until the collector acknowledges the concern (so
 // the right learner hears "received", also after a restart; it never leaves the laptop).
 // Thread-safe: IpcServer calls it on its loop thread, the agent and sync from theirs.
 class AgentService final : public agent::ipc::AgentControl {
@@ -82,7 +80,7 @@ class AgentService final : public agent::ipc::AgentControl {
 
  private:
   std::shared_ptr<const core::ActivePolicy> CurrentPolicy() const;
-  bool AupAccepted(uid_t uid, std::uint32_t version);
+  bool AupAccepted(const std::string& user_id, std::uint32_t version);
 
   agent::store::EventStore* store_;
   core::EventSink& events_;
@@ -91,12 +89,12 @@ class AgentService final : public agent::ipc::AgentControl {
   Random& random_;
 
   mutable std::mutex mu_;
-  std::shared_ptr<const core::ActivePolicy> policy_;    // guarded by mu_
-  bool signed_policy_ = false;                          // guarded by mu_
-  std::vector<std::string> degraded_;                   // guarded by mu_
-  bool reachable_ = false;                              // guarded by mu_
-  std::function<void()> upload_trigger_;                // guarded by mu_
-  std::set<std::pair<uid_t, std::uint32_t>> accepted_;  // guarded by mu_ (cache of the store)
+  std::shared_ptr<const core::ActivePolicy> policy_;          // guarded by mu_
+  bool signed_policy_ = false;                                // guarded by mu_
+  std::vector<std::string> degraded_;                         // guarded by mu_
+  bool reachable_ = false;                                    // guarded by mu_
+  std::function<void()> upload_trigger_;                      // guarded by mu_
+  std::set<std::pair<std::string, std::uint32_t>> accepted_;  // guarded by mu_ (store's cache)
 };
 
 }  // namespace ward::app

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstdint>
 #include <string>
 
@@ -11,13 +9,18 @@
 
 namespace ward::agent::ipc {
 
-// Who is calling, as the kernel says (SO_PEERCRED), never as the client claims. IpcServer fills
-// it in on every request. Through IpcClient the argument is ignored and never sent: the agent
-// works it out itself.
+// Who is calling, as the kernel says, never as the client claims: on Linux from SO_PEERCRED, on
+// Windows from the named pipe's client process and its token. IpcServer fills it in for every
+// request. Through IpcClient the argument is ignored and never sent: the agent works it out itself.
 struct Caller {
-  uid_t uid = 0;
-  pid_t pid = 0;
-  std::string username;  // from the password database; empty when the uid has no entry
+  // Stable per user on this machine, usable in keys: Linux the uid in decimal ("1000", so keys
+  // such as "aup/1000/3" written by earlier versions still match); Windows the user's SID
+  // ("S-1-5-21-...-1001"). Never contains a space.
+  std::string user_id;
+  // For people: Linux the name in the password database (empty when the uid has none); Windows
+  // "DOMAIN\name" (the SID string when the account has no name).
+  std::string user_name;
+  std::int64_t process_id = 0;
 };
 
 // What the tray may ask of the agent. One interface, implemented by the agent's core (the real

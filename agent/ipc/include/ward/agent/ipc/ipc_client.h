@@ -5,16 +5,22 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "ward/agent/ipc/agent_control.h"
+#include "ward/agent/ipc/endpoint.h"
 #include "ward/agent/ipc/frame.h"
 #include "ward/agent/ipc/notice_sink.h"
 #include "ward/common/result.h"
 
 namespace ward::agent::ipc {
+namespace internal {
+class ClientTransport;
+}  // namespace internal
 
 struct IpcClientOptions {
-  std::filesystem::path socket_path = "/run/ward/agent.sock";
+  // The agent's socket (Linux) or named pipe (Windows); see IpcServerOptions::endpoint.
+  std::filesystem::path endpoint = DefaultEndpoint();
   // How long one request may take, end to end (a concern waits for a durable write).
   std::chrono::milliseconds request_timeout{std::chrono::seconds(15)};
 };
@@ -46,21 +52,29 @@ class IpcClient final : public AgentControl {
   // kUnavailable when the agent closed the connection.
   ward::Status PumpNotices(std::chrono::milliseconds wait);
 
-  // The socket, for a QSocketNotifier or poll(); owned by the client.
-  int fd() const;
+  // False once the connection is lost (a call or PumpNotices() returned kUnavailable, or a call
+  // ran out of time); the client is then of no further use.
+  bool connected() const;
+  // What to wait on for notices, owned by the client; -1 once not connected. Linux: the socket
+  // (a QSocketNotifier or poll()); Windows: an event HANDLE that is set while data waits, from
+  // the first call or PumpNotices() on (a QWinEventNotifier or WaitForSingleObject). Then call
+  // PumpNotices(0ms).
+  std::intptr_t native_handle() const;
 
   // The retry_after_seconds of the last RESOURCE_EXHAUSTED answer (0 otherwise).
   std::uint32_t last_retry_after_seconds() const { return last_retry_after_seconds_; }
 
  private:
-  IpcClient(IpcClientOptions options, NoticeSink* sink, int fd);
+  IpcClient(IpcClientOptions options, NoticeSink* sink,
+            std::unique_ptr<internal::ClientTransport> transport);
   Result<v1::IpcResponse> Call(v1::IpcRequest request);
   ward::Status ReadSome(std::chrono::milliseconds wait);
+  ward::Status Feed(const std::string& received);
   ward::Status DispatchReady(std::uint64_t want_id, v1::IpcResponse* out, bool* found);
 
   IpcClientOptions options_;
   NoticeSink* sink_;
-  int fd_;
+  std::unique_ptr<internal::ClientTransport> transport_;
   std::uint64_t next_id_ = 1;
   std::uint32_t last_retry_after_seconds_ = 0;
   FrameDecoder decoder_;

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "ward/agent/ipc/agent_control.h"
+#include "ward/agent/ipc/endpoint.h"
 #include "ward/agent/ipc/frame.h"
 #include "ward/agent/ipc/notice_sink.h"
 #include "ward/agent/ipc/rate_limiter.h"
@@ -18,13 +18,17 @@
 namespace ward::agent::ipc {
 
 struct IpcServerOptions {
-  // The socket. Its directory must exist or be creatable, be owned by the agent's user and not
-  // be writable by group or others (so nobody can swap the socket); the socket itself is 0666
-  // so every learner can connect.
-  std::filesystem::path socket_path = "/run/ward/agent.sock";
+  // Linux: the Unix socket. Its directory must exist or be creatable, be owned by the agent's
+  // user and not be writable by group or others (so nobody can swap the socket); the socket itself
+  // is 0666 so every learner can connect.
+  // Windows: the named pipe ("\\.\pipe\<name>"). The server creates its first instance with
+  // FILE_FLAG_FIRST_PIPE_INSTANCE (Start() fails if any process holds the name) and a security
+  // descriptor that lets SYSTEM and Administrators do anything, interactive users connect, and
+  // nobody logged on over the network in (docs/ipc.md); remote clients are rejected.
+  std::filesystem::path endpoint = DefaultEndpoint();
   std::size_t max_frame_bytes = kMaxFrameBytes;
   std::size_t max_clients = 128;
-  std::size_t max_clients_per_uid = 16;
+  std::size_t max_clients_per_user = 16;
   // A connection that has not subscribed and sends nothing for this long is closed.
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(2)};
   // A frame must arrive completely, and queued output must drain, within this time.
@@ -35,10 +39,12 @@ struct IpcServerOptions {
   RateLimiter::Limit aup_limit{.burst = 3, .refill_every = std::chrono::minutes(1)};
 };
 
-// The agent's side of the local socket. One thread runs a poll() loop over every connection
-// (no thread per client); each request is checked (frame size, shape, per-user rate), stamped
-// with the caller from SO_PEERCRED and forwarded to `control` on that thread (a slow
-// AgentControl call, such as a durable concern write, delays the other clients by that long).
+// The agent's side of the local socket (Linux) or named pipe (Windows). One thread runs the loop
+// over every connection (no thread per client: poll() on Linux, an I/O completion port on
+// Windows); each request is checked (frame size, shape, per-user rate), stamped with the caller
+// the kernel names (SO_PEERCRED; the pipe client's process token) and forwarded to `control` on
+// that thread (a slow AgentControl call, such as a durable concern write, delays the other
+// clients by that long).
 // Notify() and NotifyUser() may be called from any thread and never block: notices are queued
 // and the loop sends them to subscribers. Start/Stop are not thread-safe with each other.
 class IpcServer final : public NoticeSink {
@@ -50,17 +56,18 @@ class IpcServer final : public NoticeSink {
   IpcServer(const IpcServer&) = delete;
   IpcServer& operator=(const IpcServer&) = delete;
 
-  // Binds the socket and starts the loop thread. kFailedPrecondition when the socket directory is
-  // unsafe, an errno-derived error when binding fails.
+  // Binds the socket (creates the pipe) and starts the loop thread. kFailedPrecondition when the
+  // socket directory is unsafe, an OS-derived error when binding fails (Windows: kPermissionDenied
+  // when another process already holds the pipe name).
   ward::Status Start();
-  // Stops the loop, closes every connection and removes the socket. Idempotent.
+  // Stops the loop, closes every connection and removes the socket (the pipe). Idempotent.
   void Stop();
 
   // To every subscribed connection (device or program blocked, policy changed).
   void Notify(v1::Notice notice) override;
-  // Only to `uid`'s subscribed connections (e.g. "your concern was received": another user of
-  // the same laptop must not learn of it).
-  void NotifyUser(uid_t uid, v1::Notice notice);
+  // Only to the subscribed connections of the user with this Caller::user_id (e.g. "your concern
+  // was received": another user of the same laptop must not learn of it).
+  void NotifyUser(std::string user_id, v1::Notice notice);
 
   // Connections open right now (for status and tests).
   std::size_t ConnectionCountForTesting() const;

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <string>
+#include <string_view>
 
 #include "ward/common/clock.h"
 
@@ -23,9 +24,9 @@ class RateLimiter {
 
   RateLimiter(Clock& clock, Limit limit) : clock_(clock), limit_(limit) {}
 
-  // Takes one token for `uid`. On success returns 0; otherwise the whole seconds (>= 1) until
-  // a token is available again. Never blocks.
-  std::uint32_t TryAcquire(uid_t uid);
+  // Takes one token for `user_id` (Caller::user_id). On success returns 0; otherwise the whole
+  // seconds (>= 1) until a token is available again. Never blocks.
+  std::uint32_t TryAcquire(std::string_view user_id);
 
  private:
   struct Bucket {
@@ -35,7 +36,7 @@ class RateLimiter {
   Clock& clock_;
   Limit limit_;
   std::mutex mu_;
-  std::map<uid_t, Bucket> buckets_;  // guarded by mu_
+  std::map<std::string, Bucket, std::less<>> buckets_;  // guarded by mu_
 };
 
 }  // namespace ward::agent::ipc

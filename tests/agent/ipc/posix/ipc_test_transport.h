@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// The IPC tests' view of the Linux transport (a Unix socket); windows/ipc_test_transport.h is the
+// named-pipe one. CMake puts the folder for the OS on the include path.
 #pragma once
 
 #include <poll.h>
@@ -10,10 +12,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
-#include <optional>
 #include <string>
 
+#include "../raw_connection.h"
 #include "ward/agent/ipc/frame.h"
 
 namespace ward::agent::ipc::testing {
@@ -33,13 +36,14 @@ class TempSocketDir {
   }
   std::filesystem::path dir() const { return dir_; }
   std::filesystem::path socket() const { return dir_ / "agent.sock"; }
+  std::filesystem::path endpoint() const { return socket(); }
 
  private:
   std::filesystem::path dir_;
 };
 
 // A bare connection that speaks raw bytes, to send what a real client never would.
-class RawConnection {
+class RawConnection : public RawConnectionBase<RawConnection> {
  public:
   explicit RawConnection(const std::filesystem::path& path) {
     fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -66,56 +70,28 @@ class RawConnection {
     return true;
   }
 
-  // The next message from the server, or nullopt on EOF / after `wait` without one.
-  std::optional<v1::IpcServerMessage> Read(std::chrono::milliseconds wait) {
-    const auto deadline = std::chrono::steady_clock::now() + wait;
-    std::string payload;
-    while (!decoder_.Next(payload)) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) {
-        return std::nullopt;
-      }
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
-        return std::nullopt;
-      }
-      char buf[4096];
-      const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-      if (n <= 0) {
-        eof_ = true;
-        return std::nullopt;
-      }
-      if (!decoder_.Feed(std::string_view(buf, static_cast<std::size_t>(n)))) {
-        return std::nullopt;
-      }
+  // RawConnectionBase's transport: the socket.
+  long ReadBytes(char* buf, std::size_t size, std::chrono::milliseconds wait) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) {
+      return 0;
     }
-    v1::IpcServerMessage message;
-    if (!message.ParseFromString(payload)) {
-      return std::nullopt;
-    }
-    return message;
-  }
-
-  // True once the server closed the connection (waiting at most `wait`).
-  bool WaitForEof(std::chrono::milliseconds wait) {
-    const auto deadline = std::chrono::steady_clock::now() + wait;
-    while (!eof_ && std::chrono::steady_clock::now() < deadline) {
-      (void)Read(std::chrono::milliseconds(50));
-    }
-    return eof_;
+    const ssize_t n = ::recv(fd_, buf, size, 0);
+    return n <= 0 ? -1 : n;
   }
 
  private:
   int fd_ = -1;
   bool connected_ = false;
-  bool eof_ = false;
-  FrameDecoder decoder_;
 };
 
-inline std::string RequestFrame(const v1::IpcRequest& request) {
-  auto frame = EncodeFrame(request);
-  return frame ? *frame : std::string();
-}
+// What the contract tests expect of every transport.
+using TestEndpoint = TempSocketDir;
+
+// This process's Caller::user_id and process_id as the server must see them.
+inline std::string OwnUserId() { return std::to_string(::geteuid()); }
+inline std::int64_t OwnProcessId() { return ::getpid(); }
+// A user id that is not this process's.
+inline std::string OtherUserId() { return std::to_string(::geteuid() + 1); }
 
 }  // namespace ward::agent::ipc::testing
