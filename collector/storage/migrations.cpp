@@ -272,8 +272,9 @@ const std::vector<Migration>& Migrations() {
            "JOIN concern_log_kinds k ON k.note_seq = n.seq WHERE n.concern_id = concerns.id AND "
            "k.kind = 'status'), received_ms) WHERE status = 'closed'",
            "CREATE INDEX concerns_by_closed ON concerns(closed_ms) WHERE closed_ms IS NOT NULL",
-           // Telemetry and AUP acceptances leave by received time.
-           "CREATE INDEX events_by_received ON events(received_ms)",
+           // Telemetry and AUP acceptances leave by received time, found by seq
+           // (sql_storage.cpp, LastSeqReceivedBy): no index on events.received_ms, which would
+           // cost every insert at ingest.
            "CREATE INDEX audit_log_by_time ON audit_log(at_ms)",
            // The audit log's rows leave only through the retention job: the DELETE trigger
            // refuses any row at or after `delete_before_ms`, which is 0 except inside the job's

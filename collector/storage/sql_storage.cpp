@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -1316,21 +1317,24 @@ class SqlStorage final : public Storage {
       auto budget = static_cast<std::int64_t>(max_rows);
       s.begin();
       try {
+        // Events are found by seq, not by an index on received_ms: such an index would cost
+        // every insert at ingest, and events arrive in seq order (LastSeqReceivedBy).
+        const std::int64_t telemetry_cutoff = now_ms - limits.telemetry_ms;
         counts.telemetry = DeleteByCutoff(
             s,
-            "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE received_ms <= ? AND "
-            "kind NOT IN ('concern', 'aup') ORDER BY received_ms LIMIT ?)",
-            now_ms - limits.telemetry_ms, budget);
+            "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq <= ? AND "
+            "received_ms <= ? AND kind NOT IN ('concern', 'aup') ORDER BY seq LIMIT ?)",
+            LastSeqReceivedBy(s, telemetry_cutoff), telemetry_cutoff, budget);
         // An acceptance stays while its account has a newer event that is not yet as old as
         // the limit (MAX(seq): one step down the account index, not a scan of its events).
+        const std::int64_t aup_cutoff = now_ms - limits.aup_ms;
         counts.aup = DeleteByCutoff(
             s,
-            "DELETE FROM events WHERE seq IN (SELECT a.seq FROM events a WHERE a.kind = 'aup' AND "
-            "a.received_ms <= ? AND (a.account_id IS NULL OR (SELECT r.received_ms FROM events r "
-            "WHERE r.seq = (SELECT MAX(m.seq) FROM events m WHERE m.account_id = a.account_id)) <= "
-            "?) "
-            "ORDER BY a.received_ms LIMIT ?)",
-            now_ms - limits.aup_ms, budget, /*cutoff_twice=*/true);
+            "DELETE FROM events WHERE seq IN (SELECT a.seq FROM events a WHERE a.seq <= ? AND "
+            "a.kind = 'aup' AND a.received_ms <= ? AND (a.account_id IS NULL OR (SELECT "
+            "r.received_ms FROM events r WHERE r.seq = (SELECT MAX(m.seq) FROM events m WHERE "
+            "m.account_id = a.account_id)) <= ?) ORDER BY a.seq LIMIT ?)",
+            LastSeqReceivedBy(s, aup_cutoff), aup_cutoff, budget, /*cutoff_twice=*/true);
         counts.concerns = DeleteClosedConcerns(s, now_ms - limits.concern_ms, budget);
         counts.audit = DeleteAuditRows(s, now_ms - limits.audit_ms, budget);
         s.commit();
@@ -1491,14 +1495,16 @@ class SqlStorage final : public Storage {
 
   // Runs a retention DELETE whose `?` are the cutoff (twice when `cutoff_twice`) and then the
   // row limit, inside the caller's transaction; takes what it deleted off `budget`.
-  std::uint64_t DeleteByCutoff(Session& s, std::string_view sql, std::int64_t cutoff,
-                               std::int64_t& budget, bool cutoff_twice = false) {
-    if (budget <= 0) {
+  // Runs `sql` with the parameters (seq_bound, cutoff[, cutoff], budget).
+  std::uint64_t DeleteByCutoff(Session& s, std::string_view sql, std::int64_t seq_bound,
+                               std::int64_t cutoff, std::int64_t& budget,
+                               bool cutoff_twice = false) {
+    if (budget <= 0 || seq_bound == 0) {
       return 0;
     }
     std::int64_t cutoff2 = cutoff;
     Statement st(s);
-    st << Sql(sql), use(cutoff);
+    st << Sql(sql), use(seq_bound), use(cutoff);
     if (cutoff_twice) {
       st, use(cutoff2);
     }
@@ -1506,6 +1512,33 @@ class SqlStorage final : public Storage {
     const std::size_t deleted = st.execute();
     budget -= static_cast<std::int64_t>(deleted);
     return deleted;
+  }
+
+  // The newest seq of an event received at or before `cutoff_ms` (0 for none), by a binary
+  // search over seq: O(log n) lookups by the primary key, no index on received_ms. Events are
+  // stored in the order they arrive and stamped with the collector's clock as they are, so
+  // received_ms grows with seq. Collectors sharing a PostgreSQL may disagree by their clocks'
+  // skew (milliseconds); the callers also test received_ms, so nothing younger than the limit
+  // is deleted, and an event just past it may wait for the next run.
+  std::int64_t LastSeqReceivedBy(Session& s, std::int64_t cutoff_ms) {
+    std::int64_t lo = 0;
+    std::int64_t hi = 0;
+    s << "SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM events", into(lo), into(hi), now;
+    std::int64_t best = 0;
+    while (hi > 0 && lo <= hi) {
+      std::int64_t at = lo + (hi - lo) / 2;
+      std::vector<std::int64_t> seqs;
+      std::vector<std::int64_t> received;
+      s << Sql("SELECT seq, received_ms FROM events WHERE seq >= ? ORDER BY seq LIMIT 1"), use(at),
+          into(seqs), into(received), now;
+      if (seqs.empty() || seqs.front() > hi || received.front() > cutoff_ms) {
+        hi = at - 1;  // nothing in [at, hi] arrived by the cutoff
+      } else {
+        best = seqs.front();
+        lo = seqs.front() + 1;
+      }
+    }
+    return best;
   }
 
   // Concerns closed at or before `closed_cutoff`, oldest first, each with its incident log,
@@ -1554,9 +1587,9 @@ class SqlStorage final : public Storage {
     s << Sql("UPDATE audit_retention SET delete_before_ms = ? WHERE id = 1"), use(bound), now;
     const std::uint64_t deleted = DeleteByCutoff(
         s,
-        "DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE at_ms <= ? ORDER BY "
-        "at_ms LIMIT ?)",
-        cutoff, budget);
+        "DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE seq <= ? AND at_ms "
+        "<= ? ORDER BY at_ms LIMIT ?)",
+        std::numeric_limits<std::int64_t>::max(), cutoff, budget);
     s << "UPDATE audit_retention SET delete_before_ms = 0 WHERE id = 1", now;
     return deleted;
   }

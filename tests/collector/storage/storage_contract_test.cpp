@@ -1709,6 +1709,32 @@ TYPED_TEST(StorageContractTest, TelemetryExpiresExactlyNinetyDaysAfterItArrived)
   EXPECT_EQ(this->store_->ListDevices()->size(), 2u);        // devices are never deleted
 }
 
+// Expired events are found by a binary search over seq, not by an index on received_ms: every
+// cutoff, with gaps left by earlier purges and by concerns kept among them, deletes exactly the
+// events that arrived by it.
+TYPED_TEST(StorageContractTest, TelemetryCutoffIsExactAtEveryPointOfTheStore) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  const std::int64_t t0 = 1'000'000;
+  for (int i = 0; i < 40; ++i) {
+    std::vector<EventRow> batch = {OfKind(this->Event("e" + std::to_string(i)), "usb")};
+    if (i % 7 == 3) {
+      batch.push_back(this->ConcernEventRow("c" + std::to_string(i), "kept"));
+    }
+    ASSERT_TRUE(this->store_->IngestEvents("d1", batch, t0 + i * 10).has_value());
+  }
+  std::uint64_t deleted = 0;
+  for (int cutoff : {-1, 0, 5, 10, 11, 95, 96, 200, 393, 1000}) {
+    SCOPED_TRACE("cutoff " + std::to_string(cutoff));
+    deleted += this->Purge(t0 + cutoff + 90 * kDay).telemetry;
+    const auto arrived_by =
+        static_cast<std::uint64_t>(cutoff < 0 ? 0 : std::min(40, cutoff / 10 + 1));
+    EXPECT_EQ(deleted, arrived_by);
+    EXPECT_EQ(this->Count("SELECT COUNT(*) FROM events WHERE kind = 'usb'"),
+              static_cast<std::int64_t>(40 - arrived_by));
+  }
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM events WHERE kind = 'concern'"), 6);
+}
+
 // An AUP acceptance goes a year after the newest event the store holds for its account (after
 // its own arrival when it has no account).
 TYPED_TEST(StorageContractTest, AupAcceptancesExpireAYearAfterTheAccountsLastEvent) {
