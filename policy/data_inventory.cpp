@@ -22,8 +22,13 @@ constexpr std::string_view kOperationBasis =
     "legitimate interests (running the service securely; no learner data)";
 
 constexpr std::string_view kCollectorUntilDeleted =
-    "no automatic limit yet: kept until the provider deletes it (issue 17 adds retention by "
-    "class, ADR 0015)";
+    "no automatic limit: kept until the provider deletes it";
+// The retention job's limits (docs/collector.md, "Retention"): the defaults, which the
+// collector's configuration can change.
+constexpr std::string_view kConcernRetention =
+    "12 years after the DSL closes it (the youngest learner is 13; child-protection files are "
+    "kept until the learner is 25), then deleted by the retention job with everything below; "
+    "never while it is not closed";
 
 const std::vector<InventoryEntry>& Entries() {
   static const std::vector<InventoryEntry> kEntries = {
@@ -70,7 +75,8 @@ const std::vector<InventoryEntry>& Entries() {
         "devices.last_status", "devices.readmitted_ms", "devices.enrol_refused_ms"},
        "know which laptops are protected and healthy; keep a removed laptop out",
        kSecurityBasis,
-       kCollectorUntilDeleted,
+       "until IT deletes it; a laptop not seen for 90 days is flagged to IT (`/metrics`), never "
+       "deleted by itself",
        "it, dsl, viewer"},
       {DataHolder::kCollector,
        "secrets, as SHA-256 hashes only: device credentials, enrolment secrets, staff tokens "
@@ -100,19 +106,21 @@ const std::vector<InventoryEntry>& Entries() {
         "events.received_ms", "events.priority", "events.kind", "events.body", "events.account_id"},
        "safeguarding and IT evidence of what was allowed or blocked",
        kSecurityBasis,
-       kCollectorUntilDeleted,
+       "USB, applications, settings and agent events: 90 days after it arrives; agreement "
+       "acceptances: a year after the newest event the collector holds for the same account (a "
+       "year after it arrives when it has no account); a concern's event: with its concern",
        "it, dsl, viewer; concern events to the DSL only"},
       {DataHolder::kCollector,
        "concerns: the learner's words, category, \"in danger now\", optional screenshot, "
-       "reference, status, and the account name and its account's id unless the learner chose "
-       "to stay anonymous (then neither, in any table)",
+       "reference, status, when the DSL closed it, and the account name and its account's id "
+       "unless the learner chose to stay anonymous (then neither, in any table)",
        {"concerns.id", "concerns.device_id", "concerns.group_name", "concerns.device_time_ms",
         "concerns.received_ms", "concerns.status", "concerns.reference", "concerns.category",
         "concerns.text", "concerns.anonymous", "concerns.in_danger", "concerns.user_name",
-        "concerns.screenshot", "concerns.account_id"},
+        "concerns.screenshot", "concerns.account_id", "concerns.closed_ms"},
        "the DSL's duty of care to the learner",
        kSafeguardingBasis,
-       kCollectorUntilDeleted,
+       kConcernRetention,
        "DSL in full (the screenshot one concern at a time); IT sees only that a concern exists "
        "(id, device, group, time, status); viewers nothing. Every read is audited"},
       {DataHolder::kCollector,
@@ -133,18 +141,28 @@ const std::vector<InventoryEntry>& Entries() {
         "concern_reads.first_reader"},
        "record the action taken on a concern",
        kSafeguardingBasis,
-       kCollectorUntilDeleted,
+       "with its concern: deleted with it, 12 years after the DSL closes it",
        "DSL"},
       {DataHolder::kCollector,
        "the audit log: which staff member read or changed which concerns (one row per request, "
-       "naming every concern it returned), unusual enrolments, when. Append-only: the "
-       "database refuses to change or delete a row",
+       "naming every concern it returned), unusual enrolments, each retention run with what it "
+       "deleted, when. Append-only: the database refuses to change a row, and to delete one "
+       "except by the retention job",
        {"audit_log.seq", "audit_log.at_ms", "audit_log.staff_name", "audit_log.action",
         "audit_log.concern_id", "audit_log.subjects"},
        "accountability for access to the most sensitive data",
        kSafeguardingBasis,
-       kCollectorUntilDeleted,
+       "6 years after it is written (the limitation period for a claim about how the data was "
+       "handled), then deleted by the retention job",
        "DSL"},
+      {DataHolder::kCollector,
+       "the audit log's deletion bound: one row, 0 except inside the retention job's own "
+       "transaction (rows older than the bound may be deleted)",
+       {"audit_retention.id", "audit_retention.delete_before_ms"},
+       "let only the retention job delete audit rows, and only expired ones",
+       kOperationBasis,
+       "for the life of the store",
+       "nobody (the collector only)"},
       {DataHolder::kCollector,
        "staff console sessions: SHA-256 of the session id, hash of the staff token, sign-in and "
        "last-use times",
@@ -183,10 +201,14 @@ struct LearnerText {
   std::string_view who_sees;
 };
 
+// How long the college keeps each kind of record: the retention job's defaults (docs/privacy.md).
 constexpr std::string_view kOnLaptopThenCollege =
-    "Deleted from this laptop once it reaches the college. The college keeps it until it "
-    "deletes it.";
-// Added to kOnLaptopThenCollege when the policy says how long unsent records stay.
+    "Deleted from this laptop once it reaches the college. The college keeps it for 90 days.";
+constexpr std::string_view kAgreementOnLaptopThenCollege =
+    "Deleted from this laptop once it reaches the college. The college keeps it until a year "
+    "after you last use the laptop.";
+// Added to kOnLaptopThenCollege and kAgreementOnLaptopThenCollege when the policy says how
+// long unsent records stay.
 constexpr std::string_view kUnsentSuffix =
     " If it can't be sent, it is deleted from this laptop after {} days.";
 constexpr std::string_view kStaff = "The IT team and the safeguarding team.";
@@ -199,10 +221,11 @@ constexpr LearnerText kPrograms = {"Programs Ward blocked, and when.",
 constexpr LearnerText kSettings = {"When a locked setting was changed and Ward put it back.", "",
                                    kOnLaptopThenCollege, kStaff};
 constexpr LearnerText kAgreement = {"When you agreed to the rules for using this laptop.", "",
-                                    kOnLaptopThenCollege, kStaff};
+                                    kAgreementOnLaptopThenCollege, kStaff};
 constexpr LearnerText kConcerns = {
     "Concerns you report, and what the safeguarding team does about them.", "",
-    "Kept by the safeguarding team for as long as safeguarding rules say they must.",
+    "Kept while the safeguarding team deals with them, then for 12 years after they finish, as "
+    "safeguarding rules say.",
     "Only the safeguarding team can read them. IT can see that a report was sent from this "
     "laptop, but not what it says or who sent it."};
 constexpr LearnerText kNever = {
@@ -265,7 +288,7 @@ std::vector<LearnerRecordText> DescribeKeptData(const ward::v1::Policy& policy) 
   }
   if (const std::uint32_t days = policy.store().max_age_days_normal(); days > 0) {
     for (LearnerRecordText& t : out) {
-      if (t.how_long == kOnLaptopThenCollege) {
+      if (t.how_long == kOnLaptopThenCollege || t.how_long == kAgreementOnLaptopThenCollege) {
         t.how_long += Format(kUnsentSuffix, days);
       }
     }

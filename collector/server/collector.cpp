@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The collector's composition root: TLS, the router with its role table and authenticators, the
 // units behind it (health and metrics, the device API, the staff API, the staff console), the
-// policy feed and the inbox feed, and the HTTP/TLS server they all answer through
-// (internal/http_server.h).
+// policy feed and the inbox feed, the retention job, and the HTTP/TLS server they all answer
+// through (internal/http_server.h).
 #include "ward/collector/server/collector.h"
 
 #include <openssl/ssl.h>
@@ -19,6 +19,7 @@
 #include "internal/metrics.h"
 #include "internal/ops_api.h"
 #include "internal/policy_feed.h"
+#include "internal/retention.h"
 #include "internal/router.h"
 #include "internal/staff_api.h"
 #include "ward/collector/server/tls.h"
@@ -62,6 +63,11 @@ class CollectorImpl final : public Collector {
         device_(options_, storage, inbox_, policies_, metrics_, clock),
         staff_(options_, storage, policies_, metrics_, clock),
         console_(options_, storage, clock),
+        retention_(storage, clock, metrics_,
+                   {.limits = options.retention,
+                    .interval = options.retention_interval,
+                    .batch_rows = options.retention_batch_rows,
+                    .pause = options.retention_pause}),
         clock_(clock) {}
 
   ~CollectorImpl() override { Stop(); }
@@ -101,6 +107,9 @@ class CollectorImpl final : public Collector {
     // After the server exists: a notification may arrive at once and wakes its waiters.
     WARD_RETURN_IF_ERROR(policies_.Start());
     WARD_RETURN_IF_ERROR(inbox_.Start());
+    if (options_.retention_interval.count() > 0) {
+      retention_.Start();
+    }
     log::Info("collector listening", {{"address", options_.listen_address},
                                       {"port", static_cast<int>(server_->port())},
                                       {"shared_store", policies_.shared()}});
@@ -110,6 +119,7 @@ class CollectorImpl final : public Collector {
   std::uint16_t port() const override { return server_->port(); }
 
   void Stop() override {
+    retention_.Stop();
     policies_.Stop();
     inbox_.Stop();
     if (server_) {
@@ -132,6 +142,7 @@ class CollectorImpl final : public Collector {
   internal::DeviceApi device_;
   internal::StaffApi staff_;
   internal::ConsoleApi console_;
+  internal::RetentionJob retention_;
   const Clock& clock_;
   std::unique_ptr<SSL_CTX, SslCtxFree> tls_;
   std::unique_ptr<internal::HttpServer> server_;

@@ -61,6 +61,37 @@ std::vector<std::string> SplitList(const std::string& text) {
   return out;
 }
 
+// The retention job's settings: each limit at least one day (or year).
+Status ResolveRetention(const ConfigValues& v, CollectorOptions& o) {
+  constexpr std::int64_t kDay = RetentionLimits::kDayMs;
+  constexpr std::int64_t kYear = 365 * kDay;
+  const struct {
+    const char* key;
+    std::int64_t fallback;
+    std::int64_t unit_ms;
+    std::int64_t& limit;
+  } limits[] = {{"retention_telemetry_days", 90, kDay, o.retention.telemetry_ms},
+                {"retention_aup_days", 365, kDay, o.retention.aup_ms},
+                {"retention_concern_years", 12, kYear, o.retention.concern_ms},
+                {"retention_audit_years", 6, kYear, o.retention.audit_ms},
+                {"device_unseen_days", 90, kDay, o.retention.device_unseen_ms}};
+  for (const auto& l : limits) {
+    WARD_ASSIGN_OR_RETURN(auto n, Number<std::int64_t>(v, l.key, l.fallback));
+    if (n < 1 || n > 1000) {
+      return InvalidArgumentError("'" + std::string(l.key) + "' must be between 1 and 1000");
+    }
+    l.limit = n * l.unit_ms;
+  }
+  WARD_ASSIGN_OR_RETURN(auto hours, Number<long>(v, "retention_interval_hours", 24));
+  o.retention_interval = std::chrono::hours(hours);
+  WARD_ASSIGN_OR_RETURN(o.retention_batch_rows,
+                        Number<std::size_t>(v, "retention_batch_rows", 1000));
+  if (o.retention_batch_rows < 1) {
+    return InvalidArgumentError("'retention_batch_rows' must be at least 1");
+  }
+  return OkStatus();
+}
+
 Result<AlertConfig> ResolveAlertConfig(const ConfigValues& v) {
   AlertConfig a;
   a.site = v.Get("alert_site_name");
@@ -174,6 +205,17 @@ const std::vector<std::pair<std::string_view, std::string_view>>& ServeConfigKey
       {"smtp_password_file", "file holding the SMTP password"},
       {"smtp_ca_file", "CA file to trust for STARTTLS (default: system CAs)"},
       {"smtp_timeout_seconds", "per-attempt SMTP timeout (default 30)"},
+      {"retention_interval_hours",
+       "the retention job runs at start and then this often; 0: never (default 24)"},
+      {"retention_telemetry_days",
+       "USB, application, settings and agent events are kept this long (default 90)"},
+      {"retention_aup_days",
+       "AUP acceptances are kept this long after the account's newest event (default 365)"},
+      {"retention_concern_years",
+       "closed concerns, with their incident log, are kept this long after closing (default 12)"},
+      {"retention_audit_years", "audit log rows are kept this long (default 6)"},
+      {"device_unseen_days", "devices not seen this long are flagged, never deleted (default 90)"},
+      {"retention_batch_rows", "records deleted per transaction (default 1000)"},
   };
   return kKeys;
 }
@@ -326,6 +368,7 @@ Result<ServeConfig> ResolveServeConfig(const ConfigValues& v) {
   if (c.options.console_sign_ins_per_minute <= 0 || c.options.console_sign_in_burst < 1) {
     return InvalidArgumentError("console sign-in limits must be above zero");
   }
+  WARD_RETURN_IF_ERROR(ResolveRetention(v, c.options));
   WARD_ASSIGN_OR_RETURN(c.alerts, ResolveAlertConfig(v));
   return c;
 }

@@ -2,6 +2,7 @@
 #include "internal/metrics.h"
 
 #include <string_view>
+#include <utility>
 
 namespace ward::collector::internal {
 namespace {
@@ -28,6 +29,11 @@ void Line(std::string& out, std::string_view name, std::string_view type, std::s
 void Metrics::CountRequest(std::string_view endpoint, int status) {
   std::scoped_lock lock(mu_);
   ++requests_[{std::string(endpoint), status}];
+}
+
+void Metrics::CountRetention(const RetentionCounts& counts) {
+  std::scoped_lock lock(mu_);
+  retention_deleted_ += counts;
 }
 
 std::string Metrics::Render(std::uint64_t connections_open, std::uint64_t long_polls_waiting,
@@ -57,6 +63,24 @@ std::string Metrics::Render(std::uint64_t connections_open, std::uint64_t long_p
   Line(out, "ward_collector_rate_limited_total", "counter", "Requests answered 429.", rate_limited);
   Line(out, "ward_collector_enrol_refused_total", "counter",
        "Enrolments refused: a wrong secret, a revoked or unproven machine hash.", enrol_refused);
+  out +=
+      "# HELP ward_collector_retention_deleted_total Records the retention job deleted, by "
+      "class.\n# TYPE ward_collector_retention_deleted_total counter\n";
+  {
+    std::scoped_lock lock(mu_);
+    const std::pair<std::string_view, std::uint64_t> classes[] = {
+        {"telemetry", retention_deleted_.telemetry},
+        {"aup", retention_deleted_.aup},
+        {"concerns", retention_deleted_.concerns},
+        {"audit", retention_deleted_.audit}};
+    for (const auto& [name, count] : classes) {
+      out += "ward_collector_retention_deleted_total{class=\"" + std::string(name) + "\"} " +
+             std::to_string(count) + "\n";
+    }
+  }
+  Line(out, "ward_collector_devices_unseen", "gauge",
+       "Devices not seen for the retention limit (flagged, never deleted), at the last run.",
+       devices_unseen);
   Line(out, "ward_collector_connections_open", "gauge", "Open TLS connections.", connections_open);
   Line(out, "ward_collector_long_polls_waiting", "gauge", "Long-polls waiting now.",
        long_polls_waiting);

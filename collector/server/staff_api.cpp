@@ -82,8 +82,9 @@ Result<ConcernFilter> ConcernFilterFrom(const std::string& query) {
   return filter;
 }
 
-// A device as the staff API shows it, with what its last heartbeat said of itself.
-Poco::JSON::Object::Ptr DeviceJson(const DeviceRecord& d) {
+// A device as the staff API shows it, with what its last heartbeat said of itself. `unseen`
+// flags a device last seen at or before `unseen_by_ms` (docs/collector.md, "Retention").
+Poco::JSON::Object::Ptr DeviceJson(const DeviceRecord& d, std::int64_t unseen_by_ms) {
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
   o->set("id", d.id);
   o->set("group", d.group);
@@ -94,6 +95,7 @@ Poco::JSON::Object::Ptr DeviceJson(const DeviceRecord& d) {
   o->set("enrolled_at_ms", d.enrolled_at_ms);
   o->set("last_seen_ms", d.last_seen_ms);
   o->set("revoked", d.revoked);
+  o->set("unseen", d.last_seen_ms <= unseen_by_ms);
   // Device trust (docs/adr/0012): a refused enrolment waiting for IT, and IT's readmission.
   o->set("enrol_refused_ms", d.enrol_refused_ms);
   o->set("readmitted_ms", d.readmitted_ms);
@@ -300,6 +302,7 @@ HandlerResult StaffApi::Devices(const Call& call, const StaffPrincipal& /*who*/)
     query.seen_before_ms = NowMs() - days * 24 * 60 * 60 * 1000;
   }
   const bool degraded_only = q["degraded"] == "1" || q["degraded"] == "true";
+  const std::int64_t unseen_by_ms = NowMs() - options_.retention.device_unseen_ms;
   const std::size_t limit = PageLimit(q, 500, 1000);
   if (const std::string& cursor = q["cursor"]; !cursor.empty()) {
     const auto dot = cursor.find('.');
@@ -329,7 +332,7 @@ HandlerResult StaffApi::Devices(const Call& call, const StaffPrincipal& /*who*/)
       if (degraded_only && !IsDegraded(d)) {
         continue;
       }
-      out->add(DeviceJson(d));
+      out->add(DeviceJson(d, unseen_by_ms));
       if (out->size() == limit) {
         break;
       }
@@ -353,7 +356,7 @@ HandlerResult StaffApi::Device(const Call& call, const StaffPrincipal& /*who*/) 
   if (!device.has_value()) {
     return StaffError(device.error());
   }
-  return Json(DeviceJson(*device));
+  return Json(DeviceJson(*device, NowMs() - options_.retention.device_unseen_ms));
 }
 
 // Newest first: ?cursor=<seq>&limit=<n>.

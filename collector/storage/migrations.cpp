@@ -261,6 +261,45 @@ const std::vector<Migration>& Migrations() {
        {"CREATE INDEX events_by_account ON events(account_id, seq) WHERE account_id IS NOT "
         "NULL"},
        &ConcernStoredOnce},
+      {11,
+       {
+           // Retention (docs/adr/0015-uk-gdpr-rights.md): a closed concern is kept for a time
+           // after the DSL closed it. closed_ms is set when the status moves to closed and
+           // cleared when it is reopened; concerns closed before this migration take the time
+           // of their last status entry in the incident log, else their received time.
+           "ALTER TABLE concerns ADD COLUMN closed_ms BIGINT",
+           "UPDATE concerns SET closed_ms = COALESCE((SELECT MAX(n.at_ms) FROM concern_notes n "
+           "JOIN concern_log_kinds k ON k.note_seq = n.seq WHERE n.concern_id = concerns.id AND "
+           "k.kind = 'status'), received_ms) WHERE status = 'closed'",
+           "CREATE INDEX concerns_by_closed ON concerns(closed_ms) WHERE closed_ms IS NOT NULL",
+           // Telemetry and AUP acceptances leave by received time, found by seq
+           // (sql_storage.cpp, LastSeqReceivedBy): no index on events.received_ms, which would
+           // cost every insert at ingest.
+           "CREATE INDEX audit_log_by_time ON audit_log(at_ms)",
+           // The audit log's rows leave only through the retention job: the DELETE trigger
+           // refuses any row at or after `delete_before_ms`, which is 0 except inside the job's
+           // own transaction (it sets the bound, deletes, and puts 0 back before committing).
+           "CREATE TABLE audit_retention(id INTEGER PRIMARY KEY CHECK (id = 1), "
+           "delete_before_ms BIGINT NOT NULL)",
+           "INSERT INTO audit_retention(id, delete_before_ms) VALUES(1, 0)",
+       },
+       {
+           "DROP TRIGGER audit_log_no_delete",
+           "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log WHEN OLD.at_ms >= "
+           "COALESCE((SELECT delete_before_ms FROM audit_retention WHERE id = 1), 0) BEGIN "
+           "SELECT RAISE(ABORT, 'the audit log cannot be changed'); END",
+       },
+       {
+           "CREATE FUNCTION audit_log_delete_expired() RETURNS trigger LANGUAGE plpgsql AS "
+           "'BEGIN IF OLD.at_ms < COALESCE((SELECT delete_before_ms FROM audit_retention WHERE "
+           "id = 1), 0) THEN RETURN OLD; END IF; RAISE EXCEPTION ''the audit log cannot be "
+           "changed''; END'",
+           "DROP TRIGGER audit_log_no_change ON audit_log",
+           "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log FOR EACH ROW EXECUTE "
+           "FUNCTION audit_log_append_only()",
+           "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log FOR EACH ROW EXECUTE "
+           "FUNCTION audit_log_delete_expired()",
+       }},
   };
   return kMigrations;
 }

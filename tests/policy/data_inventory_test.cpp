@@ -39,8 +39,12 @@ TEST(DataInventoryTest, SamplePolicyTellsTheLearnerWhatHowLongAndWho) {
           "visit."));
   ASSERT_EQ(kept.size(), 6u);
   EXPECT_EQ(kept[0].how_long,
-            "Deleted from this laptop once it reaches the college. The college keeps it until "
-            "it deletes it. If it can't be sent, it is deleted from this laptop after 30 days.");
+            "Deleted from this laptop once it reaches the college. The college keeps it for 90 "
+            "days. If it can't be sent, it is deleted from this laptop after 30 days.");
+  EXPECT_EQ(kept[3].how_long,
+            "Deleted from this laptop once it reaches the college. The college keeps it until a "
+            "year after you last use the laptop. If it can't be sent, it is deleted from this "
+            "laptop after 30 days.");
   EXPECT_EQ(kept[0].who_sees, "The IT team and the safeguarding team.");
   EXPECT_EQ(kept[4].who_sees,
             "Only the safeguarding team can read them. IT can see that a report was sent from "
@@ -56,7 +60,7 @@ TEST(DataInventoryTest, FollowsThePolicy) {
   const auto plain = DescribeKeptData(MustLoad(MinimalPolicyJson()));
   EXPECT_THAT(Whats(plain), ::testing::Not(::testing::Contains(
                                 "When a locked setting was changed and Ward put it back.")));
-  EXPECT_EQ(plain[0].how_long.find("days"), std::string::npos);
+  EXPECT_EQ(plain[0].how_long.find("can't be sent"), std::string::npos);
 }
 
 TEST(DataInventoryTest, LearnerSentencesAreShortAndWhole) {

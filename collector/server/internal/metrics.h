@@ -9,6 +9,8 @@
 #include <string_view>
 #include <utility>
 
+#include "ward/collector/storage/storage.h"
+
 namespace ward::collector::internal {
 
 // The collector's counters, rendered in the Prometheus text format. Thread-safe.
@@ -29,10 +31,16 @@ class Metrics {
   std::atomic<std::uint64_t> long_polls{0};
   std::atomic<std::uint64_t> rate_limited{0};
   std::atomic<std::uint64_t> enrol_refused{0};
+  // Devices (not revoked) not seen for the retention limit, as of the last retention run.
+  std::atomic<std::uint64_t> devices_unseen{0};
+
+  // Adds what a retention run deleted.
+  void CountRetention(const RetentionCounts& counts);
 
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, std::uint64_t> requests_;  // guarded by mu_
+  RetentionCounts retention_deleted_;                              // guarded by mu_
 };
 
 }  // namespace ward::collector::internal

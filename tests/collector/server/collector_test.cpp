@@ -1084,5 +1084,124 @@ TEST(CollectorPostgresTest, PushOnOneCollectorWakesLongPollsOnAnother) {
   (*b)->Stop();
 }
 
+// A laptop for the retention tests, stored directly, last seen at `last_seen_ms`.
+DeviceRecord RetentionLaptop(const std::string& id, std::int64_t last_seen_ms) {
+  DeviceRecord d;
+  d.id = id;
+  d.group = "learners-under-18";
+  d.hostname = id;
+  d.last_seen_ms = last_seen_ms;
+  return d;
+}
+
+EventRow Telemetry(const std::string& id, const std::string& kind = "usb") {
+  EventRow e;
+  e.id = id;
+  e.kind = kind;
+  e.body = "x";
+  return e;
+}
+
+const std::string kOldLaptop = "0190f3a0-1b2c-7d3e-8f40-000000000017";
+
+// `o` with the retention job on: one record per transaction, `pause` between two.
+CollectorOptions WithRetention(CollectorOptions o, std::chrono::milliseconds pause) {
+  o.retention_interval = std::chrono::hours(24);
+  o.retention_batch_rows = 1;
+  o.retention_pause = pause;
+  return o;
+}
+
+std::int64_t NowMsOf(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now().time_since_epoch())
+      .count();
+}
+
+// Issue 17: the retention job runs at start by the collector's clock, deletes in batches, and
+// /metrics and the audit log show what it deleted; devices not seen for 90 days are counted,
+// not deleted.
+TEST_F(CollectorTest, RetentionJobRunsAtStartAndShowsWhatItDeleted) {
+  ManualClock clock;
+  constexpr std::int64_t kDay = RetentionLimits::kDayMs;
+  const std::int64_t now_ms = NowMsOf(clock);
+  const DeviceRecord device = RetentionLaptop(kOldLaptop, now_ms - 90 * kDay);
+  ASSERT_TRUE(store_->PutDevice(device).has_value());
+  std::vector<EventRow> old = {Telemetry("e1"), Telemetry("e2", "exec")};
+  ASSERT_TRUE(store_->IngestEvents(device.id, old, now_ms - 90 * kDay).has_value());
+  std::vector<EventRow> young = {Telemetry("e3")};
+  ASSERT_TRUE(store_->IngestEvents(device.id, young, now_ms - 90 * kDay + 1).has_value());
+  ASSERT_TRUE(store_->PutDevice(device).has_value());  // last seen 90 days ago after all
+  ASSERT_TRUE(
+      store_->AppendAudit({now_ms - 6 * 365 * kDay, "Ms Patel", "concern.read", "c1"}).has_value());
+
+  auto running = Collector::Start(WithRetention(options_, std::chrono::milliseconds(1)), *store_,
+                                  alerter_, clock);
+  ASSERT_TRUE(running.has_value()) << running.error().ToString();
+  std::string metrics;
+  for (int i = 0; i < 200; ++i) {
+    auto conn = Connect((*running)->port());
+    ASSERT_NE(conn, nullptr);
+    auto r =
+        conn->Request("GET", "/metrics", "", {{"Authorization", "Bearer " + tokens_["metrics"]}});
+    ASSERT_TRUE(r.has_value()) << r.error().ToString();
+    metrics = r->body;
+    if (metrics.find("ward_collector_retention_deleted_total{class=\"audit\"} 1") !=
+        std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (const char* line : {"ward_collector_retention_deleted_total{class=\"telemetry\"} 2",
+                           "ward_collector_retention_deleted_total{class=\"aup\"} 0",
+                           "ward_collector_retention_deleted_total{class=\"concerns\"} 0",
+                           "ward_collector_retention_deleted_total{class=\"audit\"} 1",
+                           "ward_collector_devices_unseen 1"}) {
+    EXPECT_NE(metrics.find(line), std::string::npos) << line << " in\n" << metrics;
+  }
+  EXPECT_EQ(*store_->CountEvents(), 1u);
+  EXPECT_EQ(store_->ListDevices()->size(), 1u);
+  auto audit = store_->ListAudit(10);
+  ASSERT_TRUE(audit.has_value());
+  ASSERT_EQ(audit->size(), 1u);  // the run's own row; the expired one is gone
+  EXPECT_EQ(audit->front().staff_name, "ward-collector");
+  EXPECT_EQ(audit->front().action, "retention.run");
+  EXPECT_EQ(audit->front().concern_id, "telemetry=2 aup=0 concerns=0 audit=1");
+  EXPECT_EQ(audit->front().at_ms, now_ms);
+  // The devices listing flags the laptop too.
+  auto conn = Connect((*running)->port());
+  ASSERT_NE(conn, nullptr);
+  auto listed = conn->Request("GET", "/v1/staff/devices/" + kOldLaptop, "",
+                              {{"Authorization", "Bearer " + tokens_["it"]}});
+  ASSERT_TRUE(listed.has_value()) << listed.error().ToString();
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  EXPECT_TRUE(ParseJson(listed->body).extract<Poco::JSON::Object::Ptr>()->getValue<bool>("unseen"));
+  (*running)->Stop();
+}
+
+// The job stops between two batches when the collector stops, and records what it did.
+TEST_F(CollectorTest, RetentionJobStopsPromptlyBetweenBatches) {
+  ManualClock clock;
+  const std::int64_t now_ms = NowMsOf(clock);
+  const DeviceRecord device = RetentionLaptop("laptop", now_ms);
+  ASSERT_TRUE(store_->PutDevice(device).has_value());
+  std::vector<EventRow> old = {Telemetry("e1"), Telemetry("e2"), Telemetry("e3")};
+  ASSERT_TRUE(
+      store_->IngestEvents(device.id, old, now_ms - 100 * RetentionLimits::kDayMs).has_value());
+  auto running =
+      Collector::Start(WithRetention(options_, std::chrono::hours(1)), *store_, alerter_, clock);
+  ASSERT_TRUE(running.has_value()) << running.error().ToString();
+  for (int i = 0; i < 200 && *store_->CountEvents() == 3u; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  (*running)->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(*store_->CountEvents(), 2u);
+  auto audit = store_->ListAudit(10);
+  ASSERT_TRUE(audit.has_value());
+  ASSERT_EQ(audit->size(), 1u);
+  EXPECT_EQ(audit->front().concern_id, "telemetry=1 aup=0 concerns=0 audit=0");
+}
+
 }  // namespace
 }  // namespace ward::collector

@@ -56,6 +56,32 @@ TEST(ServeConfigTest, ConnectionsPerAddressCanBeRaisedForSitesBehindOneAddress) 
   EXPECT_EQ(zero.error().message(), "max_connections_per_address must be at least 1");
 }
 
+TEST(ServeConfigTest, RetentionDefaultsFollowAdr0015AndEachLimitCanBeSet) {
+  ConfigValues v;
+  v.Set("storage", "sqlite:x.db");
+  auto defaults = ResolveServeConfig(v);
+  ASSERT_TRUE(defaults.has_value()) << defaults.error().ToString();
+  constexpr std::int64_t kDay = RetentionLimits::kDayMs;
+  const CollectorOptions& o = defaults->options;
+  EXPECT_EQ(o.retention_interval, std::chrono::hours(24));
+  EXPECT_EQ(o.retention_batch_rows, 1000u);
+  EXPECT_EQ(o.retention.telemetry_ms, 90 * kDay);
+  EXPECT_EQ(o.retention.aup_ms, 365 * kDay);
+  EXPECT_EQ(o.retention.concern_ms, 12 * 365 * kDay);
+  EXPECT_EQ(o.retention.audit_ms, 6 * 365 * kDay);
+  EXPECT_EQ(o.retention.device_unseen_ms, 90 * kDay);
+  v.Set("retention_telemetry_days", "30");
+  v.Set("retention_interval_hours", "6");
+  auto set = ResolveServeConfig(v);
+  ASSERT_TRUE(set.has_value()) << set.error().ToString();
+  EXPECT_EQ(set->options.retention.telemetry_ms, 30 * kDay);
+  EXPECT_EQ(set->options.retention_interval, std::chrono::hours(6));
+  v.Set("retention_audit_years", "0");
+  auto zero = ResolveServeConfig(v);
+  ASSERT_FALSE(zero.has_value());
+  EXPECT_NE(zero.error().message().find("'retention_audit_years'"), std::string::npos);
+}
+
 TEST(ServeConfigTest, MalformedFileLineIsReportedWithItsNumber) {
   testing::TempDir dir;
   const auto file = dir.path() / "bad.conf";

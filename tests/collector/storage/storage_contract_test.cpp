@@ -19,6 +19,7 @@
 #include <Poco/Data/LOB.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
+#include <Poco/Nullable.h>
 
 #include "internal/migrations.h"
 #include "ward/collector/storage/secrets.h"
@@ -275,6 +276,27 @@ class StorageContractTest : public ::testing::Test {
       s << "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'", into(names), now;
     }
     return names;
+  }
+
+  // The one number `sql` answers, read on a second connection to the store's database.
+  std::int64_t Count(const std::string& sql) {
+    std::int64_t n = -1;
+    try {
+      Poco::Data::Session s(Backend::kConnector, backend_.location());
+      s << sql, Poco::Data::Keywords::into(n), Poco::Data::Keywords::now;
+    } catch (const Poco::Exception& e) {
+      ADD_FAILURE() << sql << ": " << e.displayText();
+    }
+    return n;
+  }
+
+  // PurgeExpired at `now_ms` (with the default limits unless given); a failed call fails the
+  // test.
+  RetentionCounts Purge(std::int64_t now_ms, std::size_t max_rows = 1000,
+                        const RetentionLimits& limits = {}) {
+    auto counts = store_->PurgeExpired(now_ms, limits, max_rows);
+    EXPECT_TRUE(counts.has_value()) << counts.error().ToString();
+    return counts.value_or(RetentionCounts{});
   }
 
   std::size_t AuditRows() {
@@ -1647,6 +1669,264 @@ TYPED_TEST(StorageContractTest, Regression_Issue15_MigrationStoresConcernsOnceFr
     }
     EXPECT_EQ(*(*store)->GetConcernScreenshot("c-anon", kRead), shot + "-anon");
   }
+}
+
+// --- Retention (docs/adr/0015-uk-gdpr-rights.md, "Retention, automatic") ---
+
+constexpr std::int64_t kDay = RetentionLimits::kDayMs;
+constexpr std::int64_t kYear = 365 * kDay;
+
+EventRow OfKind(EventRow e, const std::string& kind, const std::string& account = "") {
+  e.kind = kind;
+  e.account = account;
+  return e;
+}
+
+// Telemetry goes 90 days after it arrived, to the millisecond, whatever its device; concern
+// events and AUP acceptances of the same age stay.
+TYPED_TEST(StorageContractTest, TelemetryExpiresExactlyNinetyDaysAfterItArrived) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d2")).has_value());
+  const std::int64_t t0 = 1'000'000;
+  std::vector<EventRow> old = {
+      OfKind(this->Event("usb1"), "usb"), OfKind(this->Event("exec1"), "exec"),
+      OfKind(this->Event("set1"), "settings"), OfKind(this->Event("aup1"), "aup", "learner1"),
+      this->ConcernEventRow("c1", "help")};
+  ASSERT_TRUE(this->store_->IngestEvents("d1", old, t0).has_value());
+  std::vector<EventRow> other = {OfKind(this->Event("agent2"), "agent")};
+  ASSERT_TRUE(this->store_->IngestEvents("d2", other, t0).has_value());
+  std::vector<EventRow> young = {OfKind(this->Event("usb3"), "usb")};
+  ASSERT_TRUE(this->store_->IngestEvents("d2", young, t0 + 1).has_value());
+
+  EXPECT_EQ(this->Purge(t0 + 90 * kDay - 1).Total(), 0u);
+  EXPECT_EQ(*this->store_->CountEvents(), 7u);
+  const RetentionCounts at_limit = this->Purge(t0 + 90 * kDay);
+  EXPECT_EQ(at_limit.telemetry, 4u);
+  EXPECT_EQ(at_limit.Total(), 4u);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM events WHERE id IN ('usb3', 'aup1', 'c1')"), 3);
+  EXPECT_EQ(*this->store_->CountEvents(), 3u);
+  EXPECT_EQ(this->Purge(t0 + 90 * kDay + 1).telemetry, 1u);  // usb3, one ms younger
+  EXPECT_EQ(this->store_->ListDevices()->size(), 2u);        // devices are never deleted
+}
+
+// Expired events are found by a binary search over seq, not by an index on received_ms: every
+// cutoff, with gaps left by earlier purges and by concerns kept among them, deletes exactly the
+// events that arrived by it.
+TYPED_TEST(StorageContractTest, TelemetryCutoffIsExactAtEveryPointOfTheStore) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  const std::int64_t t0 = 1'000'000;
+  for (int i = 0; i < 40; ++i) {
+    std::vector<EventRow> batch = {OfKind(this->Event("e" + std::to_string(i)), "usb")};
+    if (i % 7 == 3) {
+      batch.push_back(this->ConcernEventRow("c" + std::to_string(i), "kept"));
+    }
+    ASSERT_TRUE(this->store_->IngestEvents("d1", batch, t0 + i * 10).has_value());
+  }
+  std::uint64_t deleted = 0;
+  for (int cutoff : {-1, 0, 5, 10, 11, 95, 96, 200, 393, 1000}) {
+    SCOPED_TRACE("cutoff " + std::to_string(cutoff));
+    deleted += this->Purge(t0 + cutoff + 90 * kDay).telemetry;
+    const auto arrived_by =
+        static_cast<std::uint64_t>(cutoff < 0 ? 0 : std::min(40, cutoff / 10 + 1));
+    EXPECT_EQ(deleted, arrived_by);
+    EXPECT_EQ(this->Count("SELECT COUNT(*) FROM events WHERE kind = 'usb'"),
+              static_cast<std::int64_t>(40 - arrived_by));
+  }
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM events WHERE kind = 'concern'"), 6);
+}
+
+// An AUP acceptance goes a year after the newest event the store holds for its account (after
+// its own arrival when it has no account).
+TYPED_TEST(StorageContractTest, AupAcceptancesExpireAYearAfterTheAccountsLastEvent) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  const std::int64_t t0 = 1'000'000;
+  std::vector<EventRow> first = {OfKind(this->Event("a1"), "aup", "learner1"),
+                                 OfKind(this->Event("a2"), "aup", "learner2"),
+                                 OfKind(this->Event("a3"), "aup")};
+  ASSERT_TRUE(this->store_->IngestEvents("d1", first, t0).has_value());
+  std::vector<EventRow> later = {OfKind(this->Event("a4"), "aup", "learner2")};
+  ASSERT_TRUE(this->store_->IngestEvents("d1", later, t0 + 200 * kDay).has_value());
+
+  EXPECT_EQ(this->Purge(t0 + kYear - 1).Total(), 0u);
+  const RetentionCounts year = this->Purge(t0 + kYear);
+  EXPECT_EQ(year.aup, 2u);
+  EXPECT_EQ(year.Total(), 2u);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM events WHERE id IN ('a2', 'a4')"), 2);
+  EXPECT_EQ(this->Purge(t0 + 200 * kDay + kYear - 1).Total(), 0u);
+  EXPECT_EQ(this->Purge(t0 + 200 * kDay + kYear).aup, 2u);
+  EXPECT_EQ(*this->store_->CountEvents(), 0u);
+}
+
+// A closed concern goes 12 years after the DSL closed it, with its incident log, read mark,
+// screenshot and event row; an open or reopened concern is never deleted, however old.
+TYPED_TEST(StorageContractTest, ClosedConcernsExpireTwelveYearsAfterClosingOpenOnesNever) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  std::vector<EventRow> rows = {
+      this->ConcernEventRow("c-open", "a"), this->ConcernEventRow("c-closed", "b"),
+      this->ConcernEventRow("c-reopened", "c"), this->ConcernEventRow("c-late", "d")};
+  ASSERT_TRUE(this->store_->IngestEvents("d1", rows, 1000).has_value());
+  const std::int64_t closed = 5 * kYear;
+  auto close = [&](const std::string& id, std::int64_t at, ConcernStatus status) {
+    return this->store_->ApplyConcernChange({.concern_id = id,
+                                             .author = "Ms Patel",
+                                             .at_ms = at,
+                                             .kind = IncidentKind::kNote,
+                                             .text = "note on " + id,
+                                             .action = "concern.note",
+                                             .status = status,
+                                             .status_text = "status of " + id});
+  };
+  ASSERT_TRUE(close("c-closed", closed, ConcernStatus::kClosed).has_value());
+  ASSERT_TRUE(close("c-reopened", closed, ConcernStatus::kClosed).has_value());
+  ASSERT_TRUE(close("c-reopened", closed + 1, ConcernStatus::kInProgress).has_value());
+  ASSERT_TRUE(close("c-late", closed + 1, ConcernStatus::kClosed).has_value());
+  ASSERT_TRUE(this->store_->MarkConcernOpened("c-closed", "Ms Patel", closed).has_value());
+  ASSERT_TRUE(this->store_->MarkConcernOpened("c-late", "Ms Patel", closed).has_value());
+
+  // The audit rows of these changes would expire first: kept here, to see only concerns go.
+  const RetentionLimits keep_audit{.audit_ms = 200 * kYear};
+  EXPECT_EQ(this->Purge(closed + 12 * kYear - 1, 1000, keep_audit).Total(), 0u);
+  const RetentionCounts at_limit = this->Purge(closed + 12 * kYear, 1000, keep_audit);
+  EXPECT_EQ(at_limit.concerns, 1u);
+  EXPECT_EQ(at_limit.Total(), 1u);
+  EXPECT_EQ(this->store_->GetConcern("c-closed", kRead).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM events WHERE id = 'c-closed'"), 0);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM concern_notes WHERE concern_id = 'c-closed'"), 0);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM concern_reads WHERE concern_id = 'c-closed'"), 0);
+  // c-late keeps its two entries and c-reopened its four, each with its kind.
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM concern_notes"), 6);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM concern_log_kinds"), 6);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM concern_reads"), 1);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM concerns WHERE screenshot IS NOT NULL"), 3);
+
+  const RetentionCounts much_later = this->Purge(closed + 100 * kYear, 1000, keep_audit);
+  EXPECT_EQ(much_later.concerns, 1u);  // c-late; c-open and c-reopened stay
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM concerns"), 2);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM events WHERE kind = 'concern'"), 2);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM concerns WHERE closed_ms IS NOT NULL"), 0);
+  // The deletions wrote nothing to the audit log; the DSL's changes did.
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM audit_log WHERE action = 'concern.status'"), 4);
+}
+
+// Audit rows go 6 years after they were written, and only through PurgeExpired: the database
+// still refuses every other DELETE.
+TYPED_TEST(StorageContractTest, AuditRowsExpireAfterSixYearsAndOnlyThroughRetention) {
+  const std::int64_t t0 = 1'000'000;
+  ASSERT_TRUE(this->store_->AppendAudit({t0, "Ms Patel", "concern.read", "c1"}).has_value());
+  ASSERT_TRUE(this->store_->AppendAudit({t0 + 1, "Mr Khan", "concern.read", "c2"}).has_value());
+  this->Exec("DELETE FROM audit_log WHERE at_ms = " + std::to_string(t0), false);
+  EXPECT_EQ(this->Purge(t0 + 6 * kYear - 1).Total(), 0u);
+  const RetentionCounts at_limit = this->Purge(t0 + 6 * kYear);
+  EXPECT_EQ(at_limit.audit, 1u);
+  EXPECT_EQ(at_limit.Total(), 1u);
+  auto rows = this->store_->ListAudit(10);
+  ASSERT_TRUE(rows.has_value());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().staff_name, "Mr Khan");
+  // The bound is back at 0: the younger row cannot be deleted or changed by anyone else.
+  EXPECT_EQ(this->Count("SELECT delete_before_ms FROM audit_retention"), 0);
+  this->Exec("DELETE FROM audit_log", false);
+  this->Exec("UPDATE audit_log SET staff_name = 'nobody'", false);
+  if constexpr (TypeParam::kDialect == Dialect::kPostgres) {
+    this->Exec("TRUNCATE audit_log", false);
+  }
+  EXPECT_EQ(this->AuditRows(), 1u);
+  ASSERT_TRUE(this->store_->AppendAudit({t0 + 2, "Mr Khan", "concern.read", "c3"}).has_value());
+  EXPECT_EQ(this->AuditRows(), 2u);
+}
+
+// At most `max_rows` records per call, classes in order: 3 events and 2 audit rows take three
+// calls of 2, and each reports what it deleted.
+TYPED_TEST(StorageContractTest, RetentionDeletesInBoundedBatches) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  std::vector<EventRow> rows = {this->Event("e1"), this->Event("e2"), this->Event("e3")};
+  ASSERT_TRUE(this->store_->IngestEvents("d1", rows, 1000).has_value());
+  ASSERT_TRUE(this->store_->AppendAudit({1000, "Ms Patel", "concern.read", "c1"}).has_value());
+  ASSERT_TRUE(this->store_->AppendAudit({1001, "Ms Patel", "concern.read", "c2"}).has_value());
+  const std::int64_t now = 1001 + 6 * kYear;
+  const RetentionCounts first = this->Purge(now, 2);
+  EXPECT_EQ(first.telemetry, 2u);
+  EXPECT_EQ(first.Total(), 2u);
+  const RetentionCounts second = this->Purge(now, 2);
+  EXPECT_EQ(second.telemetry, 1u);
+  EXPECT_EQ(second.audit, 1u);
+  const RetentionCounts third = this->Purge(now, 2);
+  EXPECT_EQ(third.audit, 1u);
+  EXPECT_EQ(third.Total(), 1u);  // below the batch size: the run is over
+  EXPECT_EQ(this->Purge(now, 2).Total(), 0u);
+  EXPECT_EQ(*this->store_->CountEvents(), 0u);
+  EXPECT_EQ(this->AuditRows(), 0u);
+  EXPECT_FALSE(this->store_->PurgeExpired(now, RetentionLimits{}, 0).has_value());
+}
+
+// Migration 11 gives each closed concern its close time: its last status entry, else when it
+// arrived; other concerns get none.
+TYPED_TEST(StorageContractTest, MigrationGivesClosedConcernsTheirCloseTime) {
+  auto location = this->OldStore(
+      10, {"INSERT INTO concerns(id, device_id, group_name, device_time_ms, received_ms, status, "
+           "reference, category, text, anonymous, in_danger, user_name) VALUES('c1', 'd1', 'g', "
+           "1, 100, 'closed', 'R1', 1, 't', 0, 0, ''), ('c2', 'd1', 'g', 1, 200, 'closed', 'R2', "
+           "1, 't', 0, 0, ''), ('c3', 'd1', 'g', 1, 300, 'new', 'R3', 1, 't', 0, 0, '')",
+           "INSERT INTO concern_notes(concern_id, author, text, at_ms) VALUES('c1', 'Ms Patel', "
+           "'in progress', 400), ('c1', 'Ms Patel', 'closed', 500), ('c1', 'Ms Patel', 'a note "
+           "after', 900)",
+           "INSERT INTO concern_log_kinds(note_seq, kind) SELECT seq, 'status' FROM "
+           "concern_notes WHERE at_ms < 900",
+           "INSERT INTO concern_log_kinds(note_seq, kind) SELECT seq, 'note' FROM "
+           "concern_notes WHERE at_ms = 900"});
+  ASSERT_TRUE(location.has_value()) << location.error().ToString();
+  auto store = TypeParam::OpenAt(*location);
+  ASSERT_TRUE(store.has_value()) << store.error().ToString();
+  using namespace Poco::Data::Keywords;
+  Poco::Data::Session s(TypeParam::kConnector, *location);
+  std::vector<std::string> ids;
+  std::vector<Poco::Nullable<std::int64_t>> closed;
+  s << "SELECT id, closed_ms FROM concerns ORDER BY id", into(ids), into(closed), now;
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(closed[0].value(), 500);
+  EXPECT_EQ(closed[1].value(), 200);
+  EXPECT_TRUE(closed[2].isNull());
+  auto counts = (*store)->PurgeExpired(500 + 12 * kYear, RetentionLimits{}, 1000);
+  ASSERT_TRUE(counts.has_value()) << counts.error().ToString();
+  EXPECT_EQ(counts->concerns, 2u);
+}
+
+// The retention job's helpers: one collector at a time on a shared database, devices not seen
+// counted, and free pages given back on a SQLite store created with incremental auto_vacuum.
+TYPED_TEST(StorageContractTest, RetentionLeaseUnseenDevicesAndFreePages) {
+  auto lease = this->store_->TryRetentionLease();
+  ASSERT_TRUE(lease.has_value()) << lease.error().ToString();
+  EXPECT_NE(*lease, nullptr);
+  auto other = TypeParam::OpenAt(this->backend_.location());
+  ASSERT_TRUE(other.has_value()) << other.error().ToString();
+  if constexpr (TypeParam::kShared) {
+    EXPECT_EQ(*(*other)->TryRetentionLease(), nullptr);
+    lease->reset();
+    auto now_free = (*other)->TryRetentionLease();
+    ASSERT_TRUE(now_free.has_value());
+    EXPECT_NE(*now_free, nullptr);
+  }
+
+  DeviceRecord seen = this->Device("d1");
+  seen.last_seen_ms = 5000;
+  ASSERT_TRUE(this->store_->PutDevice(seen).has_value());
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d2")).has_value());  // last seen 1000
+  DeviceRecord revoked = this->Device("d3");
+  revoked.revoked = true;
+  ASSERT_TRUE(this->store_->PutDevice(revoked).has_value());
+  EXPECT_EQ(*this->store_->CountDevicesLastSeenBy(999), 0u);
+  EXPECT_EQ(*this->store_->CountDevicesLastSeenBy(1000), 1u);
+  EXPECT_EQ(*this->store_->CountDevicesLastSeenBy(5000), 2u);
+
+  auto reclaimed = this->store_->ReclaimFreePages();
+  ASSERT_TRUE(reclaimed.has_value()) << reclaimed.error().ToString();
+  EXPECT_EQ(*reclaimed, TypeParam::kDialect == Dialect::kSqlite);
+  // A file made before auto_vacuum was set keeps its mode: nothing to reclaim.
+  auto old = this->OldStore(10, {});
+  ASSERT_TRUE(old.has_value()) << old.error().ToString();
+  auto old_store = TypeParam::OpenAt(*old);
+  ASSERT_TRUE(old_store.has_value()) << old_store.error().ToString();
+  EXPECT_FALSE(*(*old_store)->ReclaimFreePages());
 }
 
 }  // namespace

@@ -51,6 +51,14 @@ struct CollectorOptions {
   std::chrono::seconds console_session_max{12 * 60 * 60};
   double console_sign_ins_per_minute = 10.0;
   double console_sign_in_burst = 10.0;
+  // The retention job (docs/collector.md, "Retention"): how long each class is kept, and how
+  // often the job runs (at start, then every `retention_interval`). 0 runs no job; the
+  // collector's configuration (`retention_interval_hours`) defaults to 24.
+  RetentionLimits retention;
+  std::chrono::hours retention_interval{0};
+  // Records deleted per transaction, and the pause between two transactions.
+  std::size_t retention_batch_rows = 1000;
+  std::chrono::milliseconds retention_pause{50};
 };
 
 // A running collector: the HTTPS API (device and staff) over one Storage. Owns its threads;

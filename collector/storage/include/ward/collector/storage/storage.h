@@ -314,6 +314,50 @@ struct ConcernCounts {
   std::vector<std::string> unread_ids;  // newest first, at most what was asked for
 };
 
+// How long each class of data is kept (docs/adr/0015-uk-gdpr-rights.md, "Retention,
+// automatic"). A record goes when its age reaches its limit: at `now_ms - limit` exactly, it is
+// deleted; one millisecond younger, it is kept.
+struct RetentionLimits {
+  static constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
+  // USB, applications, settings and agent events (every kind but concerns and AUP acceptances),
+  // by the time the collector received them.
+  std::int64_t telemetry_ms = 90 * kDayMs;
+  // AUP acceptances (kind "aup"), counted from the newest event the store holds for the same
+  // account (the acceptance itself when it has no account or nothing newer).
+  std::int64_t aup_ms = 365 * kDayMs;
+  // Closed concerns, with their incident log, screenshot, read mark and event row, by the time
+  // the DSL closed them. Concerns that are not closed are never deleted.
+  std::int64_t concern_ms = 12 * 365 * kDayMs;
+  // Audit log rows, by their time.
+  std::int64_t audit_ms = 6 * 365 * kDayMs;
+  // Devices not seen for this long are counted (flagged), never deleted.
+  std::int64_t device_unseen_ms = 90 * kDayMs;
+};
+
+// What one PurgeExpired call deleted, per class.
+struct RetentionCounts {
+  std::uint64_t telemetry = 0;
+  std::uint64_t aup = 0;
+  std::uint64_t concerns = 0;  // each with its incident log, screenshot and event row
+  std::uint64_t audit = 0;
+
+  std::uint64_t Total() const { return telemetry + aup + concerns + audit; }
+  RetentionCounts& operator+=(const RetentionCounts& other) {
+    telemetry += other.telemetry;
+    aup += other.aup;
+    concerns += other.concerns;
+    audit += other.audit;
+    return *this;
+  }
+};
+
+// Held by the one collector running the retention job (see TryRetentionLease); releases it
+// when destroyed.
+class RetentionLease {
+ public:
+  virtual ~RetentionLease() = default;
+};
+
 // Receives the name of a group whose policy changed, possibly on another collector.
 using PolicyChangedFn = std::function<void(const std::string& group)>;
 
@@ -510,6 +554,26 @@ class Storage {
   virtual Result<EventList> ListAccountEvents(std::string_view account_hash, std::int64_t after_seq,
                                               std::size_t limit) = 0;
   virtual Result<AccountCounts> CountAccountRecords(std::string_view account_hash) = 0;
+
+  // --- Retention (docs/collector.md, "Retention"). ---
+
+  // Deletes at most `max_rows` expired records at `now_ms`, in one transaction, taking the
+  // classes in order (telemetry, AUP acceptances, closed concerns, audit rows): a concern
+  // counts as one record however long its incident log. Call again until the total is below
+  // `max_rows`. The audit log's rows leave only through here (the database refuses every
+  // other DELETE). kInvalidArgument for a `max_rows` of 0.
+  virtual Result<RetentionCounts> PurgeExpired(std::int64_t now_ms, const RetentionLimits& limits,
+                                               std::size_t max_rows) = 0;
+  // How many devices that are not revoked were last seen at or before `ms`.
+  virtual Result<std::uint64_t> CountDevicesLastSeenBy(std::int64_t ms) = 0;
+  // The right to run the retention job: on PostgreSQL a session advisory lock
+  // (pg_try_advisory_lock) held until the lease is destroyed, nullptr when another collector
+  // holds it; on SQLite always granted.
+  virtual Result<std::unique_ptr<RetentionLease>> TryRetentionLease() = 0;
+  // Gives the pages freed by deletions back to the file system: on SQLite, PRAGMA
+  // incremental_vacuum when the file's auto_vacuum is INCREMENTAL (new stores; an older file
+  // keeps its mode); returns whether it ran. PostgreSQL: nothing (autovacuum), false.
+  virtual Result<bool> ReclaimFreePages() = 0;
 };
 
 // Opens (creating if needed) a SQLite store file and applies pending migrations.
