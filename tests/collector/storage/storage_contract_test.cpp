@@ -1506,7 +1506,7 @@ TYPED_TEST(StorageContractTest, Regression_Issue15_ItReadsConcernsAsTheRedactedT
 TYPED_TEST(StorageContractTest, APersonsRecordsAreFoundByAccountHash) {
   ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
   ASSERT_TRUE(this->store_->PutDevice(this->Device("d2")).has_value());
-  auto with = [this](EventRow e, const std::string& account) {
+  auto with = [](EventRow e, const std::string& account) {
     e.account = account;
     return e;
   };
