@@ -207,8 +207,8 @@ constexpr std::string_view kOnLaptopThenCollege =
 constexpr std::string_view kAgreementOnLaptopThenCollege =
     "Deleted from this laptop once it reaches the college. The college keeps it until a year "
     "after you last use the laptop.";
-// Added to kOnLaptopThenCollege and kAgreementOnLaptopThenCollege when the policy says how
-// long unsent records stay.
+// Added to the records that wait on the laptop when the policy says how long unsent records
+// stay.
 constexpr std::string_view kUnsentSuffix =
     " If it can't be sent, it is deleted from this laptop after {} days.";
 constexpr std::string_view kStaff = "The IT team and the safeguarding team.";
@@ -286,11 +286,10 @@ std::vector<LearnerRecordText> DescribeKeptData(const ward::v1::Policy& policy) 
   if (!policy.aup().text_under_18().empty() || !policy.aup().text_adult().empty()) {
     out.push_back(Text(kAgreement, monitor));
   }
+  // Every record so far waits on the laptop until it is sent (concerns never leave for age).
   if (const std::uint32_t days = policy.store().max_age_days_normal(); days > 0) {
     for (LearnerRecordText& t : out) {
-      if (t.how_long == kOnLaptopThenCollege || t.how_long == kAgreementOnLaptopThenCollege) {
-        t.how_long += Format(kUnsentSuffix, days);
-      }
+      t.how_long += Format(kUnsentSuffix, days);
     }
   }
   out.push_back(Text(kConcerns, monitor));
