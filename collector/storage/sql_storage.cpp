@@ -69,57 +69,91 @@ auto Guard(std::string_view what, Fn&& fn) -> decltype(fn()) {
   }
 }
 
-// The ingest hot path on SQLite: one prepared statement stepped per event, without Poco's
-// per-execute rebinding (about 2x the events/s; see docs/benchmarks.md). Runs inside the
-// caller's transaction on the session's own connection. Throws Poco::Exception on errors.
+// The ingest hot path on SQLite: prepared statements that insert up to kRowsPerStep rows per
+// step, without Poco's per-execute rebinding. One step per row made SQLite's per-statement
+// work (start, halt, reset) a tenth of ingest; many rows per step take that back to pay for
+// the account index (docs/benchmarks.md, issue 15). Runs inside the caller's transaction on the
+// session's own connection. Throws Poco::Exception on errors.
 class SqliteInsert {
  public:
-  explicit SqliteInsert(sqlite3* db) : db_(db) {
-    if (db_ == nullptr) {
-      return;
+  static constexpr std::size_t kRowsPerStep = 50;  // 400 parameters, far below SQLite's limit
+
+  explicit SqliteInsert(sqlite3* db) : db_(db) {}
+  ~SqliteInsert() {
+    for (sqlite3_stmt* stmt : stmts_) {
+      sqlite3_finalize(stmt);
     }
-    const char* sql =
-        "INSERT INTO events(id, device_id, device_time_ms, received_ms, priority, kind, body, "
-        "account_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING";
-    Check(sqlite3_prepare_v2(db_, sql, -1, &stmt_, nullptr));
   }
-  ~SqliteInsert() { sqlite3_finalize(stmt_); }
   SqliteInsert(const SqliteInsert&) = delete;
   SqliteInsert& operator=(const SqliteInsert&) = delete;
 
-  bool ok() const { return stmt_ != nullptr; }
+  bool ok() const { return db_ != nullptr; }
 
-  // True when the event was new. `account_id` 0 is stored as NULL.
-  bool Insert(const EventRow& e, const std::string& device, std::int64_t now_ms,
-              std::int64_t account_id) {
-    sqlite3_reset(stmt_);
-    sqlite3_bind_text(stmt_, 1, e.id.data(), static_cast<int>(e.id.size()), SQLITE_STATIC);
-    sqlite3_bind_text(stmt_, 2, device.data(), static_cast<int>(device.size()), SQLITE_STATIC);
-    sqlite3_bind_int64(stmt_, 3, e.device_time_ms);
-    sqlite3_bind_int64(stmt_, 4, now_ms);
-    sqlite3_bind_int(stmt_, 5, e.priority);
-    sqlite3_bind_text(stmt_, 6, e.kind.data(), static_cast<int>(e.kind.size()), SQLITE_STATIC);
-    sqlite3_bind_blob(stmt_, 7, e.body.data(), static_cast<int>(e.body.size()), SQLITE_STATIC);
-    if (account_id == 0) {
-      sqlite3_bind_null(stmt_, 8);
-    } else {
-      sqlite3_bind_int64(stmt_, 8, account_id);
+  // Inserts the rows, skipping ids already stored; returns how many were new. `accounts[i]` is
+  // the account id of rows[i], 0 stored as NULL.
+  std::size_t Insert(std::span<const EventRow* const> rows, std::span<const std::int64_t> accounts,
+                     const std::string& device, std::int64_t now_ms) {
+    std::size_t inserted = 0;
+    for (std::size_t at = 0; at < rows.size(); at += kRowsPerStep) {
+      const std::size_t n = std::min(kRowsPerStep, rows.size() - at);
+      sqlite3_stmt* stmt = Statement(n);
+      int p = 0;
+      for (std::size_t i = at; i < at + n; ++i) {
+        const EventRow& e = *rows[i];
+        sqlite3_bind_text(stmt, ++p, e.id.data(), static_cast<int>(e.id.size()), SQLITE_STATIC);
+        sqlite3_bind_text(stmt, ++p, device.data(), static_cast<int>(device.size()), SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, ++p, e.device_time_ms);
+        sqlite3_bind_int64(stmt, ++p, now_ms);
+        sqlite3_bind_int(stmt, ++p, e.priority);
+        sqlite3_bind_text(stmt, ++p, e.kind.data(), static_cast<int>(e.kind.size()), SQLITE_STATIC);
+        sqlite3_bind_blob(stmt, ++p, e.body.data(), static_cast<int>(e.body.size()), SQLITE_STATIC);
+        if (accounts[i] == 0) {
+          sqlite3_bind_null(stmt, ++p);
+        } else {
+          sqlite3_bind_int64(stmt, ++p, accounts[i]);
+        }
+      }
+      const int rc = sqlite3_step(stmt);
+      sqlite3_reset(stmt);
+      if (rc != SQLITE_DONE) {
+        Check(rc);
+      }
+      inserted += static_cast<std::size_t>(sqlite3_changes(db_));
     }
-    const int rc = sqlite3_step(stmt_);
-    if (rc != SQLITE_DONE) {
-      Check(rc);
-    }
-    return sqlite3_changes(db_) > 0;
+    return inserted;
   }
 
  private:
+  static constexpr int kColumns = 8;
+
+  // The statement for `n` rows, prepared on first use: a full step and at most one remainder
+  // size per batch.
+  sqlite3_stmt* Statement(std::size_t n) {
+    if (stmts_.empty()) {
+      stmts_.assign(kRowsPerStep + 1, nullptr);
+    }
+    if (stmts_[n] == nullptr) {
+      std::string sql =
+          "INSERT INTO events(id, device_id, device_time_ms, received_ms, priority, kind, body, "
+          "account_id) VALUES";
+      for (std::size_t i = 0; i < n; ++i) {
+        sql += i == 0 ? "(?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?)";
+      }
+      sql += " ON CONFLICT DO NOTHING";
+      Check(
+          sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmts_[n], nullptr));
+    }
+    static_assert(kColumns * kRowsPerStep < 32766);
+    return stmts_[n];
+  }
+
   void Check(int rc) {
     if (rc != SQLITE_OK && rc != SQLITE_DONE) {
       throw Poco::Exception(std::string("sqlite: ") + sqlite3_errmsg(db_));
     }
   }
   sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
+  std::vector<sqlite3_stmt*> stmts_;
 };
 
 // The account ids the store has handed out, by keyed hash, for the life of the Storage.
@@ -485,18 +519,12 @@ class SqlStorage final : public Storage {
         SqliteInsert fast(dialect_ == Dialect::kSqlite ? Poco::Data::SQLite::Utility::dbHandle(s)
                                                        : nullptr);
         AccountResolver accounts(account_key_, account_ids_, s, dialect_);
-        std::vector<const EventRow*> plain;  // PostgreSQL: inserted many rows per round trip
+        std::vector<const EventRow*> plain;  // inserted many rows per statement
         std::vector<std::int64_t> plain_accounts;
         for (const EventRow& e : events) {
           if (!e.concern.has_value()) {
-            if (dialect_ == Dialect::kPostgres) {
-              plain.push_back(&e);
-              plain_accounts.push_back(accounts.Id(e.account));
-            } else if (fast.Insert(e, device, now_ms, accounts.Id(e.account))) {
-              ++result.inserted;
-            } else {
-              ++result.duplicates;
-            }
+            plain.push_back(&e);
+            plain_accounts.push_back(accounts.Id(e.account));
             continue;
           }
           id = e.id;
@@ -519,6 +547,12 @@ class SqlStorage final : public Storage {
           if (insert_concern.execute() > 0) {
             result.new_concern_ids.push_back(id);
           }
+        }
+        if (fast.ok()) {
+          const std::size_t inserted = fast.Insert(plain, plain_accounts, device, now_ms);
+          result.inserted += inserted;
+          result.duplicates += plain.size() - inserted;
+          plain.clear();
         }
         for (std::size_t at = 0; at < plain.size(); at += kPgRowsPerInsert) {
           const std::size_t n = std::min(kPgRowsPerInsert, plain.size() - at);

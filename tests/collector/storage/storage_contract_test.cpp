@@ -533,6 +533,61 @@ TYPED_TEST(StorageContractTest, RepeatedIdWithinOneBatchIsStoredOnce) {
   EXPECT_EQ(*this->store_->CountEvents(), 302u);
 }
 
+// Ingest inserts many rows per statement (SQLite: 50, PostgreSQL: 200). Every field of every
+// row must land in its own row, in the batch's order, whatever the split, and a batch whose
+// rows are partly stored already stores only the new ones.
+TYPED_TEST(StorageContractTest, ManyRowsPerStatementKeepEachRowsFields) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  std::vector<EventRow> first;
+  for (int i = 0; i < 120; ++i) {
+    EventRow e = this->Event("m-" + std::to_string(i), "body-" + std::to_string(i));
+    e.device_time_ms = 1000 + i;
+    e.priority = i % 5;
+    e.kind = i % 2 == 0 ? "usb" : "exec";
+    first.push_back(e);
+  }
+  std::vector<EventRow> second(first.begin() + 60, first.end());
+  for (int i = 120; i < 331; ++i) {
+    second.push_back(this->Event("m-" + std::to_string(i), "body-" + std::to_string(i)));
+  }
+  auto r1 = this->store_->IngestEvents("d1", first, 100);
+  ASSERT_TRUE(r1.has_value()) << r1.error().ToString();
+  EXPECT_EQ(r1->inserted, 120u);
+  auto r2 = this->store_->IngestEvents("d1", second, 200);
+  ASSERT_TRUE(r2.has_value()) << r2.error().ToString();
+  EXPECT_EQ(r2->inserted, 211u);
+  EXPECT_EQ(r2->duplicates, 60u);
+
+  std::vector<StoredEvent> all;
+  std::int64_t after = 0;
+  for (;;) {
+    auto page = this->store_->ListEvents(after, {.reader = StaffRole::kIt, .limit = 100}, kRead);
+    ASSERT_TRUE(page.has_value()) << page.error().ToString();
+    all.insert(all.end(), page->events.begin(), page->events.end());
+    if (!page->more || page->events.empty()) {
+      break;
+    }
+    after = page->events.back().seq;
+  }
+  ASSERT_EQ(all.size(), 331u);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const StoredEvent& e = all[i];
+    SCOPED_TRACE(e.id);
+    EXPECT_EQ(e.id, "m-" + std::to_string(i));
+    EXPECT_EQ(e.body, "body-" + std::to_string(i));
+    EXPECT_EQ(e.device_id, "d1");
+    EXPECT_EQ(e.received_ms, i < 120 ? 100 : 200);
+    if (i < 120) {
+      EXPECT_EQ(e.device_time_ms, 1000 + static_cast<std::int64_t>(i));
+      EXPECT_EQ(e.priority, static_cast<int>(i % 5));
+      EXPECT_EQ(e.kind, i % 2 == 0 ? "usb" : "exec");
+    }
+    if (i > 0) {
+      EXPECT_GT(e.seq, all[i - 1].seq);
+    }
+  }
+}
+
 TYPED_TEST(StorageContractTest, IngestForUnknownDeviceStoresNothing) {
   std::vector<EventRow> batch = {this->Event("e1")};
   auto r = this->store_->IngestEvents("ghost", batch, 100);
