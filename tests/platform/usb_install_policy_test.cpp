@@ -157,7 +157,7 @@ TEST(UsbRegistryPlanTest, MonitorModeWritesNothingAndOwnsNothing) {
 TEST(UsbRegistryPlanTest, ListsAreNumberedInOrderAndDuplicatesWrittenOnce) {
   v1::UsbRule deny = Rule("many", v1::USB_ACTION_BLOCK);
   for (int i = 1; i <= 12; ++i) {
-    char id[10];
+    char id[16];
     std::snprintf(id, sizeof(id), "1234:%04x", i);
     deny.mutable_device_id()->add_values(id);
   }
