@@ -222,14 +222,10 @@ class Compiler {
   // The earlier ALLOW rule that stops a "prevent" entry, if any (instance-id allows do not:
   // Windows lets them through at the higher layer, as Ward does).
   template <typename MayAllow>
-  std::optional<std::string> BlockingAllow(int before, MayAllow may_allow) {
-    for (int i = 0; i < before; ++i) {
-      const v1::UsbRule& earlier = usb_.rules(i);
-      if (earlier.action() != v1::USB_ACTION_ALLOW || InstanceAllow(earlier).has_value()) {
-        continue;
-      }
-      if (may_allow(earlier)) {
-        return earlier.id();
+  std::optional<std::string> BlockingAllow(MayAllow may_allow) const {
+    for (const v1::UsbRule* earlier : plain_allows_) {
+      if (may_allow(*earlier)) {
+        return earlier->id();
       }
     }
     return std::nullopt;
@@ -240,6 +236,8 @@ class Compiler {
     if (rule.action() == v1::USB_ACTION_ALLOW) {
       if (const auto instance = InstanceAllow(rule)) {
         allow_instances_.insert(*instance);
+      } else {
+        plain_allows_.push_back(&rule);
       }
       if (rule.has_when()) {
         Fallback(rule.id(), "it allows only at " + Window(rule) +
@@ -259,13 +257,13 @@ class Compiler {
       return;
     }
     if (rule.scope() == v1::USB_RULE_SCOPE_INTERFACE) {
-      CompileInterfaceDeny(index, rule);
+      CompileInterfaceDeny(rule);
     } else {
-      CompileDeviceDeny(index, rule);
+      CompileDeviceDeny(rule);
     }
   }
 
-  void CompileDeviceDeny(int index, const v1::UsbRule& rule) {
+  void CompileDeviceDeny(const v1::UsbRule& rule) {
     if (HasAny(rule.with_interface())) {
       Fallback(rule.id(),
                "it judges the device by its whole set of interfaces, and Windows matches one "
@@ -290,8 +288,8 @@ class Compiler {
                  "'" + device_id + "' has a wildcard, and Windows' device ids have none");
         return;
       }
-      if (const auto allow = BlockingAllow(
-              index, [&](const v1::UsbRule& r) { return MayAllowDevice(r, device_id); })) {
+      if (const auto allow =
+              BlockingAllow([&](const v1::UsbRule& r) { return MayAllowDevice(r, device_id); })) {
         Fallback(rule.id(), "the earlier rule '" + *allow + "' may allow " + device_id +
                                 ", and Windows' policy has no rule order");
         return;
@@ -307,7 +305,7 @@ class Compiler {
     AddDenies(rule, ids, /*retroactive_ok=*/true);
   }
 
-  void CompileInterfaceDeny(int index, const v1::UsbRule& rule) {
+  void CompileInterfaceDeny(const v1::UsbRule& rule) {
     if (!IsPlainSet(rule.with_interface()) || !HasAny(rule.with_interface())) {
       Fallback(rule.id(),
                "its interface classes use a set operator Windows' id lists cannot "
@@ -340,8 +338,8 @@ class Compiler {
       }
       ids.push_back(*compatible);
     }
-    if (const auto allow = BlockingAllow(
-            index, [&](const v1::UsbRule& r) { return MayAllowInterface(r, patterns); })) {
+    if (const auto allow =
+            BlockingAllow([&](const v1::UsbRule& r) { return MayAllowInterface(r, patterns); })) {
       Fallback(rule.id(), "the earlier rule '" + *allow +
                               "' may allow some of these interfaces, and Windows' policy has no "
                               "rule order");
@@ -355,8 +353,7 @@ class Compiler {
   void AddDenies(const v1::UsbRule& rule, const std::vector<std::string>& ids,
                  bool retroactive_ok) {
     for (const std::string& id : ids) {
-      if (std::ranges::find(deny_ids_, id, &std::pair<std::string, std::string>::first) ==
-          deny_ids_.end()) {
+      if (denied_.insert(id).second) {
         deny_ids_.emplace_back(id, rule.id());
       }
     }
@@ -450,6 +447,8 @@ class Compiler {
   const v1::UsbPolicy& usb_;
   UsbRegistryPlan plan_;
   std::vector<std::pair<std::string, std::string>> deny_ids_;  // id, rule (first naming it)
+  std::set<std::string> denied_;                               // the ids in deny_ids_
+  std::vector<const v1::UsbRule*> plain_allows_;  // earlier ALLOW rules without an instance id
   std::set<std::string> allow_instances_;
   std::vector<std::string> enrolled_without_instance_;
   bool retroactive_ = true;
