@@ -140,7 +140,7 @@ struct RegistryUsbBackend {
     for (const char* root : kPolicyRoots) {
       DeleteTree(root);
     }
-    DeleteTree("SOFTWARE\\WardTest");
+    DeleteTree(kRestoreKey);
   }
 };
 
