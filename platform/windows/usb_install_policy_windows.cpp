@@ -143,9 +143,13 @@ class RegistryUsbInstallPolicy final : public UsbInstallPolicy {
   RegistryUsbInstallPolicy& operator=(const RegistryUsbInstallPolicy&) = delete;
 
   Status Apply(const UsbRegistryPlan& plan) override {
-    if (!plan.values.empty()) {
-      WARD_RETURN_IF_ERROR(SaveOnce());
+    if (plan.values.empty()) {
+      // Nothing for Windows to enforce (MONITOR mode, or no rule it can express): the keys go
+      // back to what they were before Ward, not to Ward's last plan.
+      WARD_RETURN_IF_ERROR(Restore());
+      return Arm();
     }
+    WARD_RETURN_IF_ERROR(SaveOnce());
     for (const auto& [key, names] : Strays(plan)) {
       const Key k = OpenKey(key, KEY_SET_VALUE);
       for (const std::string& name : names) {

@@ -170,11 +170,29 @@ TYPED_TEST_P(UsbInstallPolicyContractTest, RestorePutsBackExactlyWhatWasThere) {
   EXPECT_EQ(TypeParam::Snapshot(*this->control_), before);
 }
 
+TYPED_TEST_P(UsbInstallPolicyContractTest, EmptyPlanPutsBackWhatWasThereNotTheLastPlan) {
+  TypeParam::Write(*this->control_,
+                   UsbValue(kDeviceInstallRestrictionsKey, "AllowAdminInstall", 1));
+  const std::string before = TypeParam::Snapshot(*this->control_);
+  ASSERT_TRUE(this->control_->Apply(ContractUsbPlan(3)).has_value());
+  v1::Policy monitor;
+  monitor.set_mode(v1::MODE_MONITOR);
+  const UsbRegistryPlan empty = CompileUsbRegistryPlan(monitor);
+  ASSERT_TRUE(empty.values.empty());
+  ASSERT_TRUE(this->control_->Apply(empty).has_value());
+  EXPECT_EQ(TypeParam::Snapshot(*this->control_), before);
+  EXPECT_TRUE(this->Drifted(empty).empty());
+  // Enforcing again works from the restored state.
+  ASSERT_TRUE(this->control_->Apply(ContractUsbPlan(1)).has_value());
+  EXPECT_TRUE(this->Drifted(ContractUsbPlan(1)).empty());
+}
+
 REGISTER_TYPED_TEST_SUITE_P(UsbInstallPolicyContractTest,
                             AppliedPlanHoldsAndApplyingAgainChangesNothing,
                             ChangedEntryAndStraySwitchAreDriftAndApplyRevertsThem,
                             ShorterPlanLeavesNoStaleListEntries,
                             WaitForChangeWakesOnAChangeTimesOutAndIsInterrupted,
-                            RestorePutsBackExactlyWhatWasThere);
+                            RestorePutsBackExactlyWhatWasThere,
+                            EmptyPlanPutsBackWhatWasThereNotTheLastPlan);
 
 }  // namespace ward::platform

@@ -28,6 +28,12 @@ FakeUsbInstallPolicy::FakeUsbInstallPolicy(Machine machine) : machine_(std::move
 
 Status FakeUsbInstallPolicy::Apply(const platform::UsbRegistryPlan& plan) {
   std::scoped_lock lock(mu_);
+  if (plan.values.empty()) {
+    if (before_.has_value()) {
+      machine_ = *std::exchange(before_, std::nullopt);
+    }
+    return OkStatus();
+  }
   if (!before_.has_value()) {
     before_ = machine_;
   }

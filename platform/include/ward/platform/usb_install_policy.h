@@ -77,7 +77,8 @@ class UsbInstallPolicy {
 
   // Makes the plan hold exactly: planned values written, values in owned places that the plan
   // does not list deleted. What the owned keys held before Ward's first Apply is saved first so
-  // Restore() can put it back. Idempotent.
+  // Restore() can put it back. An empty plan (MONITOR mode, nothing Windows can express) is
+  // Restore(): the machine as before Ward, not Ward's last plan. Idempotent.
   virtual Status Apply(const UsbRegistryPlan& plan) = 0;
 
   // Every place where `plan` does not hold now (read back from the registry). Empty when none.
