@@ -97,7 +97,8 @@ struct UsbInstallPolicyOptions {
   std::string restore_key = "SOFTWARE\\Ward\\UsbRestore";
 };
 
-// Windows: the registry back-end. Other OSes: kUnsupported.
+// Windows only: the registry back-end (windows/usb_install_policy_windows.cpp). Linux has no
+// such policy; the USB enforcer there uses sysfs authorisation (DeviceControl).
 Result<std::unique_ptr<UsbInstallPolicy>> CreateUsbInstallPolicy(
     const UsbInstallPolicyOptions& options);
 
