@@ -11,7 +11,10 @@
 #include "ward/ctl/cli.h"
 #include "ward/ctl/commands.h"
 #include "ward/ctl/files.h"
+#include "ward/platform/registry_policy.h"
+#include "ward/platform/usb_install_policy.h"
 #include "ward/policy/loader.h"
+#include "ward/policy/settings_plan.h"
 #include "ward/policy/signing.h"
 #include "ward/policy/summary.h"
 #include "ward/policy/usbguard_import.h"
@@ -80,8 +83,34 @@ int Emit(const Args& args, std::string_view content, Io& io) {
 
 // ----- lint ---------------------------------------------------------------------------------
 
+// What Windows' own policy cannot express of a valid policy: the USB rules the agent decides
+// itself (and why), and the settings not enforced on Windows.
+void LintForWindows(const v1::Policy& policy, Io& io) {
+  const platform::UsbRegistryPlan usb = platform::CompileUsbRegistryPlan(policy);
+  io.out << "Windows: " << usb.fallbacks.size()
+         << " USB rule(s) fall back to the agent's own decision (it disables what they block):\n";
+  for (const platform::UsbRuleFallback& f : usb.fallbacks) {
+    io.out << "  usb " << f.rule << ": " << f.reason << "\n";
+  }
+  for (const std::string& note : usb.notes) {
+    io.out << "  note: " << note << "\n";
+  }
+  // A valid policy always compiles; an error here would already have been listed by lint.
+  if (auto plan = policy::CompileSettingsPlan(policy.settings()); plan.has_value()) {
+    const platform::RegistryPolicy settings = platform::RenderRegistryPolicy(*plan);
+    io.out << "Windows: " << settings.not_enforced.size() << " setting(s) not enforced:\n";
+    for (const platform::SettingNotEnforced& n : settings.not_enforced) {
+      io.out << "  setting " << n.setting << ": " << n.reason << "\n";
+    }
+  }
+}
+
 int RunLint(const Args& args, Io& io) {
   const std::string& file = args.positional(0);
+  const std::string target = args.value("target").value_or("");
+  if (!target.empty() && target != "windows" && target != "linux") {
+    return Fail(io, "--target takes 'windows' or 'linux', not '" + target + "'");
+  }
   int exit_code = kExitOk;
   const auto policy = LoadPolicyFile(file, io, /*list_issues=*/true, exit_code);
   if (!policy) {
@@ -90,6 +119,9 @@ int RunLint(const Args& args, Io& io) {
   io.out << file << ": ok (version " << policy->version() << ", " << policy->usb().rules_size()
          << " USB rules, " << policy->apps().rules_size() << " application rules, "
          << policy->settings().settings_size() << " settings)\n";
+  if (target == "windows") {
+    LintForWindows(*policy, io);
+  }
   return kExitOk;
 }
 
@@ -243,8 +275,15 @@ Command PolicyCommands() {
       .description =
           "Checks a policy JSON file: JSON syntax, field names and types, and the\n"
           "rules Ward applies (ids, device ids, interface classes, settings, learner\n"
-          "text ...). Prints every problem as 'path: why'; exit status 1 if any.",
+          "text ...). Prints every problem as 'path: why'; exit status 1 if any.\n"
+          "With --target windows, also lists the USB rules Windows' device installation\n"
+          "policy cannot express (the agent decides those itself and disables what they\n"
+          "block) and the settings Windows cannot enforce, each with the reason. These are\n"
+          "not problems: the exit status stays 0.",
       .positionals = {{.name = "FILE", .help = "the policy JSON"}},
+      .options = {{.name = "target",
+                   .value_name = "OS",
+                   .help = "also say what this OS cannot enforce as written (windows)"}},
       .run = RunLint,
   };
   Command import_usbguard{

@@ -172,6 +172,27 @@ TEST_F(WardctlTest, WrongCallsExitTwoWithOneLine) {
   }
 }
 
+TEST_F(WardctlTest, LintForWindowsSaysWhichRulesFallBackAndWhy) {
+  const Outcome lint = Wardctl({"policy", "lint", kSamplePolicy, "--target", "windows"});
+  EXPECT_EQ(lint.exit_code, 0) << lint.err;
+  EXPECT_THAT(lint.out, HasSubstr(": ok (version 1, "));
+  EXPECT_THAT(lint.out, HasSubstr("Windows: 2 USB rule(s) fall back to the agent's own decision"));
+  EXPECT_THAT(lint.out, HasSubstr("  usb (default): blocking every device no rule allows"));
+  EXPECT_THAT(lint.out,
+              HasSubstr("  usb allow-printers-in-lessons: it allows only at 08:30-16:30, and "
+                        "Windows' device installation policy has no time of day"));
+  EXPECT_THAT(lint.out, HasSubstr("Windows: 3 setting(s) not enforced:\n  setting "
+                                  "datetime.change: not available on Windows: "));
+  // Without --target, only the check.
+  const Outcome plain = Wardctl({"policy", "lint", kSamplePolicy});
+  EXPECT_THAT(plain.out, Not(HasSubstr("Windows:")));
+
+  const Outcome unknown = Wardctl({"policy", "lint", kSamplePolicy, "--target", "macos"});
+  EXPECT_NE(unknown.exit_code, 0);
+  ExpectOneErrorLine(unknown);
+  EXPECT_THAT(unknown.err, HasSubstr("--target takes 'windows' or 'linux', not 'macos'"));
+}
+
 TEST_F(WardctlTest, KeygenSignShowRoundTrip) {
   const Outcome keygen = Wardctl({"keygen", "--out-dir", "keys"});
   ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
