@@ -23,14 +23,10 @@ settle=${WARD_BENCH_SETTLE:-5}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/e2e/collector_session.sh
 source "$src/tests/e2e/collector_session.sh"
+# shellcheck source=tests/e2e/wine_agent_session.sh
+source "$src/tests/e2e/wine_agent_session.sh"
 e2e_begin agent_idle_wine
-export WINEPREFIX=$work/prefix WINEARCH=win64 WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
-unset DISPLAY
-trap 'wineserver -k </dev/null >/dev/null 2>&1 || true
-  wineserver -w </dev/null >/dev/null 2>&1 || true; e2e_cleanup' EXIT
-wine wineboot --init </dev/null >"$work/wineboot.log" 2>&1
-wineserver -w
-wineserver -p </dev/null >/dev/null 2>&1
+wine_prefix_begin
 
 start_group_collector g
 
@@ -41,24 +37,7 @@ start_agent "$url" "$cdir/ca.pem" "$work/secret" "$work/policy.bundle" "$work/ke
 linux_pid=${pids[-1]}
 
 # Windows: the same keys in C:\ward.
-ward=$WINEPREFIX/drive_c/ward
-mkdir -p "$ward"
-cp "$cdir/ca.pem" "$work/policy.bundle" "$work/keys/ward-policy.pub" "$ward/"
-"$collector" enrolment-secret --data-dir "$cdir" --group g >"$ward/secret"
-chmod 0600 "$ward/secret"
-cat >"$ward/agent.conf" <<CONF
-policy_bundle = C:\\ward\\policy.bundle
-policy_key = C:\\ward\\ward-policy.pub
-state_dir = C:\\ward\\state
-status_file = C:\\ward\\run\\agent.status
-ipc_socket = \\\\.\\pipe\\ward-agent-bench
-usb = off
-exec = off
-settings = off
-collector_url = $url
-collector_ca = C:\\ward\\ca.pem
-enrolment_secret_file = C:\\ward\\secret
-CONF
+wine_agent_files g ward-agent-bench 'usb = off' 'exec = off' 'settings = off'
 wine "$agent_exe" --console --config 'C:\ward\agent.conf' </dev/null >/dev/null 2>"$work/agent-wine.log" &
 pids+=($!)
 win_pid=""

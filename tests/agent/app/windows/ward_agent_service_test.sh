@@ -28,14 +28,9 @@ command -v jq >/dev/null || { echo "ward_agent_service_test: jq is missing" >&2;
 
 # shellcheck source=tests/e2e/collector_session.sh
 source "$src/tests/e2e/collector_session.sh"
+# shellcheck source=tests/e2e/wine_agent_session.sh
+source "$src/tests/e2e/wine_agent_session.sh"
 e2e_begin ward_agent_service
-export WINEPREFIX=$work/prefix WINEARCH=win64 WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
-unset DISPLAY
-# This prefix's wineserver (and every Wine process in it) ends with the test.
-# The agent's own log is shown with the others when the test fails.
-trap 'cp "$WINEPREFIX/drive_c/ward/run/logs/ward-agent.log" "$work/ward-agent.log" 2>/dev/null
-  wineserver -k </dev/null >/dev/null 2>&1 || true
-  wineserver -w </dev/null >/dev/null 2>&1 || true; e2e_cleanup' EXIT
 
 # Wine programs with no input, their output without CRs, their stderr kept for a failure.
 w() { timeout 120 wine "$@" </dev/null 2>>"$work/wine.log" | tr -d '\r'; }
@@ -53,11 +48,7 @@ await_state() { # <STATE> <seconds>
 
 step "a fresh Wine prefix"
 start=$SECONDS
-# The prefix is made first and Wine is left to finish (wineserver -w): a service created while
-# wineboot still writes the registry is lost, and the service database reports itself locked.
-wine wineboot --init </dev/null >"$work/wineboot.log" 2>&1
-wineserver -w
-wineserver -p </dev/null >/dev/null 2>&1
+wine_prefix_begin
 # Wine ends services.exe (and so the service) when no other program of the prefix runs.
 wine "$probe_exe" hold 900 </dev/null >/dev/null 2>&1 &
 pids+=($!)
@@ -69,21 +60,7 @@ it=(--collector "$url" --ca "$cdir/ca.pem" \
   --token "$("$collector" token create --data-dir "$cdir" --role it --name "IT test")")
 
 step "IT's files in C:\\ward, the agent's config"
-ward=$WINEPREFIX/drive_c/ward
-mkdir -p "$ward"
-cp "$cdir/ca.pem" "$work/policy.bundle" "$work/keys/ward-policy.pub" "$ward/"
-"$collector" enrolment-secret --data-dir "$cdir" --group learners-under-18 >"$ward/secret"
-chmod 0600 "$ward/secret"
-cat >"$ward/agent.conf" <<CONF
-policy_bundle = C:\\ward\\policy.bundle
-policy_key = C:\\ward\\ward-policy.pub
-state_dir = C:\\ward\\state
-status_file = C:\\ward\\run\\agent.status
-ipc_socket = \\\\.\\pipe\\ward-agent-service-test
-collector_url = $url
-collector_ca = C:\\ward\\ca.pem
-enrolment_secret_file = C:\\ward\\secret
-CONF
+wine_agent_files learners-under-18 ward-agent-service-test
 check=$(w "$agent_exe" --check-config --config 'C:\ward\agent.conf') ||
   fail "--check-config failed: $check $(tail -3 "$work/wine.log")"
 [[ $check == "configuration OK; policy version 1 (enforce), signature verified" ]] ||
