@@ -11,6 +11,7 @@
 #     it with the pinned key and runs it.
 #  3. `sc stop`: the service reports STOPPED with exit code 0 and logs why it stopped (a stop
 #     through the service manager is recorded as tamper, and reaches the collector); `sc delete`.
+#  4. `ward-agent install` (auto-start), `sc start`, `ward-agent uninstall` (stops and deletes).
 # Usage: ward_agent_service_test.sh WARD-AGENT.EXE WARD_SERVICE_PROBE.EXE LINUX_BUILD_DIR
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../../../.." && pwd)
@@ -151,6 +152,18 @@ done
   fail "the stop outside a package or shutdown did not reach the collector as tamper"
 w sc delete WardAgent >"$work/sc-delete.out"
 probe_after=$(w "$probe_exe" config WardAgent 2>&1) && fail "the service still exists: $probe_after"
+
+step "ward-agent install / uninstall (the administrators' commands)"
+w "$agent_exe" install --config 'C:\ward\agent.conf' >"$work/install.out" ||
+  fail "ward-agent install failed: $(cat "$work/install.out") $(tail -3 "$work/wine.log")"
+probe=$(w "$probe_exe" config WardAgent) || fail "no service after ward-agent install"
+grep -qx 'start=2' <<<"$probe" || fail "ward-agent install did not make it auto-start"
+w sc start WardAgent >/dev/null || true
+await_state RUNNING 60
+w "$agent_exe" uninstall >"$work/uninstall.out" ||
+  fail "ward-agent uninstall failed: $(cat "$work/uninstall.out")"
+probe_after=$(w "$probe_exe" config WardAgent 2>&1) &&
+  fail "the service still exists after ward-agent uninstall: $probe_after"
 
 keep_logs=0
 echo "ward_agent_service_test: passed"
