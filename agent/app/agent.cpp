@@ -2,8 +2,6 @@
 #include "ward/app/agent.h"
 
 #include <google/protobuf/util/json_util.h>
-#include <signal.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -12,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "internal/os.h"
 #include "ward/common/log.h"
 #include "ward/policy/loader.h"
 
@@ -51,11 +50,6 @@ class StoreEventSink final : public core::EventSink {
   agent::store::EventStore& store_;
   std::atomic<std::uint64_t> failed_{0};
 };
-
-platform::ExecVerdict VerdictFor(core::FailureReason reason) {
-  return core::ActionFor(reason) == core::FailureAction::kFailOpen ? platform::ExecVerdict::kAllow
-                                                                   : platform::ExecVerdict::kDeny;
-}
 
 }  // namespace
 
@@ -137,66 +131,7 @@ Result<std::unique_ptr<AgentDeps>> AgentDeps::Create(const AgentConfig& config,
   }
   deps->CreateSync();
 
-  if (config.usb) {
-    deps->devices = platform::CreateDeviceControl({.sysfs_root = config.sysfs_root});
-    auto uevents = platform::CreateUeventSource({});
-    if (uevents.has_value()) {
-      deps->uevents = *std::move(uevents);
-      deps->usb = std::make_unique<core::UsbEnforcer>(*deps->devices, *deps->uevents, *deps->events,
-                                                      *deps->notices, *deps->failures,
-                                                      *deps->factory, SystemClock());
-    } else {
-      deps->degraded.push_back("usb: " + uevents.error().ToString());
-      deps->failures->Handle(core::FailureReason::kUsbPlatformUnavailable,
-                             uevents.error().ToString());
-    }
-  }
-  if (config.exec) {
-    platform::ExecControlOptions options;
-    options.mounts = config.exec_mounts;
-    options.loaders = config.exec_loaders;
-    options.answer_within = config.exec_answer_within;
-    options.kernel_cache = config.exec_kernel_cache;
-    options.timeout_verdict = VerdictFor(core::FailureReason::kExecDecisionTimeout);
-    options.overload_verdict = VerdictFor(core::FailureReason::kExecOverload);
-    // Stopping must never leave a program waiting, whatever the policy.
-    options.shutdown_verdict = platform::ExecVerdict::kAllow;
-    options.trust_own_children = true;
-    auto control = platform::CreateExecControl(options);
-    if (control.has_value() && config.packages) {
-      auto database = platform::CreatePackageDatabase(
-          {.root = config.dpkg_root, .admindir = config.dpkg_admindir});
-      if (database.has_value()) {
-        deps->packages = std::make_unique<core::PackageProvenance>(
-            *std::move(database), *deps->events, *deps->factory, *deps->failures);
-      } else {
-        // Not a dpkg system, or its records cannot be watched: package rules match nothing.
-        deps->degraded.push_back("packages: " + database.error().ToString());
-      }
-    }
-    if (control.has_value()) {
-      deps->exec_control = *std::move(control);
-      deps->exec = std::make_unique<core::ExecEnforcer>(*deps->exec_control, *deps->events,
-                                                        *deps->notices, *deps->failures,
-                                                        *deps->factory, deps->packages.get());
-    } else {
-      deps->degraded.push_back("exec: " + control.error().ToString());
-      deps->failures->Handle(core::FailureReason::kExecPlatformUnavailable,
-                             control.error().ToString());
-    }
-  }
-  if (config.settings) {
-    auto control = platform::CreateSettingsControl({.root = config.settings_root});
-    if (control.has_value()) {
-      deps->settings_control = *std::move(control);
-      deps->settings = std::make_unique<core::SettingsEnforcer>(
-          *deps->settings_control, *deps->events, *deps->failures, *deps->factory,
-          config.learner_group);
-    } else {
-      deps->degraded.push_back("settings: " + control.error().ToString());
-      deps->failures->Handle(core::FailureReason::kSettingsApplyFailed, control.error().ToString());
-    }
-  }
+  deps->CreateEnforcers();
   return deps;
 }
 
@@ -339,7 +274,8 @@ Status Agent::WriteStatus(std::string_view state) const {
   const std::filesystem::path tmp = path.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << "state=" << state << "\npid=" << ::getpid() << "\nsummary=" << Summary() << "\n";
+    out << "state=" << state << "\npid=" << internal::CurrentProcessId()
+        << "\nsummary=" << Summary() << "\n";
     for (const auto& d : deps_->degraded) {
       out << "degraded=" << d << "\n";
     }
@@ -394,8 +330,7 @@ std::optional<StatusFile> ReadStatusFile(const std::filesystem::path& status_fil
 }
 
 bool Running(const StatusFile& status) {
-  return status.state == "running" && status.pid > 0 &&
-         ::kill(static_cast<pid_t>(status.pid), 0) == 0;
+  return status.state == "running" && internal::ProcessRunning(status.pid);
 }
 
 }  // namespace
@@ -408,7 +343,7 @@ bool AgentIsRunning(const std::filesystem::path& status_file) {
 int PrintStatus(const std::filesystem::path& status_file) {
   const auto status = ReadStatusFile(status_file);
   if (!status.has_value()) {
-    std::printf("ward-agent is not running (no status at %s)\n", status_file.c_str());
+    std::printf("ward-agent is not running (no status at %s)\n", status_file.string().c_str());
     return 3;
   }
   std::fputs(status->text.c_str(), stdout);

@@ -1,13 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The agent's signed policy (load, keep, apply) and the tray's IPC server.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <fstream>
 #include <sstream>
 
+#include "internal/os.h"
 #include "ward/app/agent.h"
 #include "ward/common/log.h"
 
@@ -43,44 +39,6 @@ Result<policy::PublicKey> ReadPinnedKey(const AgentConfig& config) {
 }
 
 }  // namespace
-
-Status WriteFileDurably(const std::filesystem::path& path, std::string_view bytes) {
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  const std::string tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    return std::unexpected(ErrnoError("open " + tmp, errno));
-  }
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return std::unexpected(ErrnoError("write " + tmp, err));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return std::unexpected(ErrnoError("fsync " + tmp, err));
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return std::unexpected(ErrnoError("rename " + tmp, errno));
-  }
-  if (const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      dir >= 0) {
-    (void)::fsync(dir);
-    ::close(dir);
-  }
-  return OkStatus();
-}
 
 std::filesystem::path PolicyInForcePath(const AgentConfig& config) {
   return config.state_dir / "policy-in-force.bundle";
@@ -258,11 +216,7 @@ void Agent::StartIpc() {
                                             *deps_->notices, SystemRandom());
   service_->SetPolicy(policy(), key_.has_value());
   if (deps_->config.ipc) {
-    const auto dir = deps_->config.ipc_socket.parent_path();
-    std::error_code ec;
-    if (!std::filesystem::exists(dir, ec) && std::filesystem::create_directories(dir, ec)) {
-      ::chmod(dir.c_str(), 0755);
-    }
+    internal::PrepareIpcEndpoint(deps_->config.ipc_socket);
     agent::ipc::IpcServerOptions options;
     options.endpoint = deps_->config.ipc_socket;
     auto server = agent::ipc::IpcServer::Create(options, *service_);

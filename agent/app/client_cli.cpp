@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "ward/agent/ipc/ipc_client.h"
+#include "ward/app/agent.h"
 #include "ward/app/config.h"
 
 namespace ward::app {
@@ -76,7 +77,7 @@ int RunConcernCommand(int argc, char** argv, std::string config_path) {
   auto client = agent::ipc::IpcClient::Connect({.endpoint = config->ipc_socket});
   if (!client.has_value()) {
     std::fprintf(stderr, "ward-agent concern: cannot reach the agent at %s: %s\n",
-                 config->ipc_socket.c_str(), client.error().ToString().c_str());
+                 config->ipc_socket.string().c_str(), client.error().ToString().c_str());
     return 1;
   }
   auto sent = (*client)->SubmitConcern({}, request);
@@ -86,6 +87,24 @@ int RunConcernCommand(int argc, char** argv, std::string config_path) {
   }
   std::printf("Thank you. Your report is saved on this laptop. Reference: %s (event %s)\n",
               sent->reference().c_str(), sent->event_id().c_str());
+  return 0;
+}
+
+int RunCheckConfig(const AgentConfig& config) {
+  auto policy = CheckPolicy(config);
+  if (!policy.has_value()) {
+    std::fprintf(stderr, "ward-agent: %s\n", policy.error().ToString().c_str());
+    return 1;
+  }
+  if (auto sync = CheckSync(config); !sync.has_value()) {
+    std::fprintf(stderr, "ward-agent: sync: %s\n", sync.error().ToString().c_str());
+    return 1;
+  }
+  std::printf(
+      "configuration OK; policy version %llu (%s)%s\n",
+      static_cast<unsigned long long>(policy->version()),
+      policy->mode() == v1::MODE_ENFORCE ? "enforce" : "monitor",
+      config.dev_policy_json.empty() ? ", signature verified" : ", UNSIGNED (development only)");
   return 0;
 }
 

@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include "internal/os.h"
+
 namespace ward::app {
 namespace {
 
@@ -31,7 +33,7 @@ Result<bool> ParseBool(std::string_view v) {
 }
 
 Result<std::filesystem::path> ParsePath(std::string_view v) {
-  if (v.empty() || v.front() != '/') {
+  if (!internal::IsAbsolutePath(v)) {
     return InvalidArgumentError("expected an absolute path, got '" + std::string(v) + "'");
   }
   return std::filesystem::path(v);
@@ -223,7 +225,7 @@ Status ParseFileInto(AgentConfig& config, const std::filesystem::path& path) {
 }  // namespace
 
 Result<AgentConfig> ParseConfig(std::string_view text) {
-  AgentConfig config;
+  AgentConfig config = internal::DefaultAgentConfig();
   WARD_RETURN_IF_ERROR(ParseInto(config, text));
   WARD_RETURN_IF_ERROR(Validate(config));
   return config;
@@ -234,7 +236,7 @@ std::filesystem::path ConfigDropInDir(const std::filesystem::path& path) {
 }
 
 Result<AgentConfig> LoadConfig(const std::filesystem::path& path) {
-  AgentConfig config;
+  AgentConfig config = internal::DefaultAgentConfig();
   WARD_RETURN_IF_ERROR(ParseFileInto(config, path));
   std::vector<std::filesystem::path> drop_ins;
   std::error_code ec;

@@ -420,14 +420,6 @@ int RunRestoreOsCommand(int argc, char** argv, std::string config_path) {
   return report.problems.empty() ? 0 : 1;
 }
 
-std::filesystem::path PackageStopMarker(const AgentConfig& config) {
-  return config.status_file.parent_path() / "package-stop";
-}
-
-std::filesystem::path LastUploadReportPath(const AgentConfig& config) {
-  return config.status_file.parent_path() / "last-upload";
-}
-
 StopCause TakeStopCause(const AgentConfig& config) {
   const fs::path marker = PackageStopMarker(config);
   struct stat st{};
@@ -448,20 +440,6 @@ StopCause TakeStopCause(const AgentConfig& config) {
     return StopCause::kShutdown;
   }
   return StopCause::kOther;
-}
-
-std::string LastUploadReport(const Result<std::uint64_t>& left, const std::string& why) {
-  if (!left.has_value()) {
-    return "Ward: cannot tell whether safeguarding events are still unsent: " +
-           left.error().ToString();
-  }
-  if (*left == 0) {
-    return "Ward: no safeguarding events (concerns, tamper) are waiting to be sent.";
-  }
-  return "Ward: " + std::to_string(*left) +
-         " safeguarding event(s) (concerns, tamper) could not be sent to the collector" +
-         (why.empty() ? std::string() : " (" + why + ")") +
-         ". They stay encrypted on this laptop until it is purged; reinstalling Ward sends them.";
 }
 
 }  // namespace ward::app

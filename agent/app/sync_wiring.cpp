@@ -3,15 +3,11 @@
 // agent (policy sink, upload trigger, reachability, concern acknowledgements).
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <climits>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 
+#include "internal/os.h"
 #include "ward/app/agent.h"
 #include "ward/common/hex.h"
 #include "ward/common/log.h"
@@ -46,13 +42,9 @@ constexpr const char* kAgentVersion = "ward-agent " WARD_AGENT_VERSION;
 // The collector's key for "the same laptop, enrolled again" (a reinstall): an app-specific hash
 // of the machine id, as machine-id(5) asks (HMAC-SHA256 keyed by the id), so the id itself never
 // leaves the laptop and cannot be matched with other software's records. Empty when there is no
-// readable id: the collector then treats every enrolment as a new device.
-std::string MachineHash(const std::filesystem::path& machine_id_file) {
-  std::ifstream in(machine_id_file);
-  std::string id;
-  if (!(in >> id) || id.size() != 32) {
-    log::Warning("no machine id: a reinstall enrols as a new device",
-                 {{"path", machine_id_file.string()}});
+// id: the collector then treats every enrolment as a new device.
+std::string MachineHash(const std::string& id) {
+  if (id.empty()) {
     return "";
   }
   static constexpr std::string_view kApp = "ward-agent machine hash v1";
@@ -64,14 +56,6 @@ std::string MachineHash(const std::filesystem::path& machine_id_file) {
     return "";
   }
   return HexEncode(std::span<const std::uint8_t>(mac, mac_len));
-}
-
-std::string Hostname() {
-  char name[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(name, sizeof(name) - 1) != 0) {
-    return "unknown";
-  }
-  return name;
 }
 
 // The engine's view of the agent: verified policies go to the agent (which verifies again, as it
@@ -105,35 +89,6 @@ class AgentSyncHooks final : public agent::sync::PolicySink, public agent::sync:
 
 }  // namespace
 
-Status CheckEnrolmentSecretFile(const std::filesystem::path& path) {
-  struct stat st{};
-  if (::lstat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) {
-      return NotFoundError("cannot read the enrolment secret " + path.string());
-    }
-    return std::unexpected(ErrnoError("reading the enrolment secret " + path.string(), errno));
-  }
-  const std::string fix = "; make it root's and private with: chown root:root " + path.string() +
-                          " && chmod 600 " + path.string();
-  if (!S_ISREG(st.st_mode)) {
-    return PermissionDeniedError("the enrolment secret file " + path.string() +
-                                 " is not a plain file (a link or a directory); put the secret "
-                                 "itself there" +
-                                 fix);
-  }
-  if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
-    return PermissionDeniedError("the enrolment secret file " + path.string() + " belongs to uid " +
-                                 std::to_string(st.st_uid) + ", not root" + fix);
-  }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return PermissionDeniedError("other users of this laptop can read the enrolment secret file " +
-                                 path.string() + " (mode " + mode + ")" + fix);
-  }
-  return OkStatus();
-}
-
 Result<std::unique_ptr<agent::sync::CollectorTransport>> CreateCollectorTransport(
     const AgentConfig& config) {
   agent::sync::HttpsTransportOptions options;
@@ -150,10 +105,10 @@ Result<agent::sync::SyncOptions> SyncOptionsFor(const AgentConfig& config) {
     return std::unexpected(secret.error());
   }
   options.enrolment_secret = secret.has_value() ? *std::move(secret) : std::string();
-  options.hostname = Hostname();
-  options.os = "linux";
+  options.hostname = internal::HostName();
+  options.os = internal::OsName();
   options.agent_version = kAgentVersion;
-  options.machine_hash = MachineHash(config.machine_id_file);
+  options.machine_hash = MachineHash(internal::MachineId(config));
   return options;
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "internal/local_time.h"
 #include "ward/common/log.h"
 
 namespace ward::core {
@@ -218,8 +219,7 @@ void UsbEnforcer::Judge(const platform::UsbDevice& device, bool arrived) {
     decision = FailClosed(device, enforce);
   } else {
     const std::time_t now = std::chrono::system_clock::to_time_t(clock_.Now());
-    std::tm local{};
-    localtime_r(&now, &local);
+    const std::tm local = internal::LocalTime(now);
     decision =
         policy_->usb->Evaluate(ToInfo(device), policy::LocalTimeOfDay{local.tm_hour, local.tm_min});
     decision.enforce = enforce;

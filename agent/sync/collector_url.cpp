@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ward/agent/sync/collector_url.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <algorithm>
 #include <charconv>
+
+#include "internal/socket.h"
 
 namespace ward::agent::sync {
 namespace {
@@ -53,8 +52,7 @@ Result<CollectorUrl> ParseCollectorUrl(std::string_view url) {
       return bad("an IPv6 address needs a closing ]");
     }
     out.host = std::string(authority.substr(1, close - 1));
-    in6_addr addr{};
-    if (::inet_pton(AF_INET6, out.host.c_str(), &addr) != 1) {
+    if (!internal::IsIpLiteral(out.host, true)) {
       return bad("the part in [] is not an IPv6 address");
     }
     out.host_is_ip = true;
@@ -75,8 +73,7 @@ Result<CollectorUrl> ParseCollectorUrl(std::string_view url) {
     if (!std::all_of(out.host.begin(), out.host.end(), IsHostNameChar)) {
       return bad("the host may hold only letters, digits, '-' and '.'");
     }
-    in_addr addr{};
-    out.host_is_ip = ::inet_pton(AF_INET, out.host.c_str(), &addr) == 1;
+    out.host_is_ip = internal::IsIpLiteral(out.host, false);
     if (colon != std::string_view::npos) {
       port_text = authority.substr(colon + 1);
       if (port_text.empty()) {

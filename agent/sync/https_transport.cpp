@@ -1,22 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// CollectorTransport written directly on OpenSSL and POSIX sockets (no Poco in the agent: its
+// CollectorTransport written directly on OpenSSL and the OS's sockets (internal/socket.h: POSIX
+// sockets or Winsock; no Poco in the agent: its
 // shared libraries cost the agent several MB of resident pages). The CA is pinned (only the
 // configured file is trusted) and OpenSSL checks the host name or IP address during the
 // handshake, so a wrong server fails before any request byte is written.
 //
 // Sockets are non-blocking and every wait is a poll() bounded by a deadline. Cancel() only calls
 // shutdown(2) on the sockets in use: that wakes their poll() without touching the TLS state the
-// calling thread owns. Bytes go through a small BIO that sends with MSG_NOSIGNAL, so a collector
-// that hangs up never raises SIGPIPE in the agent.
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+// calling thread owns. Bytes go through a small BIO on the socket layer, which sends with
+// MSG_NOSIGNAL on POSIX, so a collector that hangs up never raises SIGPIPE in the agent.
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -27,6 +22,7 @@
 #include <system_error>
 #include <vector>
 
+#include "internal/socket.h"
 #include "ward/agent/sync/collector_url.h"
 #include "ward/agent/sync/http_response_parser.h"
 #include "ward/agent/sync/transport.h"
@@ -35,6 +31,8 @@ namespace ward::agent::sync {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+using internal::kNoSocket;
+using internal::SocketHandle;
 
 constexpr std::size_t kMaxIdleConnections = 4;
 constexpr const char* kCipherList = "HIGH:!aNULL:!MD5:!RC4:!3DES";
@@ -48,58 +46,51 @@ struct Connection {
       }
       SSL_free(ssl);  // frees the BIO too
     }
-    if (fd >= 0) {
-      ::close(fd);
+    if (fd != kNoSocket) {
+      internal::CloseSocket(fd);
     }
   }
-  int fd = -1;
-  bool eof = false;  // the peer closed its side (read by the BIO's BIO_CTRL_EOF)
+  SocketHandle fd = kNoSocket;
+  bool eof = false;    // the peer closed its side (read by the BIO's BIO_CTRL_EOF)
+  int last_error = 0;  // the OS error of the BIO's last failed send or receive
   SSL* ssl = nullptr;
   bool healthy = false;  // handshake done and no error since: may be kept alive
 };
 using ConnectionPtr = std::unique_ptr<Connection>;
 
-// --- A socket BIO on send(MSG_NOSIGNAL)/recv.
+// --- A socket BIO on the socket layer's send/recv.
 int BioWrite(BIO* bio, const char* data, std::size_t len, std::size_t* written) {
   BIO_clear_retry_flags(bio);
   auto* c = static_cast<Connection*>(BIO_get_data(bio));
-  for (;;) {
-    const ssize_t n = ::send(c->fd, data, len, MSG_NOSIGNAL);
-    if (n >= 0) {
-      *written = static_cast<std::size_t>(n);
-      return 1;
-    }
-    if (errno == EINTR) {
-      continue;
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      BIO_set_retry_write(bio);
-    }
-    return 0;
+  bool would_block = false;
+  const std::int64_t n = internal::SendSome(c->fd, data, len, would_block, c->last_error);
+  if (n >= 0) {
+    *written = static_cast<std::size_t>(n);
+    return 1;
   }
+  if (would_block) {
+    BIO_set_retry_write(bio);
+  }
+  return 0;
 }
 
 int BioRead(BIO* bio, char* data, std::size_t len, std::size_t* read) {
   BIO_clear_retry_flags(bio);
   auto* c = static_cast<Connection*>(BIO_get_data(bio));
-  for (;;) {
-    const ssize_t n = ::recv(c->fd, data, len, 0);
-    if (n > 0) {
-      *read = static_cast<std::size_t>(n);
-      return 1;
-    }
-    if (n == 0) {
-      c->eof = true;
-      return 0;
-    }
-    if (errno == EINTR) {
-      continue;
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      BIO_set_retry_read(bio);
-    }
+  bool would_block = false;
+  const std::int64_t n = internal::ReceiveSome(c->fd, data, len, would_block, c->last_error);
+  if (n > 0) {
+    *read = static_cast<std::size_t>(n);
+    return 1;
+  }
+  if (n == 0) {
+    c->eof = true;
     return 0;
   }
+  if (would_block) {
+    BIO_set_retry_read(bio);
+  }
+  return 0;
 }
 
 long BioCtrl(BIO* bio, int cmd, long /*num*/, void* /*ptr*/) {
@@ -168,7 +159,7 @@ std::string OpenSslErrorText() {
   return text;
 }
 
-bool IsTimeout(const Error& e) { return e.os_code() == ETIMEDOUT; }
+bool IsTimeout(const Error& e) { return e.os_code() == internal::TimedOutCode(); }
 
 class HttpsTransport final : public CollectorTransport {
  public:
@@ -214,7 +205,7 @@ class HttpsTransport final : public CollectorTransport {
     std::scoped_lock lock(mu_);
     cancelled_ = true;
     for (Connection* c : active_) {
-      ::shutdown(c->fd, SHUT_RDWR);
+      internal::ShutdownSocket(c->fd);
     }
     idle_.clear();
   }
@@ -245,21 +236,22 @@ class HttpsTransport final : public CollectorTransport {
   }
 
   // Waits until the socket is ready for `events`, at most until `deadline`.
-  Status Wait(const Connection& c, short events, SteadyClock::time_point deadline,
+  Status Wait(const Connection& c, bool for_write, SteadyClock::time_point deadline,
               const std::string& where, std::string_view doing) const {
     for (;;) {
       const auto left =
           std::chrono::ceil<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
       if (left <= 0) {
-        return Failure(where, "timed out " + std::string(doing), ETIMEDOUT);
+        return Failure(where, "timed out " + std::string(doing), internal::TimedOutCode());
       }
-      pollfd p{c.fd, events, 0};
-      const int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1 << 30)));
+      int error = 0;
+      const int n = internal::WaitSocket(
+          c.fd, for_write, static_cast<int>(std::min<long long>(left, 1 << 30)), error);
       if (n > 0) {
         return OkStatus();
       }
-      if (n < 0 && errno != EINTR) {
-        return Failure(where, "poll failed: " + std::system_category().message(errno), errno);
+      if (n < 0) {
+        return Failure(where, "poll failed: " + internal::SocketErrorText(error), error);
       }
     }
   }
@@ -269,13 +261,13 @@ class HttpsTransport final : public CollectorTransport {
                       const std::string& where, std::string_view doing) {
     const int err = SSL_get_error(c.ssl, ret);
     if (err == SSL_ERROR_WANT_READ) {
-      return Wait(c, POLLIN, deadline, where, doing);
+      return Wait(c, false, deadline, where, doing);
     }
     if (err == SSL_ERROR_WANT_WRITE) {
-      return Wait(c, POLLOUT, deadline, where, doing);
+      return Wait(c, true, deadline, where, doing);
     }
     c.healthy = false;
-    const int saved_errno = errno;
+    const int saved_errno = c.last_error;
     if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
       ERR_clear_error();
       if (c.eof || saved_errno == 0) {
@@ -283,7 +275,7 @@ class HttpsTransport final : public CollectorTransport {
       }
       return Failure(where,
                      "the connection broke " + std::string(doing) + ": " +
-                         std::system_category().message(saved_errno),
+                         internal::SocketErrorText(saved_errno),
                      saved_errno);
     }
     if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SSL && c.eof)) {
@@ -301,8 +293,8 @@ class HttpsTransport final : public CollectorTransport {
         idle_.pop_back();
         // A kept-alive connection with something to read has been closed (or spoken on) by
         // the collector while idle: drop it rather than send on it.
-        pollfd p{c->fd, POLLIN, 0};
-        if (::poll(&p, 1, 0) == 0) {
+        int error = 0;
+        if (internal::WaitSocket(c->fd, false, 0, error) == 0) {
           reused = true;
           active_.insert(c.get());
           return c;
@@ -330,20 +322,13 @@ class HttpsTransport final : public CollectorTransport {
 
   Result<ConnectionPtr> Connect(const std::string& where) {
     const auto deadline = SteadyClock::now() + options_.connect_timeout;
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV | (url_.host_is_ip ? AI_NUMERICHOST : 0);
-    addrinfo* found = nullptr;
-    const int gai =
-        ::getaddrinfo(url_.host.c_str(), std::to_string(url_.port).c_str(), &hints, &found);
-    if (gai != 0) {
-      return Failure(where, "cannot resolve " + url_.host + ": " + ::gai_strerror(gai));
+    auto addresses = internal::ResolveTcp(url_.host, url_.port, url_.host_is_ip);
+    if (!addresses.has_value()) {
+      return Failure(where, addresses.error().message());
     }
-    std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, &::freeaddrinfo);
     std::unique_ptr<Error> last;
-    for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
-      auto c = ConnectTo(*a, deadline, where);
+    for (const internal::SocketAddress& a : *addresses) {
+      auto c = ConnectTo(a, deadline, where);
       if (c.has_value()) {
         return c;
       }
@@ -361,13 +346,14 @@ class HttpsTransport final : public CollectorTransport {
     return Failure(where, "no address for " + url_.host);
   }
 
-  Result<ConnectionPtr> ConnectTo(const addrinfo& a, SteadyClock::time_point deadline,
-                                  const std::string& where) {
+  Result<ConnectionPtr> ConnectTo(const internal::SocketAddress& a,
+                                  SteadyClock::time_point deadline, const std::string& where) {
     auto c = std::make_unique<Connection>();
-    c->fd = ::socket(a.ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (c->fd < 0) {
-      return Failure(where, "socket: " + std::system_category().message(errno), errno);
+    auto fd = internal::OpenStreamSocket(a.family);
+    if (!fd.has_value()) {
+      return Failure(where, fd.error().message(), static_cast<int>(fd.error().os_code()));
     }
+    c->fd = *fd;
     {
       std::scoped_lock lock(mu_);
       if (cancelled_) {
@@ -383,24 +369,17 @@ class HttpsTransport final : public CollectorTransport {
     return c;
   }
 
-  Status Handshake(Connection& c, const addrinfo& a, SteadyClock::time_point deadline,
-                   const std::string& where) {
-    const int one = 1;
-    ::setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    int rc = 0;
-    do {
-      rc = ::connect(c.fd, a.ai_addr, a.ai_addrlen);
-    } while (rc != 0 && errno == EINTR);
-    if (rc != 0 && errno != EINPROGRESS) {
-      return Failure(where, "cannot connect: " + std::system_category().message(errno), errno);
+  Status Handshake(Connection& c, const internal::SocketAddress& a,
+                   SteadyClock::time_point deadline, const std::string& where) {
+    internal::SetNoDelay(c.fd);
+    const int rc = internal::StartConnect(c.fd, a);
+    if (rc != 0 && rc != internal::kInProgress) {
+      return Failure(where, "cannot connect: " + internal::SocketErrorText(rc), rc);
     }
     if (rc != 0) {
-      WARD_RETURN_IF_ERROR(Wait(c, POLLOUT, deadline, where, "connecting"));
-      int err = 0;
-      socklen_t len = sizeof(err);
-      ::getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-      if (err != 0) {
-        return Failure(where, "cannot connect: " + std::system_category().message(err), err);
+      WARD_RETURN_IF_ERROR(Wait(c, true, deadline, where, "connecting"));
+      if (const int err = internal::PendingConnectError(c.fd); err != 0) {
+        return Failure(where, "cannot connect: " + internal::SocketErrorText(err), err);
       }
     }
     c.ssl = SSL_new(ctx_);
@@ -537,7 +516,7 @@ Result<std::unique_ptr<CollectorTransport>> CreateHttpsTransport(
     return setup_error("cipher list: " + OpenSslErrorText());
   }
   // Only the pinned CA: no SSL_CTX_set_default_verify_paths, so the system store is never read.
-  if (SSL_CTX_load_verify_locations(ctx.get(), options.ca_file.c_str(), nullptr) != 1) {
+  if (SSL_CTX_load_verify_locations(ctx.get(), options.ca_file.string().c_str(), nullptr) != 1) {
     return setup_error("cannot load the CA file " + options.ca_file.string() + ": " +
                        OpenSslErrorText());
   }

@@ -5,11 +5,14 @@
 # collector on a free port of 127.0.0.1, and an agent with its socket (enforcers off).
 #   e2e_begin <name>              sets work, pids, keep_logs (set it to 0 once passed); fail, step
 #   start_collector <data dir> <log> [--key value...]   serves on a free port; sets port
+#   start_group_collector <group> sample-under18 signed with a new key ($work/keys,
+#                                 $work/policy.bundle), a collector in $cdir serving it on a
+#                                 free port with that group; sets url, cdir, port
 #   start_agent <collector url> <ca> <secret file> <bundle> <public key>
 #                                 writes $work/agent.conf, starts it; sets socket
 #   start_postgres <ward_console_fixture> <db,db...>
 #                                 a throwaway PostgreSQL; sets pg_conninfo (one per database)
-# Needs: collector and agent (paths of the binaries).
+# Needs: collector and agent (paths of the binaries; wardctl and src for start_group_collector).
 
 e2e_begin() {
   e2e_name=$1
@@ -62,6 +65,19 @@ start_collector() {
     echo "port $port was not usable (attempt $attempt)"
   done
   fail "the collector in $dir would not start"
+}
+
+start_group_collector() {
+  local group=$1
+  "$wardctl" keygen --out-dir "$work/keys" >/dev/null
+  "$wardctl" policy sign "$src/tests/testdata/policy/sample-under18.json" \
+    --key "$work/keys/ward-policy.key" --out "$work/policy.bundle" >/dev/null
+  cdir=$work/collector
+  "$collector" init --data-dir "$cdir" --host 127.0.0.1 >/dev/null
+  start_collector "$cdir" "$work/collector.log" --log-level info
+  url=https://127.0.0.1:$port
+  "$collector" add-group --data-dir "$cdir" --name "$group" \
+    --pubkey-file "$work/keys/ward-policy.pub" >/dev/null
 }
 
 start_agent() {

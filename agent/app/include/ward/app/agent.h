@@ -122,6 +122,9 @@ struct AgentDeps {
  private:
   // Builds `collector` and `sync_options` when collector_url is set (sync_wiring.cpp).
   void CreateSync();
+  // Builds the enforcers the config turns on (enforcer_wiring_<os>.cpp); one that cannot start,
+  // or has no backend on this OS yet, is added to `degraded` and reported to `failures`.
+  void CreateEnforcers();
 };
 
 // Where a signed policy came from: the sync engine records its own rejections.

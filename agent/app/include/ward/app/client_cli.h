@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "ward/app/config.h"
+
 namespace ward::app {
 
 // `ward-agent concern --category NAME --text TEXT [--anonymous] [--in-danger]
@@ -11,5 +13,9 @@ namespace ward::app {
 // uncomfortable-contact, harmful-content, extremist-content, account-compromised, other.
 // Returns the exit code: 0 sent, 1 refused or unreachable, 2 bad arguments.
 int RunConcernCommand(int argc, char** argv, std::string config_path);
+
+// `ward-agent --check-config`: checks the policy (signature with the pinned key) and the sync
+// settings, and prints one line. Returns the exit code: 0 fine, 1 not.
+int RunCheckConfig(const AgentConfig& config);
 
 }  // namespace ward::app

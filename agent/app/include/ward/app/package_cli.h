@@ -11,6 +11,8 @@
 
 namespace ward::app {
 
+class Agent;
+
 // Subcommands the Debian package's maintainer scripts run as root (IT may run them by hand).
 // Each returns the process exit code and prints plain lines for the person installing or
 // removing Ward.
@@ -50,6 +52,11 @@ std::filesystem::path LastUploadReportPath(const AgentConfig& config);
 // shutdown program (the final kill of a power-off or reboot), else kOther (someone stopped the
 // agent: `systemctl stop`, `kill`).
 StopCause TakeStopCause(const AgentConfig& config);
+
+// Records why the agent stops (`how`: "signal 15", "the service manager's stop"); before a
+// removal, gives the collector a bounded last chance at the CRITICAL events and leaves the
+// result at LastUploadReportPath for the package to print. kOther is recorded as tamper.
+void RecordStop(Agent& agent, const AgentConfig& config, StopCause cause, const std::string& how);
 
 // One line for the person removing Ward: nothing left, or how many safeguarding events could
 // not be sent and where they stay. `why` (may be empty) says what failed.

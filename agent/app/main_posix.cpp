@@ -27,7 +27,7 @@
 
 namespace {
 
-constexpr const char* kDefaultConfig = "/etc/ward/agent.conf";
+constexpr const char* kDefaultConfig = "/etc/ward/agent.conf";  // internal::DefaultConfigPath()
 
 void PrintUsage() {
   std::printf(
@@ -53,46 +53,6 @@ void PrintUsage() {
       "leave /run/ward/package-stop) nor a shutdown is recorded as tamper.\n"
       "Default config: %s (and %s.d/*.conf)\n\n%s",
       kDefaultConfig, kDefaultConfig, ward::app::ConfigHelp().c_str());
-}
-
-// Records why the agent stops; before a removal, gives the collector a bounded last chance at
-// the CRITICAL events and leaves the result for the package's prerm to print.
-void RecordStop(ward::app::Agent& agent, const ward::app::AgentConfig& config, int signal) {
-  using std::chrono::seconds;
-  using ward::v1::AgentEvent;
-  switch (ward::app::TakeStopCause(config)) {
-    case ward::app::StopCause::kPackageUpgrade:
-      agent.RecordStopCause(AgentEvent::KIND_STOPPING, "stopped by its package for an upgrade");
-      return;
-    case ward::app::StopCause::kShutdown:
-      agent.RecordStopCause(AgentEvent::KIND_STOPPING, "the system is shutting down");
-      return;
-    case ward::app::StopCause::kPackageRemove: {
-      agent.RecordStopCause(AgentEvent::KIND_STOPPING, "stopped by its package for removal");
-      // Well inside the unit's TimeoutStopSec (20 s).
-      const auto left = agent.LastUpload(seconds(10));
-      std::string why;
-      if (const auto* sync = agent.sync(); sync != nullptr) {
-        why = sync->Snapshot().last_error;
-      }
-      if (auto written = ward::app::WriteFileDurably(ward::app::LastUploadReportPath(config),
-                                                     ward::app::LastUploadReport(left, why) + "\n");
-          !written.has_value()) {
-        ward::log::Warning("cannot leave the last upload's report",
-                           {{"error", written.error().ToString()}});
-      }
-      return;
-    }
-    case ward::app::StopCause::kOther: {
-      const std::string detail = "ward-agent was stopped (signal " + std::to_string(signal) +
-                                 ") by someone other than its package, outside a shutdown";
-      ward::log::Warning("stopped outside the package and a shutdown: recorded as tamper");
-      agent.RecordStopCause(AgentEvent::KIND_TAMPER, detail);
-      // A short try, so the collector hears of it now rather than at the next start.
-      (void)agent.LastUpload(seconds(2));
-      return;
-    }
-  }
 }
 
 // Runs until SIGTERM/SIGINT. Returns the process exit code.
@@ -183,7 +143,8 @@ int Run(const ward::app::AgentConfig& config) {
     }
     ward::log::Info("stopping", {{"signal", static_cast<int>(info.ssi_signo)}});
     notify(service.Stopping(), "STOPPING");
-    RecordStop(agent, config, static_cast<int>(info.ssi_signo));
+    ward::app::RecordStop(agent, config, ward::app::TakeStopCause(config),
+                          "signal " + std::to_string(info.ssi_signo));
     agent.Stop();
     close(signal_fd);
     return 0;
@@ -232,21 +193,7 @@ int Main(int argc, char** argv) {
     return ward::app::PrintStatus(config->status_file);
   }
   if (check) {
-    auto policy = ward::app::CheckPolicy(*config);
-    if (!policy.has_value()) {
-      std::fprintf(stderr, "ward-agent: %s\n", policy.error().ToString().c_str());
-      return 1;
-    }
-    if (auto sync = ward::app::CheckSync(*config); !sync.has_value()) {
-      std::fprintf(stderr, "ward-agent: sync: %s\n", sync.error().ToString().c_str());
-      return 1;
-    }
-    std::printf(
-        "configuration OK; policy version %llu (%s)%s\n",
-        static_cast<unsigned long long>(policy->version()),
-        policy->mode() == ward::v1::MODE_ENFORCE ? "enforce" : "monitor",
-        config->dev_policy_json.empty() ? ", signature verified" : ", UNSIGNED (development only)");
-    return 0;
+    return ward::app::RunCheckConfig(*config);
   }
   return Run(*config);
 }
