@@ -152,22 +152,28 @@ std::string Folded(std::string_view text) {
   return out;
 }
 
-// Whether some program could match both rules (AppLocker compares case-insensitively). An
-// exception that can never apply is left out, so the rules stay readable and small.
-bool MayOverlap(const v1::AppRule& allow, const v1::AppRule& deny) {
-  const auto where = [](const v1::AppRule& r) {
-    return Folded(r.match_case() == v1::AppRule::kPath ? r.path() : r.directory());
-  };
-  const bool allow_is_place =
-      allow.match_case() == v1::AppRule::kPath || allow.match_case() == v1::AppRule::kDirectory;
-  switch (deny.match_case()) {
+// A rule AppLocker can express, with what it matches folded for comparing (AppLocker compares
+// paths and publishers case-insensitively).
+struct Compiled {
+  const v1::AppRule* rule;
+  std::string condition;  // the condition element
+  std::string folded;     // the path, directory or publisher, folded
+};
+
+// Whether some program could match both rules. An exception that can never apply is left out,
+// so the rules stay readable and small.
+bool MayOverlap(const Compiled& allow, const Compiled& deny) {
+  const v1::AppRule::MatchCase a = allow.rule->match_case();
+  const bool allow_is_place = a == v1::AppRule::kPath || a == v1::AppRule::kDirectory;
+  switch (deny.rule->match_case()) {
     case v1::AppRule::kPath:
-      return !allow_is_place || where(allow) == where(deny);
+      return !allow_is_place || allow.folded == deny.folded;
     case v1::AppRule::kDirectory:
-      return !allow_is_place || where(allow).starts_with(where(deny) + "\\");
+      return !allow_is_place ||
+             (allow.folded.size() > deny.folded.size() && allow.folded.starts_with(deny.folded) &&
+              allow.folded[deny.folded.size()] == '\\');
     case v1::AppRule::kSigner:
-      return allow.match_case() != v1::AppRule::kSigner ||
-             Folded(allow.signer()) == Folded(deny.signer());
+      return a != v1::AppRule::kSigner || allow.folded == deny.folded;
     default:
       return true;
   }
@@ -263,10 +269,6 @@ std::string_view CollectionName(AppLockerCollection c) {
 AppLockerPolicy CompileAppLockerPolicy(const v1::AppPolicy& apps, v1::Mode mode) {
   AppLockerPolicy out;
   out.enforce = mode == v1::MODE_ENFORCE;
-  struct Compiled {
-    const v1::AppRule* rule;
-    std::string condition;
-  };
   std::vector<Compiled> compiled;
   for (const v1::AppRule& rule : apps.rules()) {
     Condition c = ConditionFor(rule);
@@ -274,26 +276,34 @@ AppLockerPolicy CompileAppLockerPolicy(const v1::AppPolicy& apps, v1::Mode mode)
       out.not_enforced.push_back({rule.id(), std::move(c.reason)});
       continue;
     }
-    compiled.push_back({&rule, std::move(c.xml)});
+    compiled.push_back({&rule, std::move(c.xml),
+                        Folded(rule.match_case() == v1::AppRule::kPath        ? rule.path()
+                               : rule.match_case() == v1::AppRule::kDirectory ? rule.directory()
+                                                                              : rule.signer())});
+  }
+  std::vector<std::size_t> allows;
+  for (std::size_t i = 0; i < compiled.size(); ++i) {
+    if (compiled[i].rule->action() == v1::APP_ACTION_ALLOW) {
+      allows.push_back(i);
+    }
   }
   // AppLocker has no order: a Deny rule always beats an Allow rule. Ward's stronger allow rules
   // (higher precedence, the same kind listed first, or a deeper directory) become exceptions of
   // each weaker deny rule, so "allow this one program, block the rest of the folder" means the
-  // same.
+  // same. Cost: each signer allow is repeated in every weaker deny rule
+  // (docs/enforcement-windows.md).
   for (std::size_t d = 0; d < compiled.size(); ++d) {
     const v1::AppRule& rule = *compiled[d].rule;
     const bool deny = rule.action() == v1::APP_ACTION_BLOCK;
     std::string exceptions;
     if (deny) {
-      for (std::size_t a = 0; a < compiled.size(); ++a) {
-        const v1::AppRule& allow = *compiled[a].rule;
-        const int ra = Rank(allow.match_case());
-        const int rd = Rank(rule.match_case());
+      const int rd = Rank(rule.match_case());
+      for (const std::size_t a : allows) {
+        const int ra = Rank(compiled[a].rule->match_case());
         // Between two directories the deeper one wins in Ward (the longest prefix), whatever
         // the order; MayOverlap keeps only allow directories below the denied one.
         const bool first = a < d || rule.match_case() == v1::AppRule::kDirectory;
-        if (allow.action() == v1::APP_ACTION_ALLOW && (ra < rd || (ra == rd && first)) &&
-            MayOverlap(allow, rule)) {
+        if ((ra < rd || (ra == rd && first)) && MayOverlap(compiled[a], compiled[d])) {
           exceptions += compiled[a].condition;
         }
       }

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ward/common/result.h"
 #include "ward/v1/event.pb.h"
@@ -41,5 +44,29 @@ Result<AppLockerEvent> ParseAppLockerEvent(std::string_view xml);
 // The Ward event body. sha256 stays empty: AppLocker reports an Authenticode hash, which is not
 // the whole-file SHA-256 ExecEvent.sha256 means elsewhere; the reason says which rule decided.
 v1::ExecEvent ToExecEvent(const AppLockerEvent& event);
+
+// AppLockerEvents: what AppLocker decided since the last call, read from its event channel as
+// events arrive (a subscription to future events; nothing is polled). Confined to one thread,
+// except Interrupt(), which is thread-safe.
+class AppLockerEventSource {
+ public:
+  virtual ~AppLockerEventSource() = default;
+
+  // Waits up to `max_wait` for AppLocker events and returns those that came (empty on timeout
+  // or Interrupt()). An event the parser refuses is counted in `refused` and left out: the
+  // channel is not Ward's, so one odd event must not stop the others.
+  struct Batch {
+    std::vector<AppLockerEvent> events;
+    std::size_t refused = 0;
+  };
+  virtual Result<Batch> WaitForEvents(std::chrono::milliseconds max_wait) = 0;
+
+  virtual void Interrupt() = 0;
+};
+
+// Windows: EvtSubscribe on "Microsoft-Windows-AppLocker/EXE and DLL" for events 8002-8004
+// (windows/applocker_events_windows.cpp). kUnavailable when the event log service cannot
+// subscribe (Wine 8's wevtapi is a stub).
+Result<std::unique_ptr<AppLockerEventSource>> CreateAppLockerEventSource();
 
 }  // namespace ward::platform
