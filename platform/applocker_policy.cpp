@@ -281,6 +281,12 @@ AppLockerPolicy CompileAppLockerPolicy(const v1::AppPolicy& apps, v1::Mode mode)
                                : rule.match_case() == v1::AppRule::kDirectory ? rule.directory()
                                                                               : rule.signer())});
   }
+  if (apps.restricted_interpreters_size() > 0) {
+    out.not_enforced.push_back(
+        {"restricted_interpreters",
+         "not available on Windows: interpreters are restricted by name on Linux only; on Windows "
+         "block them with a path or signer rule"});
+  }
   std::vector<std::size_t> allows;
   for (std::size_t i = 0; i < compiled.size(); ++i) {
     if (compiled[i].rule->action() == v1::APP_ACTION_ALLOW) {

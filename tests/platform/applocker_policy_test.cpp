@@ -128,8 +128,8 @@ TEST(AppLockerPolicyTest, AllowlistGetsAppLockersDefaultRulesAndAllowDefaultAllo
                 "921cc481-6e17-4653-8f75-050b80acca20", "a61c8b2c-a319-4cd0-9690-d2177cad7b51",
                 "fd686d83-a829-4351-8ff4-27c7de5755d2", "a9e18c21-ff8f-43cf-b9fc-db40eed693ba"}));
   apps.set_default_action(v1::APP_ACTION_ALLOW);
-  const AppLockerRule* all =
-      FindRule(CompileAppLockerPolicy(apps, v1::MODE_ENFORCE), "default-allow");
+  const AppLockerPolicy allow_all = CompileAppLockerPolicy(apps, v1::MODE_ENFORCE);
+  const AppLockerRule* all = FindRule(allow_all, "default-allow");
   ASSERT_NE(all, nullptr);
   EXPECT_NE(all->xml.find("Action=\"Allow\"><Conditions><FilePathCondition Path=\"*\" />"),
             std::string::npos);
