@@ -634,4 +634,18 @@ Result<std::unique_ptr<Storage>> OpenPostgresStorage(const std::string& conninfo
 // "sqlite:/var/lib/ward/collector.db" or "postgresql:host=... dbname=...".
 Result<std::unique_ptr<Storage>> OpenStorage(std::string_view url);
 
+// What VacuumStore did (ward-collector vacuum, docs/collector.md "Retention").
+struct VacuumReport {
+  bool postgres = false;  // nothing done: PostgreSQL's autovacuum reclaims space by itself
+  bool switched = false;  // the SQLite file was rewritten once into auto_vacuum = INCREMENTAL
+  std::int64_t pages_before = 0;
+  std::int64_t pages_after = 0;
+};
+// Switches the SQLite store at `url` ("sqlite:PATH") to auto_vacuum = INCREMENTAL with one
+// VACUUM, which rewrites the whole file (it needs as much free disk again); a file already in
+// that mode only gives its free pages back. kNotFound when there is no such file;
+// kFailedPrecondition when another process (a running collector) has the store open, detected
+// by the shared lock every SQLite connection holds on the store's -shm file.
+Result<VacuumReport> VacuumStore(std::string_view url);
+
 }  // namespace ward::collector
