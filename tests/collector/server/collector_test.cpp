@@ -150,6 +150,20 @@ class CollectorTest : public ::testing::Test {
 
   std::string NewEventId() { return ids_.Next().ToString(); }
 
+  // Makes every insert into the SQLite store's audit log fail for real (a trigger put in by a
+  // second connection to the file), until MendAuditLog.
+  void BreakAuditLog() {
+    ExecOnStore(
+        "CREATE TRIGGER break_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'the "
+        "disk is full'); END");
+  }
+  void MendAuditLog() { ExecOnStore("DROP TRIGGER break_audit"); }
+  void ExecOnStore(const std::string& sql) {
+    Poco::Data::Session s("SQLite",
+                          (dir_.path() / ("c" + std::to_string(starts_) + ".db")).string());
+    s << sql, Poco::Data::Keywords::now;
+  }
+
   ward::v1::Event UsbEvent() {
     ward::v1::Event e;
     e.set_id(NewEventId());
@@ -732,14 +746,7 @@ TEST_F(ConcernListingTest, Regression_Issue14_MetricsListsNoEventsAtAll) {
 // answers 500 with a plain message and nothing of the concern; a status change is refused and
 // leaves the concern as it was. Before, the concern was sent and the failed write only logged.
 TEST_F(ConcernListingTest, Regression_Issue15_AFailedAuditWriteShowsNoConcern) {
-  const std::string db = (dir_.path() / ("c" + std::to_string(starts_) + ".db")).string();
-  auto exec = [&](const std::string& sql) {
-    Poco::Data::Session s("SQLite", db);
-    s << sql, Poco::Data::Keywords::now;
-  };
-  exec(
-      "CREATE TRIGGER break_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'the "
-      "disk is full'); END");
+  BreakAuditLog();
   const std::string concern = "/v1/staff/concerns/" + concern_id_;
   const std::vector<std::pair<std::string, std::string>> reads = {
       {"dsl", "/v1/staff/concerns"},
@@ -772,7 +779,7 @@ TEST_F(ConcernListingTest, Regression_Issue15_AFailedAuditWriteShowsNoConcern) {
                   R"({"kind": "referred-external", "text": "the police"})")
                 .status,
             500);
-  exec("DROP TRIGGER break_audit");
+  MendAuditLog();
   HttpsResponse after = Staff("GET", concern, "dsl");
   ASSERT_EQ(after.status, 200) << after.body;
   auto obj = ParseJson(after.body).extract<Poco::JSON::Object::Ptr>();
@@ -1337,14 +1344,7 @@ TEST_F(SubjectApiTest, OnlyTheDslMayExport) {
 // Fails closed: with the audit log refusing inserts (a trigger put in by a second connection),
 // every page answers 500 and nothing of the person's records.
 TEST_F(SubjectApiTest, AFailedAuditWriteRefusesEveryExportPage) {
-  const std::string db = (dir_.path() / ("c" + std::to_string(starts_) + ".db")).string();
-  auto exec = [&](const std::string& sql) {
-    Poco::Data::Session s("SQLite", db);
-    s << sql, Poco::Data::Keywords::now;
-  };
-  exec(
-      "CREATE TRIGGER break_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'the "
-      "disk is full'); END");
+  BreakAuditLog();
   for (const char* page : kPages) {
     SCOPED_TRACE(page);
     HttpsResponse r = Staff("POST", std::string("/v1/staff/subject/") + page, "dsl", Body());
@@ -1355,7 +1355,7 @@ TEST_F(SubjectApiTest, AFailedAuditWriteRefusesEveryExportPage) {
     EXPECT_EQ(r.body.find(device_.id), std::string::npos);
     EXPECT_EQ(r.body.find("PNG"), std::string::npos);
   }
-  exec("DROP TRIGGER break_audit");
+  MendAuditLog();
   EXPECT_EQ(Staff("POST", "/v1/staff/subject/events", "dsl", Body()).status, 200);
 }
 
