@@ -371,6 +371,17 @@ int Export(const Args& args, Io& io) {
     return Fail(io, done.error().WithContext("exporting"));
   }
   const Counts& c = exporter.counts();
+  if (args.flag("json")) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    o->set("out", out.string());
+    o->set("events", c.events);
+    o->set("aup_acceptances", c.aup);
+    o->set("concerns", c.concerns);
+    o->set("screenshots", c.screenshots);
+    o->set("devices", c.devices);
+    io.out << Stringify(o) << "\n";
+    return kExitOk;
+  }
   io.out << "exported to " << ForTerminal(out.string()) << ": " << c.events << " events, " << c.aup
          << " AUP acceptances, " << c.concerns << " concerns (each marked review before release), "
          << c.screenshots << " screenshots, " << c.devices << " laptop"

@@ -498,6 +498,18 @@ TEST_F(WardctlSubjectTest, NarrowsByDeviceAndDate) {
   EXPECT_NE(out_.str().find("1 events, 0 AUP acceptances, 0 concerns"), std::string::npos)
       << out_.str();
   EXPECT_NE(Read(out / "README.txt").find("Laptop: dev-2"), std::string::npos);
+  // For scripts: the counts as JSON.
+  ASSERT_EQ(Run({"subject", "export", "--account", "learner1", "--device", "dev-1", "--json",
+                 "--out", (dir_.path() / "json").string()},
+                "dsl"),
+            0)
+      << err_.str();
+  auto counts = Poco::JSON::Parser().parse(out_.str()).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(counts->getValue<int>("events"), 1);
+  EXPECT_EQ(counts->getValue<int>("aup_acceptances"), 1);
+  EXPECT_EQ(counts->getValue<int>("concerns"), 1);
+  EXPECT_EQ(counts->getValue<int>("screenshots"), 1);
+  EXPECT_EQ(counts->getValue<int>("devices"), 1);
   // Records are received at 10 and 20 ms after 1970-01-01: a range in 2026 holds none.
   const auto later = dir_.path() / "later";
   ASSERT_EQ(Run({"subject", "export", "--account", "learner1", "--from", "2026-01-01", "--to",
