@@ -34,6 +34,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// An export holds a learner's safeguarding records: only its owner may read it.
+constexpr fs::perms kPrivateFile = fs::perms::owner_read | fs::perms::owner_write;
+constexpr fs::perms kPrivateDir = fs::perms::owner_all;
+
 constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
 
 // "YYYY-MM-DD" as the UTC midnight that starts it, in ms since the epoch.
@@ -107,7 +111,11 @@ struct Counts {
 // A JSON array written one item at a time, so an export of any size never sits in memory.
 class JsonArrayFile {
  public:
-  explicit JsonArrayFile(const fs::path& path) : out_(path, std::ios::binary) { out_ << "["; }
+  explicit JsonArrayFile(const fs::path& path) : out_(path, std::ios::binary) {
+    std::error_code ec;
+    fs::permissions(path, kPrivateFile, ec);
+    out_ << "[";
+  }
   void Add(const Poco::Dynamic::Var& item) {
     out_ << (first_ ? "\n" : ",\n") << Stringify(item);
     first_ = false;
@@ -130,8 +138,10 @@ class Exporter {
 
   Status Run() {
     std::error_code ec;
-    fs::create_directories(dir_ / "records", ec);
-    fs::create_directories(dir_ / "screenshots", ec);
+    for (const fs::path& d : {dir_.parent_path(), dir_, dir_ / "records", dir_ / "screenshots"}) {
+      fs::create_directories(d, ec);
+      fs::permissions(d, kPrivateDir, ec);
+    }
     if (ec) {
       return UnavailableError("cannot make " + dir_.string() + ": " + ec.message());
     }
@@ -293,6 +303,8 @@ Status MoveNoReplace(const fs::path& from, const fs::path& to) {
 Status Zip(const fs::path& dir, const fs::path& zip) {
   try {
     std::ofstream out(zip, std::ios::binary);
+    std::error_code ec;
+    fs::permissions(zip, kPrivateFile, ec);
     Poco::Zip::Compress compress(out, true);
     // `dir` holds one directory, which the zip unpacks to.
     compress.addRecursive(Poco::Path::forDirectory(dir.string()), Poco::Zip::ZipCommon::CL_NORMAL,

@@ -463,6 +463,17 @@ TEST_F(WardctlSubjectTest, ExportsADirectoryWithReadmeRecordsAndScreenshots) {
       << out_.str();
   EXPECT_NE(out_.str().find("check it is one person"), std::string::npos);
   ExpectExport(out);
+  // Only the staff member who made it can read it.
+  const auto mode = [](const std::filesystem::path& p) {
+    struct stat st{};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st.st_mode & 0777;
+  };
+  EXPECT_EQ(mode(out), 0700u);
+  EXPECT_EQ(mode(out / "records"), 0700u);
+  EXPECT_EQ(mode(out / "README.txt"), 0600u);
+  EXPECT_EQ(mode(out / "records/concerns.json"), 0600u);
+  EXPECT_EQ(mode(out / "screenshots" / (std::string(kConcernId) + ".png")), 0600u);
   // Every page was audited: events, aup, concerns, screenshot, devices.
   auto after = store_->ListAudit(1000);
   ASSERT_TRUE(after.has_value());
@@ -482,6 +493,8 @@ TEST_F(WardctlSubjectTest, ExportsAZipWhenOutEndsInZip) {
   ASSERT_EQ(Run({"subject", "export", "--account", "learner1", "--out", zip.string()}, "dsl"), 0)
       << err_.str();
   ASSERT_TRUE(std::filesystem::is_regular_file(zip));
+  EXPECT_EQ(std::filesystem::status(zip).permissions(),
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   const auto unpacked = dir_.path() / "unpacked";
   std::ifstream in(zip, std::ios::binary);
   Poco::Zip::Decompress(in, Poco::Path::forDirectory(unpacked.string())).decompressAllFiles();
