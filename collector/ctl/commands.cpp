@@ -6,6 +6,9 @@ namespace ward::ctl {
 Command WardctlCommands() {
   Command policy = PolicyCommands();
   policy.subcommands.push_back(PolicyPushCommand());
+  Command subject{.name = "subject",
+                  .summary = "a learner's records: erasure (DSL)",
+                  .subcommands = SubjectErasureCommands()};
   return Command{
       .name = "wardctl",
       .summary = "Ward's command line for IT and safeguarding staff",
@@ -14,7 +17,7 @@ Command WardctlCommands() {
           "collector's devices, events and concerns.\n"
           "Exit status: 0 done, 1 the command failed, 2 the command was called wrongly.",
       .subcommands = {KeygenCommand(), std::move(policy), DevicesCommand(), EventsCommands(),
-                      ConcernsCommands()},
+                      ConcernsCommands(), HoldCommands(), std::move(subject)},
   };
 }
 

@@ -23,6 +23,7 @@
 #include <sstream>
 #include <thread>
 
+#include "internal/staff_call.h"
 #include "ward/ctl/cli.h"
 #include "ward/ctl/commands.h"
 #include "ward/ctl/files.h"
@@ -30,19 +31,11 @@
 #include "ward/policy/signing.h"
 
 namespace ward::ctl {
-namespace {
+// Shared with the other staff command files (internal/staff_call.h).
+namespace internal {
 
-struct Reply {
-  int status = 0;
-  std::string body;
-  std::string next_cursor;  // Ward-Next-Cursor: a paged list has more
-};
-
-// One staff API call over HTTPS, trusting only --ca. Errors are kUnavailable (cannot reach or
-// trust the collector) or the collector's own message for 4xx/5xx.
 Result<Reply> Call(const Args& args, const std::string& method, const std::string& path,
-                   const std::string& body = "",
-                   const std::string& content_type = "application/json") {
+                   const std::string& body, const std::string& content_type) {
   const std::string collector = args.value("collector").value_or("https://127.0.0.1:8443");
   std::string token = args.value("token").value_or("");
   if (token.empty()) {
@@ -105,7 +98,7 @@ Result<Reply> Call(const Args& args, const std::string& method, const std::strin
 }
 
 Result<Poco::Dynamic::Var> CallJson(const Args& args, const std::string& method,
-                                    const std::string& path, const std::string& body = "") {
+                                    const std::string& path, const std::string& body) {
   WARD_ASSIGN_OR_RETURN(Reply reply, Call(args, method, path, body));
   try {
     return Result<Poco::Dynamic::Var>(std::in_place, Poco::JSON::Parser().parse(reply.body));
@@ -114,7 +107,6 @@ Result<Poco::Dynamic::Var> CallJson(const Args& args, const std::string& method,
   }
 }
 
-// Every page of a paged list (docs/collector.md: Ward-Next-Cursor), as one array.
 Result<Poco::JSON::Array::Ptr> CallJsonPages(const Args& args, const std::string& path) {
   Poco::JSON::Array::Ptr all = new Poco::JSON::Array;
   std::string cursor;
@@ -145,8 +137,7 @@ std::string Stringify(const Poco::Dynamic::Var& v) {
   return out.str();
 }
 
-// A string field of a collector answer, made safe for a terminal (see terminal_text.h): every
-// string in an answer is data that came from a laptop, a learner or another staff member.
+// Every string in an answer is data that came from a laptop, a learner or another staff member.
 std::string Shown(const Poco::JSON::Object::Ptr& object, const std::string& key) {
   return ForTerminal(object->getValue<std::string>(key));
 }
@@ -163,8 +154,7 @@ std::string Time(std::int64_t ms) {
   return out.str();
 }
 
-// Options every staff command takes.
-std::vector<Option> StaffOptions(std::vector<Option> extra = {}) {
+std::vector<Option> StaffOptions(std::vector<Option> extra) {
   std::vector<Option> options = {
       {.name = "collector",
        .value_name = "URL",
@@ -177,6 +167,12 @@ std::vector<Option> StaffOptions(std::vector<Option> extra = {}) {
   options.insert(options.end(), extra.begin(), extra.end());
   return options;
 }
+
+}  // namespace internal
+
+namespace {
+
+using namespace internal;
 
 int PolicyPush(const Args& args, Io& io) {
   const std::string file = args.positional(0);

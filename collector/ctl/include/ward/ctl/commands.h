@@ -19,4 +19,8 @@ Command DevicesCommand();
 Command EventsCommands();
 Command ConcernsCommands();
 
+// Safeguarding holds and erasure (erasure_commands.cpp).
+Command HoldCommands();
+std::vector<Command> SubjectErasureCommands();  // join `wardctl subject`
+
 }  // namespace ward::ctl
