@@ -49,14 +49,14 @@ const std::vector<InventoryEntry>& Entries() {
        "the agent's state: the device credential (`sync.credential`), which agreement versions "
        "each local user accepted (`aup/<uid>/<version>`), and which local user to tell when the "
        "collector has their concern (`concern/<event id>`: uid and reference), and the ids of "
-       "the erase instructions it has carried out and not yet confirmed (`erase/<id>`)",
+       "the erase instructions it has carried out (`erase/<id>`)",
        {"state.key", "state.value", "state.updated_ms"},
        "authenticate to the collector; ask for the agreement only once; show the learner that "
        "their concern arrived",
        kSecurityBasis,
        "credential: while enrolled; acceptances: while the laptop keeps its store; concern "
-       "receipts: until the learner has been told; erase ids: until the collector has the "
-       "confirmation",
+       "receipts: until the learner has been told; erase ids: while the laptop keeps its store "
+       "(a few bytes each, so an instruction is never carried out twice)",
        "nobody on the laptop: encrypted, root only"},
       {DataHolder::kLaptop,
        "counters that must survive restarts (events evicted)",
@@ -206,7 +206,7 @@ const std::vector<InventoryEntry>& Entries() {
        "find a person's records by an indexed pseudonym, not by the name (subject access, "
        "erasure; ADR 0013)",
        kOperationBasis,
-       "for the life of the store",
+       "for the life of the store; an erasure removes an account's row once nothing refers to it",
        "nobody (the collector only)"},
       {DataHolder::kCollector,
        "the store's schema version and when each migration ran",
