@@ -283,13 +283,13 @@ HandlerResult DeviceApi::Events(const Call& call, const DevicePrincipal& who) {
     rows.push_back(std::move(row));
   }
   // Events of an account being erased are acknowledged, never stored (erasure_api.h).
-  auto erased = DropErasedEvents(storage_, device.id, rows);
-  if (!erased.has_value()) {
+  auto erasing = PendingForDevice(storage_, device.id);
+  if (!erasing.has_value()) {
     log::Error("reading erase instructions failed",
-               {{"device_id", device.id}, {"error", erased.error().ToString()}});
-    return DeviceError(erased.error());
+               {{"device_id", device.id}, {"error", erasing.error().ToString()}});
+    return DeviceError(erasing.error());
   }
-  for (const std::string& id : *erased) {
+  for (const std::string& id : DropErasedEvents(*erasing, rows)) {
     ack.add_acked_ids(id);
   }
   const std::int64_t received_ms = NowMs();
@@ -335,15 +335,16 @@ HandlerResult DeviceApi::Events(const Call& call, const DevicePrincipal& who) {
       }
     }
   }
-  AttachEraseInstructions(device.id, ack.mutable_erase());
+  AttachEraseInstructions(device.id, *erasing, ack.mutable_erase());
   return Proto(ack);
 }
 
 void DeviceApi::AttachEraseInstructions(
-    const std::string& device_id, google::protobuf::RepeatedPtrField<v1::EraseInstruction>* out) {
+    const std::string& device_id, const std::vector<EraseInstruction>& pending,
+    google::protobuf::RepeatedPtrField<v1::EraseInstruction>* out) {
   // The acknowledgement stands without them: the next answer carries them.
-  if (auto s = AddEraseInstructions(storage_, device_id, out); !s.has_value()) {
-    log::Error("reading erase instructions failed",
+  if (auto s = AddEraseInstructions(pending, out); !s.has_value()) {
+    log::Error("sending erase instructions failed",
                {{"device_id", device_id}, {"error", s.error().ToString()}});
   }
 }
@@ -413,7 +414,13 @@ HandlerResult DeviceApi::Heartbeat(const Call& call, const DevicePrincipal& who)
     return DeviceError(s.error());
   }
   ward::v1::DeviceStatusAck ack;
-  AttachEraseInstructions(who.device.id, ack.mutable_erase());
+  auto pending = PendingForDevice(storage_, who.device.id);
+  if (!pending.has_value()) {
+    log::Error("reading erase instructions failed",
+               {{"device_id", who.device.id}, {"error", pending.error().ToString()}});
+    return DeviceError(pending.error());
+  }
+  AttachEraseInstructions(who.device.id, *pending, ack.mutable_erase());
   return Proto(ack);
 }
 

@@ -212,7 +212,7 @@ HandlerResult ErasureApi::Erase(const Call& call, const StaffPrincipal& who) {
   if (!report.has_value()) {
     if (IsAuditWriteFailure(report.error())) {
       log::Error("audit log write failed; the erasure was not done",
-                        {{"staff", who.name}, {"error", report.error().ToString()}});
+                 {{"staff", who.name}, {"error", report.error().ToString()}});
     }
     return ErasureError(report.error());
   }
@@ -259,9 +259,13 @@ std::int64_t ErasureApi::NowMs() const {
       .count();
 }
 
-Status AddEraseInstructions(Storage& storage, const std::string& device_id,
+Result<std::vector<EraseInstruction>> PendingForDevice(Storage& storage,
+                                                       const std::string& device_id) {
+  return storage.PendingErasures(device_id, kInstructionsPerAck);
+}
+
+Status AddEraseInstructions(const std::vector<EraseInstruction>& pending,
                             google::protobuf::RepeatedPtrField<v1::EraseInstruction>* out) {
-  WARD_ASSIGN_OR_RETURN(auto pending, storage.PendingErasures(device_id, kInstructionsPerAck));
   for (const EraseInstruction& i : pending) {
     auto salt = HexDecode(i.salt_hex);
     auto mac = HexDecode(i.account_mac_hex);
@@ -292,13 +296,9 @@ Status RecordEraseConfirmations(Storage& storage, const std::string& device_id,
   return OkStatus();
 }
 
-Result<std::vector<std::string>> DropErasedEvents(Storage& storage, const std::string& device_id,
-                                                  std::vector<EventRow>& rows) {
+std::vector<std::string> DropErasedEvents(const std::vector<EraseInstruction>& pending,
+                                          std::vector<EventRow>& rows) {
   std::vector<std::string> dropped;
-  if (std::ranges::none_of(rows, [](const EventRow& r) { return !r.account.empty(); })) {
-    return dropped;
-  }
-  WARD_ASSIGN_OR_RETURN(auto pending, storage.PendingErasures(device_id, kInstructionsPerAck));
   if (pending.empty()) {
     return dropped;
   }

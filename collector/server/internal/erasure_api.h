@@ -37,18 +37,22 @@ class ErasureApi {
 
 // The device side of erasure (docs/sync.md, "Erasure"), called by the device API.
 //
-// Adds the erase instructions `device_id` has not confirmed to an acknowledgement.
-Status AddEraseInstructions(Storage& storage, const std::string& device_id,
+// The erase instructions `device_id` has not confirmed, oldest first (as many as one
+// acknowledgement carries).
+Result<std::vector<EraseInstruction>> PendingForDevice(Storage& storage,
+                                                       const std::string& device_id);
+// Adds `pending` to an acknowledgement. kDataLoss when one is damaged in the store.
+Status AddEraseInstructions(const std::vector<EraseInstruction>& pending,
                             google::protobuf::RepeatedPtrField<v1::EraseInstruction>* out);
 // Records the confirmations a DeviceStatus carries (at most 100 ids of at most 64 bytes are
 // read; the rest wait for the next status).
 Status RecordEraseConfirmations(Storage& storage, const std::string& device_id,
                                 const v1::DeviceStatus& status, std::int64_t now_ms);
-// Removes from `rows` the events (not concerns) whose account an unconfirmed erase instruction
-// of this device names, and returns their ids: the collector acknowledges them without storing
-// them, so a laptop that was offline during the erasure cannot upload the account's events
-// before it has carried out the instruction.
-Result<std::vector<std::string>> DropErasedEvents(Storage& storage, const std::string& device_id,
-                                                  std::vector<EventRow>& rows);
+// Removes from `rows` the events (not concerns) whose account one of `pending` names, and
+// returns their ids: the collector acknowledges them without storing them, so a laptop that was
+// offline during the erasure cannot upload the account's events before it has carried out the
+// instruction.
+std::vector<std::string> DropErasedEvents(const std::vector<EraseInstruction>& pending,
+                                          std::vector<EventRow>& rows);
 
 }  // namespace ward::collector::internal
