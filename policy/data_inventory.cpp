@@ -48,13 +48,15 @@ const std::vector<InventoryEntry>& Entries() {
       {DataHolder::kLaptop,
        "the agent's state: the device credential (`sync.credential`), which agreement versions "
        "each local user accepted (`aup/<uid>/<version>`), and which local user to tell when the "
-       "collector has their concern (`concern/<event id>`: uid and reference)",
+       "collector has their concern (`concern/<event id>`: uid and reference), and the ids of "
+       "the erase instructions it has carried out (`erase/<id>`)",
        {"state.key", "state.value", "state.updated_ms"},
        "authenticate to the collector; ask for the agreement only once; show the learner that "
        "their concern arrived",
        kSecurityBasis,
        "credential: while enrolled; acceptances: while the laptop keeps its store; concern "
-       "receipts: until the learner has been told",
+       "receipts: until the learner has been told; erase ids: while the laptop keeps its store "
+       "(a few bytes each, so an instruction is never carried out twice)",
        "nobody on the laptop: encrypted, root only"},
       {DataHolder::kLaptop,
        "counters that must survive restarts (events evicted)",
@@ -146,14 +148,38 @@ const std::vector<InventoryEntry>& Entries() {
       {DataHolder::kCollector,
        "the audit log: which staff member read or changed which concerns (one row per request, "
        "naming every concern it returned), unusual enrolments, each retention run with what it "
-       "deleted, when. Append-only: the database refuses to change a row, and to delete one "
-       "except by the retention job",
+       "deleted, holds set and lifted with their reasons, and each erasure's tombstone (the "
+       "account's keyed hash, who asked, the reason, counts per kind; no data), when. "
+       "Append-only: the database refuses to change a row, and to delete one except by the "
+       "retention job",
        {"audit_log.seq", "audit_log.at_ms", "audit_log.staff_name", "audit_log.action",
-        "audit_log.concern_id", "audit_log.subjects"},
+        "audit_log.concern_id", "audit_log.subjects", "audit_log.detail"},
        "accountability for access to the most sensitive data",
        kSafeguardingBasis,
        "6 years after it is written (the limitation period for a claim about how the data was "
        "handled), then deleted by the retention job",
+       "DSL"},
+      {DataHolder::kCollector,
+       "safeguarding holds: on one concern or on one account (its id in `accounts`), with the "
+       "reason, who set it and when, and who lifted it, when and why. Rows are never deleted",
+       {"holds.id", "holds.concern_id", "holds.account_id", "holds.reason", "holds.set_by",
+        "holds.set_ms", "holds.lifted_by", "holds.lifted_ms", "holds.lift_reason"},
+       "keep safeguarding records from erasure and from the retention job while a hold applies "
+       "(UK GDPR Art. 17(3))",
+       kSafeguardingBasis,
+       "for the life of the store (a hold names no learner: a concern id or an account id)",
+       "DSL"},
+      {DataHolder::kCollector,
+       "erasures sent to the laptops: the account's keyed hash, a random salt and "
+       "HMAC-SHA256(salt, account name) (never the name), who asked and when; and for each "
+       "laptop told, when it confirmed",
+       {"erasures.id", "erasures.account_hash", "erasures.salt_hex", "erasures.account_mac_hex",
+        "erasures.requested_by", "erasures.requested_ms", "erase_targets.erasure_id",
+        "erase_targets.device_id", "erase_targets.confirmed_ms"},
+       "make an erasure reach every laptop, including one offline at the time, and show which "
+       "have confirmed",
+       kOperationBasis,
+       kCollectorUntilDeleted,
        "DSL"},
       {DataHolder::kCollector,
        "the audit log's deletion bound: one row, 0 except inside the retention job's own "
@@ -180,7 +206,7 @@ const std::vector<InventoryEntry>& Entries() {
        "find a person's records by an indexed pseudonym, not by the name (subject access, "
        "erasure; ADR 0013)",
        kOperationBasis,
-       "for the life of the store",
+       "for the life of the store; an erasure removes an account's row once nothing refers to it",
        "nobody (the collector only)"},
       {DataHolder::kCollector,
        "the store's schema version and when each migration ran",

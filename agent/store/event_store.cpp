@@ -2,6 +2,8 @@
 #include "ward/agent/store/event_store.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <array>
@@ -138,6 +140,18 @@ struct Pending {
 };
 
 // Changes a transaction makes to the in-memory accounting; applied only once it commits.
+// Whether HMAC-SHA256(salt, user) is `mac`, compared in constant time.
+bool AccountMacMatches(std::string_view salt, std::string_view user, std::string_view mac) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+  unsigned int size = 0;
+  if (HMAC(EVP_sha256(), salt.data(), static_cast<int>(salt.size()),
+           reinterpret_cast<const unsigned char*>(user.data()), user.size(), out.data(),
+           &size) == nullptr) {
+    return false;
+  }
+  return size == mac.size() && CRYPTO_memcmp(out.data(), mac.data(), size) == 0;
+}
+
 struct Delta {
   std::array<std::int64_t, 5> count{};
   std::array<std::int64_t, 5> bytes{};
@@ -902,6 +916,90 @@ class EventStore::Impl {
     return stmt.Run();
   }
 
+  Result<std::vector<std::pair<std::string, std::string>>> ListState(std::string_view prefix) {
+    std::scoped_lock lock(db_mu_);
+    WARD_ASSIGN_OR_RETURN(auto stmt, db_.Prepare("SELECT key, value FROM state WHERE substr(key, "
+                                                 "1, length(?1)) = ?1 ORDER BY key"));
+    stmt.BindText(1, prefix);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (;;) {
+      WARD_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) {
+        return out;
+      }
+      out.emplace_back(std::string(stmt.ColumnText(0)), std::string(stmt.ColumnBlob(1)));
+    }
+  }
+
+  Result<std::optional<std::uint64_t>> ApplyErasure(std::string_view id, std::string_view salt,
+                                                    std::string_view account_mac) {
+    if (id.empty() || salt.empty() || account_mac.empty()) {
+      return InvalidArgumentError("an erase instruction needs an id, a salt and an account mac");
+    }
+    // An event appended before the instruction arrived is matched too.
+    WARD_RETURN_IF_ERROR(Flush());
+    std::scoped_lock lock(db_mu_);
+    const std::string key = std::string(kErasureStatePrefix) + std::string(id);
+    {
+      WARD_ASSIGN_OR_RETURN(auto seen, db_.Prepare("SELECT 1 FROM state WHERE key = ?1"));
+      seen.BindText(1, key);
+      WARD_ASSIGN_OR_RETURN(bool row, seen.Step());
+      if (row) {
+        return std::optional<std::uint64_t>();
+      }
+    }
+    WARD_RETURN_IF_ERROR(SetSyncLocked(true));
+    WARD_RETURN_IF_ERROR(db_.Exec("BEGIN"));
+    Delta delta;
+    std::vector<std::int64_t> matched;
+    auto body = [&]() -> Status {
+      WARD_ASSIGN_OR_RETURN(auto all, db_.Prepare("SELECT seq, payload FROM events"));
+      for (;;) {
+        WARD_ASSIGN_OR_RETURN(bool row, all.Step());
+        if (!row) {
+          break;
+        }
+        v1::Event event;
+        const std::string_view payload = all.ColumnBlob(1);
+        if (!event.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ||
+            event.user().empty() || event.has_concern()) {
+          continue;
+        }
+        if (AccountMacMatches(salt, event.user(), account_mac)) {
+          matched.push_back(all.ColumnInt(0));
+        }
+      }
+      for (std::int64_t seq : matched) {
+        delete_seq_.Bind(1, seq);
+        WARD_ASSIGN_OR_RETURN(bool row, delete_seq_.Step());
+        if (row) {
+          auto pi =
+              static_cast<std::size_t>(std::clamp<std::int64_t>(delete_seq_.ColumnInt(0), 0, 4));
+          delta.count[pi] -= 1;
+          delta.bytes[pi] -= delete_seq_.ColumnInt(1);
+        }
+        delete_seq_.Reset();
+      }
+      WARD_ASSIGN_OR_RETURN(auto done, db_.Prepare("INSERT INTO state(key, value, updated_ms) "
+                                                   "VALUES (?1, ?2, ?3)"));
+      done.BindText(1, key).BindBlob(2, kErasureApplied).Bind(3, ToMillis(clock_.Now()));
+      return done.Run();
+    };
+    Status s = body();
+    if (s) {
+      s = db_.Exec("COMMIT");
+    }
+    if (!s) {
+      (void)db_.Exec("ROLLBACK");
+      return std::unexpected(s.error().WithContext("erasing an account's events"));
+    }
+    ApplyLocked(delta);
+    for (std::int64_t seq : matched) {
+      leased_.erase(seq);  // an upload in flight acknowledges nothing for it
+    }
+    return std::optional<std::uint64_t>(matched.size());
+  }
+
   Result<v1::StoreStatus> GetStatus() {
     std::scoped_lock lock(db_mu_);
     v1::StoreStatus status;
@@ -1152,6 +1250,15 @@ Status EventStore::PutState(std::string_view key, std::string_view value) {
 }
 Result<std::string> EventStore::GetState(std::string_view key) { return impl_->GetState(key); }
 Status EventStore::DeleteState(std::string_view key) { return impl_->DeleteState(key); }
+Result<std::vector<std::pair<std::string, std::string>>> EventStore::ListState(
+    std::string_view prefix) {
+  return impl_->ListState(prefix);
+}
+Result<std::optional<std::uint64_t>> EventStore::ApplyErasure(std::string_view id,
+                                                              std::string_view salt,
+                                                              std::string_view account_mac) {
+  return impl_->ApplyErasure(id, salt, account_mac);
+}
 Result<v1::StoreStatus> EventStore::GetStatus() { return impl_->GetStatus(); }
 std::size_t EventStore::PendingCritical() const { return impl_->PendingCritical(); }
 std::uint64_t EventStore::DroppedEvents() const { return impl_->Dropped(); }

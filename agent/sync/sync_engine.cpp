@@ -311,12 +311,14 @@ class SyncEngine::Impl {
       if (!credential.has_value()) {
         RecordError(credential.error());
       } else {
-        if (clock_.SteadyNow() >= next_status) {
+        // An erasure carried out is confirmed with the next call, not after status_interval.
+        if (clock_.SteadyNow() >= next_status || erasures_to_confirm_) {
           if (SendStatus(*credential)) {
             next_status = clock_.SteadyNow() + options_.status_interval;
           } else {
             next_status =
                 clock_.SteadyNow() + std::min<milliseconds>(options_.status_interval, seconds(60));
+            erasures_to_confirm_ = false;  // confirmed with the status retry, not in a loop
           }
         }
         round = UploadOnce(*credential, retry_after);
@@ -330,8 +332,10 @@ class SyncEngine::Impl {
           // The store is empty: no timer but the status report's. A CRITICAL event is uploaded
           // at once; telemetry is gathered for upload_interval first, so a burst is one request.
           const auto until_status =
-              std::max(milliseconds(0),
-                       std::chrono::duration_cast<milliseconds>(next_status - clock_.SteadyNow()));
+              erasures_to_confirm_
+                  ? milliseconds(0)
+                  : std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(
+                                                  next_status - clock_.SteadyNow()));
           if (WaitForAppend(until_status)) {
             WaitFor(options_.upload_interval, true);
           }
@@ -429,6 +433,7 @@ class SyncEngine::Impl {
       return Round::kFailed;
     }
     RecordSuccess();
+    ApplyErasures(ack.erase());
     if (options_.on_acked && ack.acked_ids_size() > 0) {
       options_.on_acked(std::vector<std::string>(ack.acked_ids().begin(), ack.acked_ids().end()));
     }
@@ -471,6 +476,7 @@ class SyncEngine::Impl {
       status.set_agent_version(options_.agent_version);
     }
     status.set_policy_version(sink_.CurrentPolicyVersion());
+    AddErasuresToConfirm(status);
     if (auto store_status = store_.GetStatus(); store_status.has_value()) {
       *status.mutable_store() = *store_status;
     }
@@ -491,9 +497,81 @@ class SyncEngine::Impl {
       RecordError(Error(ErrorCode::kUnavailable, "sending status: " + DescribeReply(*reply)));
       return false;
     }
+    MarkErasuresConfirmed(status.erased_ids());
+    v1::DeviceStatusAck ack;
+    if (ack.ParseFromString(reply->body)) {
+      ApplyErasures(ack.erase());
+    } else {
+      log::Warning("sync: the collector's answer to the status is not a DeviceStatusAck");
+    }
     std::scoped_lock lock(mu_);
     ++snapshot_.statuses_sent;
     return true;
+  }
+
+  // ---- erasure (docs/sync.md, "Erasure") ----------------------------------------------------
+
+  // Adds the ids of erase instructions carried out and not yet confirmed to `status`.
+  void AddErasuresToConfirm(v1::DeviceStatus& status) {
+    auto done = store_.ListState(store::kErasureStatePrefix);
+    if (!done.has_value()) {
+      log::Warning("sync: cannot read the erasures to confirm",
+                   {{"error", done.error().ToString()}});
+      return;
+    }
+    for (const auto& [key, value] : *done) {
+      if (value == store::kErasureApplied) {
+        status.add_erased_ids(key.substr(store::kErasureStatePrefix.size()));
+      }
+    }
+  }
+
+  // The collector acknowledged a status naming these ids: it has the confirmations. The ids
+  // stay in the state table, so an instruction sent again is not carried out twice.
+  void MarkErasuresConfirmed(const google::protobuf::RepeatedPtrField<std::string>& ids) {
+    for (const std::string& id : ids) {
+      const std::string key = std::string(store::kErasureStatePrefix) + id;
+      if (auto s = store_.PutState(key, store::kErasureConfirmed); !s) {
+        log::Warning("sync: cannot record an erasure as confirmed",
+                     {{"id", id}, {"error", s.error().ToString()}});
+        continue;
+      }
+      std::scoped_lock lock(mu_);
+      ++snapshot_.erasures_confirmed;
+    }
+    if (!ids.empty()) {
+      erasures_to_confirm_ = false;
+    }
+  }
+
+  // Carries out each instruction once (the store remembers the ids).
+  void ApplyErasures(const google::protobuf::RepeatedPtrField<v1::EraseInstruction>& erase) {
+    for (const v1::EraseInstruction& instruction : erase) {
+      auto applied =
+          store_.ApplyErasure(instruction.id(), instruction.salt(), instruction.account_mac());
+      if (!applied.has_value()) {
+        log::Warning("sync: cannot carry out an erase instruction; it comes again",
+                     {{"id", instruction.id()}, {"error", applied.error().ToString()}});
+        continue;
+      }
+      if (!applied->has_value()) {
+        // Done before, yet sent again: the collector lost the confirmation. Confirm it again
+        // with the next status (not at once, so a collector that keeps losing it is not
+        // called in a loop).
+        const std::string key = std::string(store::kErasureStatePrefix) + instruction.id();
+        if (auto s = store_.PutState(key, store::kErasureApplied); !s) {
+          log::Warning("sync: cannot record an erasure to confirm",
+                       {{"id", instruction.id()}, {"error", s.error().ToString()}});
+        }
+        continue;
+      }
+      log::Info("sync: erased a person's events as the collector asked",
+                {{"id", instruction.id()}, {"events", **applied}});
+      erasures_to_confirm_ = true;
+      std::scoped_lock lock(mu_);
+      ++snapshot_.erasures_applied;
+      snapshot_.events_erased += **applied;
+    }
   }
 
   // ---- policy -------------------------------------------------------------------------------
@@ -620,7 +698,10 @@ class SyncEngine::Impl {
   StatusSource* status_;
   UuidV7Generator ids_;
 
-  std::mutex enrol_mu_;                   // serialises enrolment; held across its network call
+  std::mutex enrol_mu_;  // serialises enrolment; held across its network call
+  // An erase instruction was carried out and is not confirmed yet: send the status now. Upload
+  // thread only.
+  bool erasures_to_confirm_ = false;
   std::optional<Credential> credential_;  // guarded by enrol_mu_
   std::optional<Credential> previous_;    // the last credential refused; guarded by enrol_mu_
   // The collector's last refusal of an enrolment, answered without a request until

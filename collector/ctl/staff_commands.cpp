@@ -23,6 +23,7 @@
 #include <sstream>
 #include <thread>
 
+#include "internal/staff_call.h"
 #include "ward/ctl/cli.h"
 #include "ward/ctl/commands.h"
 #include "ward/ctl/files.h"
@@ -110,18 +111,16 @@ Result<StaffReply> StaffCall(const Args& args, const std::string& method, const 
   }
 }
 
-namespace {
-
-using Reply = StaffReply;
+// Shared with the other staff command files (internal/staff_call.h).
+namespace internal {
 
 Result<Reply> Call(const Args& args, const std::string& method, const std::string& path,
-                   const std::string& body = "",
-                   const std::string& content_type = "application/json") {
+                   const std::string& body, const std::string& content_type) {
   return StaffCall(args, method, path, body, content_type);
 }
 
 Result<Poco::Dynamic::Var> CallJson(const Args& args, const std::string& method,
-                                    const std::string& path, const std::string& body = "") {
+                                    const std::string& path, const std::string& body) {
   WARD_ASSIGN_OR_RETURN(Reply reply, Call(args, method, path, body));
   try {
     return Result<Poco::Dynamic::Var>(std::in_place, Poco::JSON::Parser().parse(reply.body));
@@ -178,6 +177,12 @@ std::string Time(std::int64_t ms) {
   out << std::put_time(&tm, "%Y-%m-%d %H:%M UTC");
   return out.str();
 }
+
+}  // namespace internal
+
+namespace {
+
+using namespace internal;
 
 int PolicyPush(const Args& args, Io& io) {
   const std::string file = args.positional(0);

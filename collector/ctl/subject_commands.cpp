@@ -410,7 +410,7 @@ int Export(const Args& args, Io& io) {
 Command SubjectCommands() {
   return Command{
       .name = "subject",
-      .summary = "a person's UK GDPR rights: export what the collector keeps about them",
+      .summary = "a person's UK GDPR rights: export or erase what the collector keeps (DSL)",
       .subcommands = {Command{
           .name = "export",
           .summary = "write everything the collector keeps about one account (subject access)",

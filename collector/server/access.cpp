@@ -57,6 +57,12 @@ constexpr AccessRule kTable[] = {
     {"POST", "/v1/staff/subject/concerns", kDsl},
     {"POST", "/v1/staff/subject/devices", kDsl},
     {"POST", "/v1/staff/subject/screenshot", kDsl},
+    // Safeguarding holds and erasure (erasure_api.h).
+    {"GET", "/v1/staff/holds", kDsl},
+    {"POST", "/v1/staff/holds", kDsl},
+    {"POST", "/v1/staff/holds/{id:segment}/lift", kDsl},
+    {"GET", "/v1/staff/erasures", kDsl},
+    {"POST", "/v1/staff/erasures", kDsl},
     // Console sessions: a staff token exchanged once for a session cookie (docs/console.md).
     {"POST", "/v1/staff/session", kPublic},
     {"GET", "/v1/staff/session", kAnyStaff},

@@ -14,6 +14,7 @@
 #include "internal/console_api.h"
 #include "internal/console_session.h"
 #include "internal/device_api.h"
+#include "internal/erasure_api.h"
 #include "internal/http_server.h"
 #include "internal/inbox_feed.h"
 #include "internal/metrics.h"
@@ -64,6 +65,7 @@ class CollectorImpl final : public Collector {
         device_(options_, storage, inbox_, policies_, metrics_, clock),
         staff_(options_, storage, policies_, metrics_, clock),
         subject_(storage, clock),
+        erasure_(storage, clock),
         console_(options_, storage, clock),
         retention_(storage, clock, metrics_,
                    {.limits = options.retention,
@@ -87,6 +89,7 @@ class CollectorImpl final : public Collector {
     WARD_RETURN_IF_ERROR(device_.Register(router_));
     WARD_RETURN_IF_ERROR(staff_.Register(router_));
     WARD_RETURN_IF_ERROR(subject_.Register(router_));
+    WARD_RETURN_IF_ERROR(erasure_.Register(router_));
     WARD_RETURN_IF_ERROR(inbox_.Register(router_));
     WARD_RETURN_IF_ERROR(console_.Register(router_));
     WARD_RETURN_IF_ERROR(router_.CheckComplete());
@@ -145,6 +148,7 @@ class CollectorImpl final : public Collector {
   internal::DeviceApi device_;
   internal::StaffApi staff_;
   internal::SubjectApi subject_;
+  internal::ErasureApi erasure_;
   internal::ConsoleApi console_;
   internal::RetentionJob retention_;
   const Clock& clock_;

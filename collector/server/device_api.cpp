@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "internal/erasure_api.h"
 #include "internal/responses.h"
 #include "ward/collector/storage/secrets.h"
 #include "ward/common/log.h"
@@ -281,6 +282,16 @@ HandlerResult DeviceApi::Events(const Call& call, const DevicePrincipal& who) {
     }
     rows.push_back(std::move(row));
   }
+  // Events of an account being erased are acknowledged, never stored (erasure_api.h).
+  auto erasing = PendingForDevice(storage_, device.id);
+  if (!erasing.has_value()) {
+    log::Error("reading erase instructions failed",
+               {{"device_id", device.id}, {"error", erasing.error().ToString()}});
+    return DeviceError(erasing.error());
+  }
+  for (const std::string& id : DropErasedEvents(*erasing, rows)) {
+    ack.add_acked_ids(id);
+  }
   const std::int64_t received_ms = NowMs();
   auto deferred = DeferConcernsOverQuota(device.id, rows, received_ms);
   if (!deferred.has_value()) {
@@ -324,7 +335,18 @@ HandlerResult DeviceApi::Events(const Call& call, const DevicePrincipal& who) {
       }
     }
   }
+  AttachEraseInstructions(device.id, *erasing, ack.mutable_erase());
   return Proto(ack);
+}
+
+void DeviceApi::AttachEraseInstructions(
+    const std::string& device_id, const std::vector<EraseInstruction>& pending,
+    google::protobuf::RepeatedPtrField<v1::EraseInstruction>* out) {
+  // The acknowledgement stands without them: the next answer carries them.
+  if (auto s = AddEraseInstructions(pending, out); !s.has_value()) {
+    log::Error("sending erase instructions failed",
+               {{"device_id", device_id}, {"error", s.error().ToString()}});
+  }
 }
 
 // Finding 3 of issue 14: one laptop could fill the store and the DSL's inbox with concerns
@@ -386,7 +408,20 @@ HandlerResult DeviceApi::Heartbeat(const Call& call, const DevicePrincipal& who)
       !s.has_value()) {
     return DeviceError(s.error());
   }
-  return Proto(ward::v1::DeviceStatusAck());
+  if (auto s = RecordEraseConfirmations(storage_, who.device.id, in, NowMs()); !s.has_value()) {
+    log::Error("recording erase confirmations failed",
+               {{"device_id", who.device.id}, {"error", s.error().ToString()}});
+    return DeviceError(s.error());
+  }
+  ward::v1::DeviceStatusAck ack;
+  auto pending = PendingForDevice(storage_, who.device.id);
+  if (!pending.has_value()) {
+    log::Error("reading erase instructions failed",
+               {{"device_id", who.device.id}, {"error", pending.error().ToString()}});
+    return DeviceError(pending.error());
+  }
+  AttachEraseInstructions(who.device.id, *pending, ack.mutable_erase());
+  return Proto(ack);
 }
 
 std::int64_t DeviceApi::NowMs() const {

@@ -623,6 +623,7 @@ HandlerResult StaffApi::Audit(const Call& call, const StaffPrincipal& /*who*/) {
       ids->add(id);
     }
     o->set("concern_ids", ids);
+    o->set("detail", a.detail);  // a hold's reason, an erasure's tombstone
     out->add(o);
   }
   HttpResponse r = Json(out);

@@ -300,6 +300,41 @@ const std::vector<Migration>& Migrations() {
            "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log FOR EACH ROW EXECUTE "
            "FUNCTION audit_log_delete_expired()",
        }},
+      {12,
+       {
+           // Erasure and safeguarding holds (docs/adr/0015-uk-gdpr-rights.md). A hold is on one
+           // concern or on one account (its id in `accounts`), never both; rows are never
+           // deleted (the triggers below), and lifting one fills the lifted_* columns.
+           "CREATE TABLE holds(id {SERIAL}, concern_id TEXT, account_id BIGINT, reason TEXT NOT "
+           "NULL, set_by TEXT NOT NULL, set_ms BIGINT NOT NULL, lifted_by TEXT, lifted_ms BIGINT, "
+           "lift_reason TEXT, CHECK ((concern_id IS NULL) <> (account_id IS NULL)))",
+           "CREATE INDEX holds_by_concern ON holds(concern_id) WHERE concern_id IS NOT NULL",
+           "CREATE INDEX holds_by_account ON holds(account_id) WHERE account_id IS NOT NULL",
+           // One row per erasure that reaches the laptops: the salt and HMAC-SHA256(salt,
+           // account name) the laptops match their events with, never the name.
+           "CREATE TABLE erasures(id TEXT PRIMARY KEY, account_hash TEXT NOT NULL, salt_hex TEXT "
+           "NOT NULL, account_mac_hex TEXT NOT NULL, requested_by TEXT NOT NULL, requested_ms "
+           "BIGINT NOT NULL)",
+           // Which laptops were told, and when each confirmed (NULL while pending).
+           "CREATE TABLE erase_targets(erasure_id TEXT NOT NULL, device_id TEXT NOT NULL, "
+           "confirmed_ms BIGINT, PRIMARY KEY(erasure_id, device_id))",
+           "CREATE INDEX erase_targets_pending ON erase_targets(device_id) WHERE confirmed_ms IS "
+           "NULL",
+           // A hold's reason and an erasure's tombstone (account hash, reason, counts).
+           "ALTER TABLE audit_log ADD COLUMN detail TEXT NOT NULL DEFAULT ''",
+       },
+       {
+           "CREATE TRIGGER holds_no_delete BEFORE DELETE ON holds BEGIN SELECT RAISE(ABORT, "
+           "'holds are never deleted'); END",
+       },
+       {
+           "CREATE FUNCTION holds_keep() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RAISE "
+           "EXCEPTION ''holds are never deleted''; END'",
+           "CREATE TRIGGER holds_no_delete BEFORE DELETE ON holds FOR EACH ROW EXECUTE FUNCTION "
+           "holds_keep()",
+           "CREATE TRIGGER holds_no_truncate BEFORE TRUNCATE ON holds FOR EACH STATEMENT EXECUTE "
+           "FUNCTION holds_keep()",
+       }},
   };
   return kMigrations;
 }

@@ -174,6 +174,11 @@ class AccountIdCache {
     }
     ids_.merge(ids);
   }
+  // After an erasure removed the account's row: a later ingest must add it again.
+  void Forget(const std::string& hash) {
+    std::scoped_lock lock(mu_);
+    ids_.erase(hash);
+  }
 
  private:
   std::mutex mu_;
@@ -991,14 +996,16 @@ class SqlStorage final : public Storage {
       std::vector<std::string> actions;
       std::vector<std::string> concerns;
       std::vector<std::string> subjects;
+      std::vector<std::string> details;
       s << Sql(
-          "SELECT at_ms, staff_name, action, concern_id, subjects FROM audit_log ORDER BY seq "
-          "DESC LIMIT ?"),
-          use(lim), into(at), into(names), into(actions), into(concerns), into(subjects), now;
+          "SELECT at_ms, staff_name, action, concern_id, subjects, detail FROM audit_log ORDER BY "
+          "seq DESC LIMIT ?"),
+          use(lim), into(at), into(names), into(actions), into(concerns), into(subjects),
+          into(details), now;
       std::vector<AuditEntry> out;
       for (std::size_t i = 0; i < at.size(); ++i) {
-        out.push_back(
-            AuditEntry{at[i], names[i], actions[i], concerns[i], SplitSubjects(subjects[i])});
+        out.push_back(AuditEntry{at[i], names[i], actions[i], concerns[i],
+                                 SplitSubjects(subjects[i]), details[i]});
       }
       return out;
     });
@@ -1014,16 +1021,16 @@ class SqlStorage final : public Storage {
       std::int64_t before = before_seq;
       auto lim = static_cast<std::int64_t>(limit);
       std::vector<std::int64_t> seq, at;
-      std::vector<std::string> names, actions, concerns, subjects;
+      std::vector<std::string> names, actions, concerns, subjects, details;
       s << Sql(
-          "SELECT seq, at_ms, staff_name, action, concern_id, subjects FROM audit_log "
+          "SELECT seq, at_ms, staff_name, action, concern_id, subjects, detail FROM audit_log "
           "WHERE (CAST(? AS BIGINT) = 0 OR seq < ?) ORDER BY seq DESC LIMIT ?"),
           use(before), use(before), use(lim), into(seq), into(at), into(names), into(actions),
-          into(concerns), into(subjects), now;
+          into(concerns), into(subjects), into(details), now;
       std::vector<AuditRecord> out;
       for (std::size_t i = 0; i < seq.size(); ++i) {
         out.push_back(AuditRecord{seq[i], AuditEntry{at[i], names[i], actions[i], concerns[i],
-                                                     SplitSubjects(subjects[i])}});
+                                                     SplitSubjects(subjects[i]), details[i]}});
       }
       return out;
     });
@@ -1454,6 +1461,285 @@ class SqlStorage final : public Storage {
         [&](const std::string&) { return SubjectAuditIds(query, "screenshot", {id}); });
   }
 
+  // --- Safeguarding holds and erasure ---
+
+  Result<Hold> SetHold(const HoldRequest& request) override {
+    if (request.concern_id.empty() == request.account.empty()) {
+      return InvalidArgumentError("a hold is on one concern or on one account, not both or none");
+    }
+    if (request.reason.empty()) {
+      return InvalidArgumentError("a hold needs a reason");
+    }
+    return Guard("setting a hold", [&]() -> Result<Hold> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      Hold hold{.concern_id = request.concern_id,
+                .account_hash = {},
+                .reason = request.reason,
+                .set_by = request.by,
+                .set_ms = request.at_ms};
+      s.begin();
+      try {
+        std::string subject = hold.concern_id;
+        std::string column = "concern_id";
+        std::int64_t account = 0;
+        if (!subject.empty()) {
+          int found = 0;
+          s << Sql("SELECT COUNT(*) FROM concerns WHERE id = ?"), use(subject), into(found), now;
+          if (found == 0) {
+            s.rollback();
+            return NotFoundError("no concern '" + subject + "'");
+          }
+        } else {
+          hold.account_hash = HmacSha256Hex(account_key_, request.account);
+          account = AccountIdFor(s, dialect_, hold.account_hash);
+          subject = "account:" + hold.account_hash;
+          column = "account_id";
+        }
+        std::string reason = hold.reason;
+        std::string by = hold.set_by;
+        std::int64_t at = hold.set_ms;
+        const std::string insert = "INSERT INTO holds(" + column +
+                                   ", reason, set_by, set_ms) VALUES(?, ?, ?, ?)" +
+                                   (dialect_ == Dialect::kPostgres ? " RETURNING id" : "");
+        Statement st(s);
+        st << Sql(insert);
+        if (account != 0) {
+          st, use(account);
+        } else {
+          st, use(hold.concern_id);
+        }
+        st, use(reason), use(by), use(at);
+        if (dialect_ == Dialect::kPostgres) {
+          st, into(hold.id);
+        }
+        st.execute();
+        if (dialect_ == Dialect::kSqlite) {
+          s << "SELECT last_insert_rowid()", into(hold.id), now;
+        }
+        const AuditEntry audit{
+            .at_ms = at,
+            .staff_name = by,
+            .action = "hold.set",
+            .concern_id = subject,
+            .concern_ids = {},
+            .detail = "hold " + std::to_string(hold.id) + ": " + reason,
+        };
+        if (auto written = WriteAudit(s, audit); !written.has_value()) {
+          s.rollback();
+          return std::unexpected(written.error());
+        }
+        s.commit();
+      } catch (...) {
+        s.rollback();
+        throw;
+      }
+      return hold;
+    });
+  }
+
+  Result<Hold> LiftHold(std::int64_t id, std::string_view by, std::string_view reason,
+                        std::int64_t at_ms) override {
+    if (reason.empty()) {
+      return InvalidArgumentError("lifting a hold needs a reason");
+    }
+    return Guard("lifting a hold", [&]() -> Result<Hold> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      s.begin();
+      try {
+        std::vector<Hold> found = SelectHolds(s, "WHERE h.id = ?", id);
+        if (found.empty()) {
+          s.rollback();
+          return NotFoundError("no hold " + std::to_string(id));
+        }
+        Hold hold = found.front();
+        if (hold.lifted_ms != 0) {
+          s.rollback();
+          return FailedPreconditionError("hold " + std::to_string(id) + " was lifted already");
+        }
+        hold.lifted_by = by;
+        hold.lifted_ms = at_ms;
+        hold.lift_reason = reason;
+        s << Sql("UPDATE holds SET lifted_by = ?, lifted_ms = ?, lift_reason = ? WHERE id = ?"),
+            use(hold.lifted_by), use(hold.lifted_ms), use(hold.lift_reason), use(id), now;
+        const AuditEntry audit{
+            .at_ms = at_ms,
+            .staff_name = hold.lifted_by,
+            .action = "hold.lift",
+            .concern_id =
+                hold.concern_id.empty() ? "account:" + hold.account_hash : hold.concern_id,
+            .concern_ids = {},
+            .detail = "hold " + std::to_string(id) + ": " + hold.lift_reason,
+        };
+        if (auto written = WriteAudit(s, audit); !written.has_value()) {
+          s.rollback();
+          return std::unexpected(written.error());
+        }
+        s.commit();
+        return hold;
+      } catch (...) {
+        s.rollback();
+        throw;
+      }
+    });
+  }
+
+  Result<std::vector<Hold>> ListHolds(std::string_view account_hash, bool with_lifted) override {
+    return Guard("listing holds", [&]() -> Result<std::vector<Hold>> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string hash(account_hash);
+      std::string where =
+          "WHERE (CAST(? AS TEXT) = '' OR a.hash = ? OR h.concern_id IN (SELECT c.id FROM "
+          "concerns c WHERE c.account_id = (SELECT id FROM accounts WHERE hash = ?)))";
+      if (!with_lifted) {
+        where += " AND h.lifted_ms IS NULL";
+      }
+      return SelectHolds(s, where + " ORDER BY h.id DESC", hash, hash, hash);
+    });
+  }
+
+  Result<ErasureReport> EraseAccount(const ErasureRequest& request) override {
+    if (request.account.empty()) {
+      return InvalidArgumentError("say whose records to erase (the account name)");
+    }
+    if (request.reason.empty()) {
+      return InvalidArgumentError("an erasure needs a reason");
+    }
+    return Guard("erasing a person's records", [&]() -> Result<ErasureReport> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      ErasureReport report;
+      report.dry_run = request.dry_run;
+      report.account_hash = HmacSha256Hex(account_key_, request.account);
+      s.begin();
+      try {
+        auto erased = EraseInTransaction(s, request, report);
+        if (!erased.has_value()) {
+          s.rollback();
+          return std::unexpected(erased.error());
+        }
+        if (request.dry_run) {
+          // The same work as the real run, undone: the report is what the real run would do.
+          s.rollback();
+          s.begin();
+        }
+        AuditEntry tombstone{
+            .at_ms = request.at_ms,
+            .staff_name = request.by,
+            .action = request.dry_run ? "subject.erase-dry-run" : "subject.erase",
+            .concern_id = request.dry_run ? "account:" + report.account_hash : report.erasure_id,
+            .concern_ids = {},
+            .detail = TombstoneText(report, request),
+        };
+        for (const KeptConcern& kept : report.concerns_kept) {
+          tombstone.concern_ids.push_back(kept.concern_id);
+        }
+        if (auto written = WriteAudit(s, tombstone); !written.has_value()) {
+          s.rollback();
+          return std::unexpected(written.error());
+        }
+        s.commit();
+      } catch (...) {
+        s.rollback();
+        throw;
+      }
+      if (report.account_row_removed && !request.dry_run) {
+        account_ids_.Forget(report.account_hash);
+      }
+      if (dialect_ == Dialect::kSqlite && !request.dry_run) {
+        // secure_delete zeroed the erased rows in the file; their old page images leave the WAL.
+        s << "PRAGMA wal_checkpoint(TRUNCATE)", now;
+      }
+      return report;
+    });
+  }
+
+  Result<std::vector<EraseInstruction>> PendingErasures(std::string_view device_id,
+                                                        std::size_t limit) override {
+    return Guard("listing erase instructions", [&]() -> Result<std::vector<EraseInstruction>> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string device(device_id);
+      auto lim = static_cast<std::int64_t>(limit);
+      std::vector<std::string> ids, salts, macs;
+      s << Sql(
+          "SELECT e.id, e.salt_hex, e.account_mac_hex FROM erase_targets t JOIN erasures e ON "
+          "e.id = t.erasure_id WHERE t.device_id = ? AND t.confirmed_ms IS NULL ORDER BY "
+          "e.requested_ms, e.id LIMIT ?"),
+          use(device), use(lim), into(ids), into(salts), into(macs), now;
+      std::vector<EraseInstruction> out;
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        out.push_back(EraseInstruction{ids[i], salts[i], macs[i]});
+      }
+      return out;
+    });
+  }
+
+  Status ConfirmErasures(std::string_view device_id, std::span<const std::string> ids,
+                         std::int64_t now_ms) override {
+    if (ids.empty()) {
+      return OkStatus();
+    }
+    return Guard("recording erase confirmations", [&]() -> Status {
+      auto lock = Lock();
+      Session s = pool_.get();
+      std::string device(device_id);
+      std::string id;
+      std::int64_t at = now_ms;
+      s.begin();
+      try {
+        Statement st(s);
+        st << Sql(
+            "UPDATE erase_targets SET confirmed_ms = ? WHERE erasure_id = ? AND device_id = ? "
+            "AND confirmed_ms IS NULL"),
+            use(at), use(id), use(device);
+        for (const std::string& each : ids) {
+          id = each;
+          st.execute();
+        }
+        s.commit();
+      } catch (...) {
+        s.rollback();
+        throw;
+      }
+      return OkStatus();
+    });
+  }
+
+  Result<std::vector<ErasureSummary>> ListErasures(std::size_t limit) override {
+    return Guard("listing erasures", [&]() -> Result<std::vector<ErasureSummary>> {
+      auto lock = Lock();
+      Session s = pool_.get();
+      auto lim = static_cast<std::int64_t>(limit);
+      std::vector<std::string> ids, hashes, by;
+      std::vector<std::int64_t> at;
+      s << Sql(
+          "SELECT id, account_hash, requested_by, requested_ms FROM erasures ORDER BY "
+          "requested_ms DESC, id DESC LIMIT ?"),
+          use(lim), into(ids), into(hashes), into(by), into(at), now;
+      std::vector<ErasureSummary> out;
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        ErasureSummary summary{ids[i], hashes[i], by[i], at[i], {}};
+        std::vector<std::string> devices, hosts, versions;
+        std::vector<std::int64_t> seen, confirmed;
+        s << Sql(
+            "SELECT t.device_id, COALESCE(d.hostname, ''), COALESCE(d.agent_version, ''), "
+            "COALESCE(d.last_seen_ms, 0), COALESCE(t.confirmed_ms, 0) FROM erase_targets t LEFT "
+            "JOIN devices d ON d.id = t.device_id WHERE t.erasure_id = ? ORDER BY t.device_id"),
+            use(summary.id), into(devices), into(hosts), into(versions), into(seen),
+            into(confirmed), now;
+        for (std::size_t j = 0; j < devices.size(); ++j) {
+          summary.targets.push_back(
+              EraseTarget{devices[j], hosts[j], versions[j], seen[j], confirmed[j]});
+        }
+        out.push_back(std::move(summary));
+      }
+      return out;
+    });
+  }
+
   Result<RetentionCounts> PurgeExpired(std::int64_t now_ms, const RetentionLimits& limits,
                                        std::size_t max_rows) override {
     if (max_rows == 0) {
@@ -1597,6 +1883,160 @@ class SqlStorage final : public Storage {
     s << Sql("INSERT INTO concern_log_kinds(note_seq, kind) VALUES(?, ?)"), use(seq), use(k), now;
   }
 
+  // The holds `where` selects (on `holds h` left-joined with `accounts a`), binding `params`.
+  template <typename... Params>
+  std::vector<Hold> SelectHolds(Session& s, const std::string& where, Params&... params) {
+    std::vector<std::int64_t> ids, set_ms, lifted_ms;
+    std::vector<std::string> concerns, hashes, reasons, set_by, lifted_by, lift_reasons;
+    Statement st(s);
+    st << Sql(
+        "SELECT h.id, COALESCE(h.concern_id, ''), COALESCE(a.hash, ''), h.reason, h.set_by, "
+        "h.set_ms, COALESCE(h.lifted_by, ''), COALESCE(h.lifted_ms, 0), COALESCE(h.lift_reason, "
+        "'') FROM holds h LEFT JOIN accounts a ON a.id = h.account_id " +
+        where);
+    (st, ..., use(params));
+    st, into(ids), into(concerns), into(hashes), into(reasons), into(set_by), into(set_ms),
+        into(lifted_by), into(lifted_ms), into(lift_reasons);
+    st.execute();
+    std::vector<Hold> out;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      out.push_back(Hold{ids[i], concerns[i], hashes[i], reasons[i], set_by[i], set_ms[i],
+                         lifted_by[i], lifted_ms[i], lift_reasons[i]});
+    }
+    return out;
+  }
+
+  // EraseAccount's work inside the caller's transaction: fills `report`, deletes, and (unless a
+  // dry run) records the laptops' instructions. kNotFound for an unknown device.
+  Status EraseInTransaction(Session& s, const ErasureRequest& request, ErasureReport& report) {
+    std::string device = request.device_id;
+    if (!device.empty()) {
+      int found = 0;
+      s << Sql("SELECT COUNT(*) FROM devices WHERE id = ?"), use(device), into(found), now;
+      if (found == 0) {
+        return NotFoundError("no device '" + device + "'");
+      }
+      report.devices.push_back(device);
+    } else {
+      s << "SELECT id FROM devices WHERE revoked = 0 ORDER BY id", into(report.devices), now;
+    }
+    std::vector<std::int64_t> account_ids;
+    s << Sql("SELECT id FROM accounts WHERE hash = ?"), use(report.account_hash), into(account_ids),
+        now;
+    if (!account_ids.empty()) {
+      std::int64_t account = account_ids.front();
+      std::string device_again = device;
+      // The account's concerns, each with why it stays (if it does).
+      std::vector<std::string> ids, statuses, concern_holds, account_holds;
+      std::vector<std::int64_t> shots, entries;
+      s << Sql(
+          "SELECT c.id, c.status, COALESCE((SELECT h.reason FROM holds h WHERE h.concern_id = "
+          "c.id AND h.lifted_ms IS NULL ORDER BY h.id LIMIT 1), ''), COALESCE((SELECT h.reason "
+          "FROM holds h WHERE h.account_id = c.account_id AND h.lifted_ms IS NULL ORDER BY h.id "
+          "LIMIT 1), ''), CASE WHEN LENGTH(c.screenshot) > 0 THEN 1 ELSE 0 END, (SELECT "
+          "COUNT(*) FROM concern_notes n WHERE n.concern_id = c.id) FROM concerns c WHERE "
+          "c.account_id = ? AND (CAST(? AS TEXT) = '' OR c.device_id = ?) ORDER BY "
+          "c.received_ms, c.id"),
+          use(account), use(device), use(device_again), into(ids), into(statuses),
+          into(concern_holds), into(account_holds), into(shots), into(entries), now;
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        std::string why;
+        if (statuses[i] != ConcernStatusName(ConcernStatus::kClosed)) {
+          why = "open (" + statuses[i] + ")";
+        } else if (!concern_holds[i].empty()) {
+          why = "hold on the concern: " + concern_holds[i];
+        } else if (!account_holds[i].empty()) {
+          why = "hold on the account: " + account_holds[i];
+        }
+        if (!why.empty()) {
+          report.concerns_kept.push_back(KeptConcern{ids[i], why});
+          continue;
+        }
+        report.concerns_erased.push_back(ids[i]);
+        report.screenshots_erased += static_cast<std::uint64_t>(shots[i]);
+        report.incident_entries_erased += static_cast<std::uint64_t>(entries[i]);
+      }
+      DeleteConcernRows(s, report.concerns_erased);
+      if (!report.concerns_erased.empty()) {
+        report.events_by_kind.emplace_back("concern", report.concerns_erased.size());
+      }
+      // Every other event of the account (a kept concern's event row stays with it).
+      const std::string scope =
+          " FROM events WHERE account_id = ? AND kind <> 'concern' AND (CAST(? AS TEXT) = '' OR "
+          "device_id = ?)";
+      std::vector<std::string> kinds;
+      std::vector<std::int64_t> counts;
+      s << Sql("SELECT kind, COUNT(*)" + scope + " GROUP BY kind ORDER BY kind"), use(account),
+          use(device), use(device_again), into(kinds), into(counts), now;
+      for (std::size_t i = 0; i < kinds.size(); ++i) {
+        report.events_by_kind.emplace_back(kinds[i], static_cast<std::uint64_t>(counts[i]));
+      }
+      std::sort(report.events_by_kind.begin(), report.events_by_kind.end());
+      s << Sql("DELETE" + scope), use(account), use(device), use(device_again), now;
+      // The account's row goes once nothing refers to it (its hash alone says the person had
+      // records here).
+      std::int64_t a1 = account, a2 = account, a3 = account;
+      std::int64_t refs = 0;
+      s << Sql(
+          "SELECT (SELECT COUNT(*) FROM events WHERE account_id = ?) + (SELECT COUNT(*) FROM "
+          "concerns WHERE account_id = ?) + (SELECT COUNT(*) FROM holds WHERE account_id = ?)"),
+          use(a1), use(a2), use(a3), into(refs), now;
+      if (refs == 0) {
+        s << Sql("DELETE FROM accounts WHERE id = ?"), use(account), now;
+        report.account_row_removed = true;
+      }
+    }
+    if (request.dry_run) {
+      return OkStatus();
+    }
+    // One instruction per laptop: a laptop may hold events the collector never received.
+    report.erasure_id = "er-" + NewSecret().substr(0, 24);
+    std::string salt = NewSecret();
+    const auto salt_bytes = HexDecode(salt);
+    if (!salt_bytes.has_value()) {
+      return InternalError("a fresh salt is not hex");
+    }
+    std::string mac =
+        HmacSha256Hex(std::string(salt_bytes->begin(), salt_bytes->end()), request.account);
+    std::string by = request.by;
+    std::int64_t at = request.at_ms;
+    s << Sql(
+        "INSERT INTO erasures(id, account_hash, salt_hex, account_mac_hex, requested_by, "
+        "requested_ms) VALUES(?, ?, ?, ?, ?, ?)"),
+        use(report.erasure_id), use(report.account_hash), use(salt), use(mac), use(by), use(at),
+        now;
+    std::string target;
+    Statement st(s);
+    st << Sql("INSERT INTO erase_targets(erasure_id, device_id) VALUES(?, ?)"),
+        use(report.erasure_id), use(target);
+    for (const std::string& each : report.devices) {
+      target = each;
+      st.execute();
+    }
+    return OkStatus();
+  }
+
+  // The tombstone's text: the account hash, the reason and counts per kind. No data.
+  static std::string TombstoneText(const ErasureReport& report, const ErasureRequest& request) {
+    std::string text = "account " + report.account_hash + "; reason: " + request.reason;
+    if (!request.device_id.empty()) {
+      text += "; device " + request.device_id;
+    }
+    text += "; events:";
+    if (report.events_by_kind.empty()) {
+      text += " none";
+    }
+    for (const auto& [kind, count] : report.events_by_kind) {
+      text += " " + kind + " " + std::to_string(count);
+    }
+    text += "; concerns erased " + std::to_string(report.concerns_erased.size()) +
+            " (incident entries " + std::to_string(report.incident_entries_erased) +
+            ", screenshots " + std::to_string(report.screenshots_erased) + "); concerns kept " +
+            std::to_string(report.concerns_kept.size()) + "; laptops told " +
+            std::to_string(report.devices.size());
+    return text;
+  }
+
   // Writes `entry` inside the caller's transaction. A failure is an error for which
   // IsAuditWriteFailure is true; the caller rolls back.
   Status WriteAudit(Session& s, const AuditEntry& entry) {
@@ -1607,9 +2047,10 @@ class SqlStorage final : public Storage {
     }
     try {
       s << Sql(
-          "INSERT INTO audit_log(at_ms, staff_name, action, concern_id, subjects) "
-          "VALUES(?, ?, ?, ?, ?)"),
-          use(e.at_ms), use(e.staff_name), use(e.action), use(e.concern_id), use(subjects), now;
+          "INSERT INTO audit_log(at_ms, staff_name, action, concern_id, subjects, detail) "
+          "VALUES(?, ?, ?, ?, ?, ?)"),
+          use(e.at_ms), use(e.staff_name), use(e.action), use(e.concern_id), use(subjects),
+          use(e.detail), now;
     } catch (const Poco::Exception& ex) {
       return MakeError(ErrorCode::kInternal,
                        std::string(kAuditWriteFailed) + ": " + ex.displayText());
@@ -1691,19 +2132,32 @@ class SqlStorage final : public Storage {
   }
 
   // Concerns closed at or before `closed_cutoff`, oldest first, each with its incident log,
-  // read mark, event row and screenshot (in the concern's row).
+  // read mark, event row and screenshot (in the concern's row). A concern under a hold that is
+  // not lifted (on the concern or on its account) stays.
   std::uint64_t DeleteClosedConcerns(Session& s, std::int64_t closed_cutoff, std::int64_t& budget) {
     if (budget <= 0) {
       return 0;
     }
     std::vector<std::string> ids;
     std::int64_t cutoff = closed_cutoff;
-    // A safeguarding hold (issue 17, not in the schema yet) is one more condition here:
-    // AND NOT EXISTS (a hold on the concern or on its account that has not been lifted).
     s << Sql(
-        "SELECT id FROM concerns WHERE status = 'closed' AND closed_ms IS NOT NULL AND "
-        "closed_ms <= ? ORDER BY closed_ms LIMIT ?"),
+        std::string("SELECT id FROM concerns WHERE status = 'closed' AND closed_ms IS NOT NULL AND "
+                    "closed_ms <= ? AND ") +
+        kNotHeld + " ORDER BY closed_ms LIMIT ?"),
         use(cutoff), use(budget), into(ids), now;
+    DeleteConcernRows(s, ids);
+    budget -= static_cast<std::int64_t>(ids.size());
+    return ids.size();
+  }
+
+  // The condition "no hold that is not lifted covers this concern", on `concerns` (unaliased).
+  static constexpr const char* kNotHeld =
+      "NOT EXISTS (SELECT 1 FROM holds h WHERE h.lifted_ms IS NULL AND (h.concern_id = "
+      "concerns.id OR h.account_id = concerns.account_id))";
+
+  // Deletes these concerns, each with its incident log, read mark, event row and screenshot,
+  // inside the caller's transaction.
+  void DeleteConcernRows(Session& s, const std::vector<std::string>& ids) {
     std::string id;
     std::vector<Statement> deletes;
     for (std::string_view sql :
@@ -1721,8 +2175,6 @@ class SqlStorage final : public Storage {
         st.execute();
       }
     }
-    budget -= static_cast<std::int64_t>(ids.size());
-    return ids.size();
   }
 
   // Audit rows at or before `cutoff`, oldest first. The DELETE trigger lets a row go only

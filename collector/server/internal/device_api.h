@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "internal/metrics.h"
 #include "internal/policy_feed.h"
@@ -48,6 +49,10 @@ class DeviceApi {
   HandlerResult Events(const Call& call, const DevicePrincipal& device);
   HandlerResult PolicyFetch(const Call& call, const DevicePrincipal& device);
   HandlerResult Heartbeat(const Call& call, const DevicePrincipal& device);
+  // Adds the device's unconfirmed erase instructions to an acknowledgement (logs a failure).
+  void AttachEraseInstructions(const std::string& device_id,
+                               const std::vector<EraseInstruction>& pending,
+                               google::protobuf::RepeatedPtrField<v1::EraseInstruction>* out);
   // Takes out of `rows` the concerns past the device's quota (never one marked "in danger
   // now"); returns how many. The agent keeps what is not acknowledged and sends it again.
   Result<std::size_t> DeferConcernsOverQuota(const std::string& device_id,

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ward/agent/store/event_store.h"
 
+#include <array>
 #include <atomic>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "store_test_util.h"
 
@@ -494,6 +497,79 @@ TEST(EventStoreStatusTest, ReportsCountsBytesAndAge) {
   EXPECT_EQ(status->oldest_event_age_seconds(), 90u);
   EXPECT_EQ(status->evicted_total(), 0u);
   EXPECT_TRUE(store->CheckIntegrity());
+}
+
+// HMAC-SHA256(salt, name): what the collector's erase instruction carries.
+std::string AccountMac(const std::string& salt, const std::string& name) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+  unsigned int size = 0;
+  HMAC(EVP_sha256(), salt.data(), static_cast<int>(salt.size()),
+       reinterpret_cast<const unsigned char*>(name.data()), name.size(), out.data(), &size);
+  return {reinterpret_cast<const char*>(out.data()), size};
+}
+
+// Only the events of the named account go (not its concerns, not other accounts', not events
+// without one), leased ones included, and each instruction is carried out once.
+TEST(EventStoreErasureTest, DeletesOnlyTheAccountsEventsOnce) {
+  TempDir dir;
+  platform::FakeKeyProvider keys(FixedKey());
+  auto store = OpenOrDie(OptionsIn(dir.path()), keys);
+  auto of = [](const std::string& user, v1::Priority priority = v1::PRIORITY_NORMAL) {
+    v1::Event e = MakeEvent(priority);
+    e.set_user(user);
+    return e;
+  };
+  const v1::Event mine1 = of("learner1");
+  const v1::Event mine2 = of("learner1", v1::PRIORITY_HIGH);
+  const v1::Event concern = of("learner1", v1::PRIORITY_CRITICAL);
+  const v1::Event other = of("learner10");
+  const v1::Event nobody = of("");
+  for (const v1::Event* e : {&mine1, &concern, &other, &nobody}) {
+    ASSERT_TRUE(store->Append(*e));
+  }
+  ASSERT_TRUE(store->Flush());
+  auto lease = store->Lease(10, 1 << 20);  // an upload in flight
+  ASSERT_TRUE(lease);
+  ASSERT_TRUE(store->Append(mine2));  // queued, not yet committed
+
+  const std::string salt(32, '\x5a');
+  auto applied = store->ApplyErasure("er-1", salt, AccountMac(salt, "learner1"));
+  ASSERT_TRUE(applied.has_value()) << applied.error().ToString();
+  ASSERT_TRUE(applied->has_value());
+  EXPECT_EQ(**applied, 2u);
+  std::set<std::string> left;
+  store->Release(*lease);
+  auto rest = store->Lease(10, 1 << 20);
+  ASSERT_TRUE(rest);
+  for (const v1::Event& e : rest->events) {
+    left.insert(e.id());
+  }
+  EXPECT_EQ(left, (std::set<std::string>{concern.id(), other.id(), nobody.id()}));
+  auto status = store->GetStatus();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->events_by_priority().at("NORMAL"), 2u);
+  EXPECT_EQ(status->events_by_priority().at("HIGH"), 0u);
+
+  // Once: a new event of the account survives the same instruction sent again.
+  store->Release(*rest);
+  const v1::Event later = of("learner1");
+  ASSERT_TRUE(store->Append(later));
+  auto again = store->ApplyErasure("er-1", salt, AccountMac(salt, "learner1"));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_FALSE(again->has_value());
+  auto state = store->ListState(kErasureStatePrefix);
+  ASSERT_TRUE(state);
+  ASSERT_EQ(state->size(), 1u);
+  EXPECT_EQ((*state)[0].first, "erase/er-1");
+  EXPECT_EQ((*state)[0].second, kErasureApplied);
+  // The record survives a restart.
+  store.reset();
+  auto reopened = OpenOrDie(OptionsIn(dir.path()), keys);
+  auto after = reopened->ApplyErasure("er-1", salt, AccountMac(salt, "learner1"));
+  ASSERT_TRUE(after.has_value());
+  EXPECT_FALSE(after->has_value());
+  EXPECT_EQ(reopened->GetStatus()->events_by_priority().at("NORMAL"), 3u);
+  EXPECT_EQ(reopened->ApplyErasure("", salt, "x").error().code(), ErrorCode::kInvalidArgument);
 }
 
 }  // namespace

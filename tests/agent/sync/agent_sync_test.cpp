@@ -16,6 +16,7 @@
 #include "ward/agent/ipc/ipc_client.h"
 #include "ward/app/agent.h"
 #include "ward/app/package_cli.h"
+#include "ward/common/uuid.h"
 
 namespace ward::agent::sync {
 namespace {
@@ -267,6 +268,90 @@ TEST_F(AgentSyncTest, PushedPolicyReachesTheAgentAndIsKept) {
   EXPECT_TRUE(std::filesystem::exists(app::PolicyInForcePath(config_)));
 
   EXPECT_EQ(agent_->sync()->Snapshot().policies_rejected, 0u);
+}
+
+// Issue 17: the DSL erases a learner's records while the laptop is off. When it next connects
+// it deletes its local events for that account before uploading them, and the collector shows
+// it confirmed. The collector's own copies went at the request; the other learner's stay.
+TEST_F(AgentSyncTest, ErasureReachesALaptopThatWasOfflineWhenItWasAsked) {
+  ASSERT_NO_FATAL_FAILURE(StartAgent());
+  ASSERT_TRUE(WaitUntil([&] { return agent_->sync()->Snapshot().enrolled; }, 30s))
+      << agent_->sync()->Snapshot().last_error;
+  UuidV7Generator ids(SystemClock(), SystemRandom());
+  auto event_of = [&](const std::string& user) {
+    v1::Event e;
+    e.set_id(ids.Next().ToString());
+    e.set_priority(v1::PRIORITY_NORMAL);
+    e.mutable_device_time()->set_seconds(1'800'000'000);
+    e.mutable_exec()->set_path("/usr/bin/game");
+    e.set_user(user);
+    return e;
+  };
+  const v1::Event sent1 = event_of("learner1");
+  const v1::Event sent2 = event_of("learner2");
+  ASSERT_TRUE(agent_->deps().store->Append(sent1).has_value());
+  ASSERT_TRUE(agent_->deps().store->Append(sent2).has_value());
+  ASSERT_TRUE(WaitUntil([&] { return AtCollector(sent1.id()) + AtCollector(sent2.id()) == 2; }, 60s,
+                        std::chrono::milliseconds(500)));
+
+  // The laptop keeps two more events while the collector is away, then is switched off.
+  collector_->Kill();
+  const v1::Event kept1 = event_of("learner1");
+  const v1::Event kept2 = event_of("learner2");
+  ASSERT_TRUE(agent_->deps().store->Append(kept1).has_value());
+  ASSERT_TRUE(agent_->deps().store->Append(kept2).has_value());
+  ASSERT_TRUE(agent_->deps().store->Flush().has_value());
+  client_.reset();
+  agent_.reset();
+
+  ASSERT_NO_FATAL_FAILURE(collector_->Start());
+  const std::string request =
+      R"({"account": "learner1", "reason": "the learner's parent asked", "dry_run": true})";
+  // IT may not erase, nor see erasures.
+  EXPECT_EQ(collector_->Staff("POST", "/v1/staff/erasures", request).status, 403);
+  EXPECT_EQ(collector_->Staff("GET", "/v1/staff/erasures").status, 403);
+  auto dry = collector_->Staff("POST", "/v1/staff/erasures", request, "application/json",
+                               /*as_dsl=*/true);
+  ASSERT_EQ(dry.status, 200) << dry.body;
+  EXPECT_EQ(AtCollector(sent1.id()), 1u);  // a dry run changes nothing
+  std::string real = request;
+  real.replace(real.find("true"), 4, "false");
+  auto erased =
+      collector_->Staff("POST", "/v1/staff/erasures", real, "application/json", /*as_dsl=*/true);
+  ASSERT_EQ(erased.status, 200) << erased.body;
+  auto report = Poco::JSON::Parser().parse(erased.body).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(report->getObject("events_by_kind")->getValue<int>("exec"), 1);
+  EXPECT_EQ(report->getArray("devices")->size(), 1u);
+  EXPECT_EQ(AtCollector(sent1.id()), 0u);
+  EXPECT_EQ(AtCollector(sent2.id()), 1u);
+  auto confirmed_ms = [&] {
+    auto r = collector_->Staff("GET", "/v1/staff/erasures", "", "application/json", true);
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto list = Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Array::Ptr>();
+    if (list->size() != 1) {
+      ADD_FAILURE() << r.body;
+      return std::int64_t{-1};
+    }
+    return list->getObject(0)->getArray("targets")->getObject(0)->getValue<std::int64_t>(
+        "confirmed_ms");
+  };
+  EXPECT_EQ(confirmed_ms(), 0);  // the laptop is off
+
+  ASSERT_NO_FATAL_FAILURE(StartAgent());
+  ASSERT_TRUE(WaitUntil([&] { return confirmed_ms() > 0; }, 60s, std::chrono::milliseconds(500)))
+      << agent_->sync()->Snapshot().last_error;
+  ASSERT_TRUE(
+      WaitUntil([&] { return AtCollector(kept2.id()) == 1; }, 60s, std::chrono::milliseconds(500)));
+  const SyncSnapshot snapshot = agent_->sync()->Snapshot();
+  EXPECT_EQ(snapshot.erasures_applied, 1u);
+  EXPECT_EQ(snapshot.events_erased, 1u);  // kept1, which the collector never received
+  EXPECT_EQ(snapshot.erasures_confirmed, 1u);
+  EXPECT_EQ(AtCollector(kept1.id()), 0u);
+  EXPECT_EQ(AtCollector(sent1.id()), 0u);
+  auto done = agent_->deps().store->ListState(store::kErasureStatePrefix);
+  ASSERT_TRUE(done.has_value());
+  ASSERT_EQ(done->size(), 1u);
+  EXPECT_EQ(done->front().second, store::kErasureConfirmed);
 }
 
 }  // namespace

@@ -565,5 +565,69 @@ TEST_F(WardctlSubjectTest, RefusesToOverwriteBadDatesAndOtherRoles) {
   EXPECT_EQ(Run({"subject", "export", "--out", out.string()}, "dsl"), 2);
 }
 
+// Issue 17: holds and erasure from wardctl, for the DSL only; a hold keeps a closed concern
+// until it is lifted, and the laptop is listed as waiting until it confirms.
+TEST_F(WardctlStaffTest, HoldsAndErasureForTheDslOnly) {
+  EventRow usb;
+  usb.id = "0190b6e4-7c1a-7b3e-9f00-1c2d3e4f5a70";
+  usb.kind = "usb";
+  usb.priority = 2;
+  usb.body = "usb";
+  usb.account = "learner1";
+  EventRow concern;
+  concern.id = "0190b6e4-7c1a-7b3e-9f00-1c2d3e4f5a71";
+  concern.kind = "concern";
+  concern.priority = 4;
+  concern.concern = ConcernRow{"K7QF-2M9Y", 1, "it happened again", false, false, "learner1", ""};
+  concern.account = "learner1";
+  ASSERT_TRUE(store_->IngestEvents("dev-1", std::vector<EventRow>{usb, concern}, 6));
+  ASSERT_TRUE(store_->ApplyConcernChange({.concern_id = concern.id,
+                                          .author = "Ms Patel",
+                                          .at_ms = 7,
+                                          .status = ConcernStatus::kClosed}));
+
+  EXPECT_EQ(Run({"hold", "set", "--account", "learner1", "--reason", "police enquiry"}, "it"), 1);
+  EXPECT_NE(err_.str().find("403"), std::string::npos) << err_.str();
+  EXPECT_EQ(Run({"hold", "list"}, "viewer"), 1);
+  EXPECT_EQ(Run({"hold", "set", "--reason", "x"}, "dsl"), 1);  // neither --concern nor --account
+  ASSERT_EQ(Run({"hold", "set", "--account", "learner1", "--reason", "police enquiry"}, "dsl"), 0)
+      << err_.str();
+  EXPECT_NE(out_.str().find("Hold set"), std::string::npos) << out_.str();
+
+  ASSERT_EQ(
+      Run({"subject", "erase", "--account", "learner1", "--reason", "parent asked", "--dry-run"},
+          "dsl"),
+      0)
+      << err_.str();
+  EXPECT_NE(out_.str().find("Dry run"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find(concern.id + ": hold on the account: police enquiry"),
+            std::string::npos)
+      << out_.str();
+  EXPECT_EQ(Run({"subject", "erase", "--account", "learner1", "--reason", "parent asked"}, "it"),
+            1);
+  const std::string hash = *store_->AccountHash("learner1");
+  EXPECT_EQ(store_->CountAccountRecords(hash)->events, 2u);
+
+  ASSERT_EQ(Run({"hold", "list"}, "dsl"), 0) << err_.str();
+  EXPECT_NE(out_.str().find("1 hold"), std::string::npos) << out_.str();
+  auto holds = store_->ListHolds("", false);
+  ASSERT_EQ(holds->size(), 1u);
+  ASSERT_EQ(
+      Run({"hold", "lift", std::to_string(holds->front().id), "--reason", "enquiry closed"}, "dsl"),
+      0)
+      << err_.str();
+  ASSERT_EQ(Run({"subject", "erase", "--account", "learner1", "--reason", "parent asked"}, "dsl"),
+            0)
+      << err_.str();
+  EXPECT_NE(out_.str().find("Erased (erasure er-"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("events: concern 1 usb 1"), std::string::npos) << out_.str();
+  EXPECT_EQ(store_->CountAccountRecords(hash)->events, 0u);
+  EXPECT_EQ(store_->CountAccountRecords(hash)->concerns, 0u);
+
+  ASSERT_EQ(Run({"subject", "erasures"}, "dsl"), 0) << err_.str();
+  EXPECT_NE(out_.str().find("laptop-7 (dev-1): waiting"), std::string::npos) << out_.str();
+  EXPECT_EQ(Run({"subject", "erasures"}, "it"), 1);
+}
+
 }  // namespace
 }  // namespace ward::collector

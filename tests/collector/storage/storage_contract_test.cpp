@@ -24,6 +24,7 @@
 #include "internal/migrations.h"
 #include "ward/collector/storage/secrets.h"
 #include "ward/collector/storage/storage.h"
+#include "ward/common/hex.h"
 #include "ward/testing/postgres_server.h"
 #include "ward/v1/event.pb.h"
 
@@ -2171,6 +2172,329 @@ TYPED_TEST(StorageContractTest, RetentionLeaseUnseenDevicesAndFreePages) {
   auto old_store = TypeParam::OpenAt(*old);
   ASSERT_TRUE(old_store.has_value()) << old_store.error().ToString();
   EXPECT_FALSE(*(*old_store)->ReclaimFreePages());
+}
+
+// --- Erasure and safeguarding holds (docs/adr/0015-uk-gdpr-rights.md) ---
+
+// learner1 on d1: usb and AUP events, an open concern, a closed one under a hold, a closed one
+// with an incident log; learner2's events beside them; learner1 on d2 too.
+EventRow Row(const std::string& id, const std::string& kind, const std::string& account = "") {
+  return EventRow{.id = id,
+                  .device_time_ms = 42,
+                  .priority = 2,
+                  .kind = kind,
+                  .body = "body of " + id,
+                  .concern = std::nullopt,
+                  .account = account};
+}
+
+DeviceRecord Laptop(const std::string& id, bool revoked = false) {
+  DeviceRecord d;
+  d.id = id;
+  d.group = "learners-under-18";
+  d.hostname = "laptop-" + id;
+  d.os = "debian 12";
+  d.agent_version = "0.1.0";
+  d.machine_hash = "mh-" + id;
+  d.credential_hash = HashSecret("cred-" + id);
+  d.revoked = revoked;
+  return d;
+}
+
+// An erasure by Ms Patel at `at_ms`.
+ErasureRequest Erasure(const std::string& account, const std::string& device,
+                       const std::string& reason, std::int64_t at_ms, bool dry_run = false) {
+  return {.account = account,
+          .device_id = device,
+          .reason = reason,
+          .by = "Ms Patel",
+          .at_ms = at_ms,
+          .dry_run = dry_run};
+}
+
+void SeedTwoLearners(Storage& store) {
+  ASSERT_TRUE(store.PutDevice(Laptop("d1")).has_value());
+  ASSERT_TRUE(store.PutDevice(Laptop("d2")).has_value());
+  ASSERT_TRUE(store.PutDevice(Laptop("d3", /*revoked=*/true)).has_value());
+  auto concern = [&](const std::string& id) {
+    EventRow e = Row(id, "concern", "learner1");
+    e.priority = 4;
+    e.concern = ConcernRow{
+        "K7QF-2M9X", 1, "words of " + id, false, false, "learner1", std::string("\x89PNG\0x", 6)};
+    return e;
+  };
+  std::vector<EventRow> one = {Row("u1", "usb", "learner1"),
+                               Row("x1", "exec", "learner1"),
+                               Row("a1", "aup", "learner1"),
+                               Row("u2", "usb", "learner2"),
+                               Row("a2", "aup", "learner2"),
+                               Row("n1", "agent"),
+                               concern("c-open"),
+                               concern("c-held"),
+                               concern("c-closed")};
+  ASSERT_TRUE(store.IngestEvents("d1", one, 1000).has_value());
+  std::vector<EventRow> two = {Row("u3", "usb", "learner1")};
+  ASSERT_TRUE(store.IngestEvents("d2", two, 2000).has_value());
+  for (const char* id : {"c-held", "c-closed"}) {
+    ASSERT_TRUE(store
+                    .ApplyConcernChange({.concern_id = id,
+                                         .author = "Ms Patel",
+                                         .at_ms = 3000,
+                                         .kind = IncidentKind::kNote,
+                                         .text = "spoke to the learner",
+                                         .action = "concern.note",
+                                         .status = ConcernStatus::kClosed,
+                                         .status_text = "closed"})
+                    .has_value());
+  }
+  auto hold = store.SetHold({.concern_id = "c-held",
+                             .account = "",
+                             .reason = "police enquiry",
+                             .by = "Ms Patel",
+                             .at_ms = 4000});
+  ASSERT_TRUE(hold.has_value()) << hold.error().ToString();
+}
+
+// Holds win; the dry run reports exactly what the real run then does; the tombstone names the
+// account by hash with counts and no data; learner2's records are untouched.
+TYPED_TEST(StorageContractTest, ErasureKeepsHeldAndOpenConcernsAndLeavesATombstone) {
+  SeedTwoLearners(*this->store_);
+  const std::int64_t before_events = this->Count("SELECT COUNT(*) FROM events");
+  ErasureRequest request{.account = "learner1",
+                         .device_id = "",
+                         .reason = "request from the learner's parent",
+                         .by = "Ms Patel",
+                         .at_ms = 5000,
+                         .dry_run = true};
+  auto dry = this->store_->EraseAccount(request);
+  ASSERT_TRUE(dry.has_value()) << dry.error().ToString();
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM events"), before_events);  // nothing went
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM erasures"), 0);
+  EXPECT_TRUE(dry->erasure_id.empty());
+
+  request.dry_run = false;
+  auto real = this->store_->EraseAccount(request);
+  ASSERT_TRUE(real.has_value()) << real.error().ToString();
+  for (const ErasureReport* r : {&*dry, &*real}) {
+    EXPECT_EQ(r->events_by_kind, (std::vector<std::pair<std::string, std::uint64_t>>{
+                                     {"aup", 1}, {"concern", 1}, {"exec", 1}, {"usb", 2}}));
+    EXPECT_EQ(r->concerns_erased, std::vector<std::string>{"c-closed"});
+    EXPECT_EQ(r->incident_entries_erased, 2u);
+    EXPECT_EQ(r->screenshots_erased, 1u);
+    ASSERT_EQ(r->concerns_kept.size(), 2u);
+    EXPECT_EQ(r->concerns_kept[0].concern_id, "c-held");
+    EXPECT_EQ(r->concerns_kept[0].why, "hold on the concern: police enquiry");
+    EXPECT_EQ(r->concerns_kept[1].concern_id, "c-open");
+    EXPECT_EQ(r->concerns_kept[1].why, "open (new)");
+    EXPECT_EQ(r->devices, (std::vector<std::string>{"d1", "d2"}));  // not the revoked d3
+    EXPECT_FALSE(r->account_row_removed);  // the kept concerns still name it
+  }
+  EXPECT_EQ(real->account_hash, *this->store_->AccountHash("learner1"));
+  EXPECT_FALSE(real->erasure_id.empty());
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM events"), before_events - 5);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM events WHERE id IN ('u2', 'a2', 'n1', 'c-open', "
+                        "'c-held')"),
+            5);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM concerns"), 2);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM concern_notes WHERE concern_id = 'c-held'"), 2);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM concern_notes WHERE concern_id = 'c-closed'"), 0);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM concern_log_kinds"), 2);
+  auto counts = this->store_->CountAccountRecords(*this->store_->AccountHash("learner2"));
+  ASSERT_TRUE(counts.has_value());
+  EXPECT_EQ(counts->events, 2u);
+
+  auto audit = this->store_->ListAudit(2);
+  ASSERT_TRUE(audit.has_value()) << audit.error().ToString();
+  ASSERT_EQ(audit->size(), 2u);
+  const AuditEntry& tombstone = (*audit)[0];
+  EXPECT_EQ(tombstone.action, "subject.erase");
+  EXPECT_EQ(tombstone.staff_name, "Ms Patel");
+  EXPECT_EQ(tombstone.at_ms, 5000);
+  EXPECT_EQ(tombstone.concern_id, real->erasure_id);
+  EXPECT_EQ(tombstone.detail,
+            "account " + real->account_hash +
+                "; reason: request from the learner's parent; events: aup 1 concern 1 exec 1 "
+                "usb 2; concerns erased 1 (incident entries 2, screenshots 1); concerns kept 2; "
+                "laptops told 2");
+  EXPECT_EQ((*audit)[1].action, "subject.erase-dry-run");
+  EXPECT_EQ((*audit)[1].detail, tombstone.detail);
+  // The erased concern's words are nowhere in the store, and the name only in the two kept
+  // concerns (not in the tombstone, the erasure or the instructions).
+  EXPECT_EQ(this->ColumnsHolding(this->backend_.location(), "words of c-closed").size(), 0u);
+  EXPECT_EQ(this->ColumnsHolding(this->backend_.location(), "learner1"),
+            (std::map<std::string, std::int64_t>{{"concerns.user_name", 2}}));
+  EXPECT_FALSE(this->FilesHold(this->backend_.location(), "words of c-closed"));
+}
+
+// Once nothing names the account, its row goes too (and a new event adds it again); a device
+// scope erases only that laptop's events and tells only that laptop.
+TYPED_TEST(StorageContractTest, ErasureRemovesTheAccountRowAndHonoursTheDeviceScope) {
+  SeedTwoLearners(*this->store_);
+  auto scoped = this->store_->EraseAccount(Erasure("learner1", "d2", "laptop returned", 5000));
+  ASSERT_TRUE(scoped.has_value()) << scoped.error().ToString();
+  EXPECT_EQ(scoped->events_by_kind,
+            (std::vector<std::pair<std::string, std::uint64_t>>{{"usb", 1}}));
+  EXPECT_TRUE(scoped->concerns_erased.empty());
+  EXPECT_TRUE(scoped->concerns_kept.empty());
+  EXPECT_EQ(scoped->devices, std::vector<std::string>{"d2"});
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM events WHERE id = 'u3'"), 0);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM events WHERE id = 'u1'"), 1);
+  EXPECT_EQ(this->store_->EraseAccount(Erasure("learner1", "nope", "r", 5000)).error().code(),
+            ErrorCode::kNotFound);
+
+  // learner2 has no concerns: everything goes, the account row with it.
+  const std::string h2 = *this->store_->AccountHash("learner2");
+  auto all = this->store_->EraseAccount(Erasure("learner2", "", "left the school", 6000));
+  ASSERT_TRUE(all.has_value()) << all.error().ToString();
+  EXPECT_TRUE(all->account_row_removed);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM accounts WHERE hash = '" + h2 + "'"), 0);
+  std::vector<EventRow> again = {OfKind(this->Event("u9"), "usb", "learner2")};
+  ASSERT_TRUE(this->store_->IngestEvents("d1", again, 7000).has_value());
+  EXPECT_EQ(this->store_->CountAccountRecords(h2)->events, 1u);
+  EXPECT_EQ(
+      this->store_->EraseAccount(Erasure("learner2", "", "", 1, /*dry_run=*/true)).error().code(),
+      ErrorCode::kInvalidArgument);
+}
+
+// An account hold keeps the account's closed concerns; lifting it records who, when and why,
+// and the row stays (the database refuses to delete it).
+TYPED_TEST(StorageContractTest, AccountHoldsKeepConcernsUntilLiftedAndAreNeverDeleted) {
+  SeedTwoLearners(*this->store_);
+  auto hold = this->store_->SetHold({.concern_id = "",
+                                     .account = "learner1",
+                                     .reason = "court order",
+                                     .by = "Ms Patel",
+                                     .at_ms = 4500});
+  ASSERT_TRUE(hold.has_value()) << hold.error().ToString();
+  EXPECT_EQ(hold->account_hash, *this->store_->AccountHash("learner1"));
+  EXPECT_EQ(
+      this->store_
+          ->SetHold({.concern_id = "nope", .account = "", .reason = "r", .by = "x", .at_ms = 1})
+          .error()
+          .code(),
+      ErrorCode::kNotFound);
+  EXPECT_EQ(
+      this->store_
+          ->SetHold(
+              {.concern_id = "c-open", .account = "learner1", .reason = "r", .by = "x", .at_ms = 1})
+          .error()
+          .code(),
+      ErrorCode::kInvalidArgument);
+  auto listed = this->store_->ListHolds(hold->account_hash, false);
+  ASSERT_TRUE(listed.has_value()) << listed.error().ToString();
+  ASSERT_EQ(listed->size(), 2u);  // the account's own and the one on its concern c-held
+  EXPECT_TRUE(this->store_->ListHolds(*this->store_->AccountHash("learner2"), true)->empty());
+
+  ErasureRequest request{.account = "learner1",
+                         .device_id = "",
+                         .reason = "asked",
+                         .by = "Ms Patel",
+                         .at_ms = 5000,
+                         .dry_run = true};
+  auto held = this->store_->EraseAccount(request);
+  ASSERT_TRUE(held.has_value()) << held.error().ToString();
+  EXPECT_TRUE(held->concerns_erased.empty());
+  ASSERT_EQ(held->concerns_kept.size(), 3u);
+  EXPECT_EQ(held->concerns_kept[0].concern_id, "c-closed");
+  EXPECT_EQ(held->concerns_kept[0].why, "hold on the account: court order");
+
+  auto lifted = this->store_->LiftHold(hold->id, "Mr Jones", "order ended", 6000);
+  ASSERT_TRUE(lifted.has_value()) << lifted.error().ToString();
+  EXPECT_EQ(lifted->lifted_by, "Mr Jones");
+  EXPECT_EQ(lifted->lifted_ms, 6000);
+  EXPECT_EQ(this->store_->LiftHold(hold->id, "Mr Jones", "again", 6001).error().code(),
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(this->store_->LiftHold(999, "Mr Jones", "x", 6001).error().code(),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(this->store_->ListHolds("", false)->size(), 1u);
+  auto all = this->store_->ListHolds("", true);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].lift_reason, "order ended");
+  auto after = this->store_->EraseAccount(request);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->concerns_erased, std::vector<std::string>{"c-closed"});
+
+  this->Exec("DELETE FROM holds", /*expect_ok=*/false);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM holds"), 2);
+  auto audit = this->store_->ListAudit(10);
+  ASSERT_TRUE(audit.has_value());
+  std::set<std::string> actions;
+  for (const AuditEntry& e : *audit) {
+    actions.insert(e.action);
+  }
+  EXPECT_TRUE(actions.contains("hold.set"));
+  EXPECT_TRUE(actions.contains("hold.lift"));
+}
+
+// Retention leaves a closed concern under a hold, however old, and takes it once lifted.
+TYPED_TEST(StorageContractTest, RetentionHonoursHolds) {
+  SeedTwoLearners(*this->store_);
+  const RetentionLimits keep_audit{.audit_ms = 200 * kYear};
+  const std::int64_t late = 3000 + 12 * kYear;
+  EXPECT_EQ(this->Purge(late, 1000, keep_audit).concerns, 1u);  // c-closed, not c-held
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM concerns WHERE id = 'c-held'"), 1);
+  auto holds = this->store_->ListHolds("", false);
+  ASSERT_EQ(holds->size(), 1u);
+  ASSERT_TRUE(
+      this->store_->LiftHold(holds->front().id, "Ms Patel", "enquiry over", late).has_value());
+  EXPECT_EQ(this->Purge(late, 1000, keep_audit).concerns, 1u);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM concerns WHERE id = 'c-held'"), 0);
+}
+
+// Each laptop gets the instruction until it confirms: the salt and HMAC-SHA256(salt, name),
+// never the name.
+TYPED_TEST(StorageContractTest, EraseInstructionsWaitForEachLaptopsConfirmation) {
+  SeedTwoLearners(*this->store_);
+  auto erased = this->store_->EraseAccount(Erasure("learner1", "", "asked", 5000));
+  ASSERT_TRUE(erased.has_value()) << erased.error().ToString();
+  auto pending = this->store_->PendingErasures("d1", 10);
+  ASSERT_TRUE(pending.has_value()) << pending.error().ToString();
+  ASSERT_EQ(pending->size(), 1u);
+  const EraseInstruction& i = pending->front();
+  EXPECT_EQ(i.id, erased->erasure_id);
+  EXPECT_EQ(i.salt_hex.size(), 64u);
+  auto salt = HexDecode(i.salt_hex);
+  ASSERT_TRUE(salt.has_value());
+  EXPECT_EQ(i.account_mac_hex, HmacSha256Hex(std::string(salt->begin(), salt->end()), "learner1"));
+  EXPECT_TRUE(this->store_->PendingErasures("d3", 10)->empty());  // revoked: not told
+
+  const std::vector<std::string> ids = {i.id, "er-unknown"};
+  ASSERT_TRUE(this->store_->ConfirmErasures("d1", ids, 8000).has_value());
+  EXPECT_TRUE(this->store_->PendingErasures("d1", 10)->empty());
+  EXPECT_EQ(this->store_->PendingErasures("d2", 10)->size(), 1u);
+  auto list = this->store_->ListErasures(10);
+  ASSERT_TRUE(list.has_value()) << list.error().ToString();
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].account_hash, erased->account_hash);
+  ASSERT_EQ((*list)[0].targets.size(), 2u);
+  EXPECT_EQ((*list)[0].targets[0].device_id, "d1");
+  EXPECT_EQ((*list)[0].targets[0].confirmed_ms, 8000);
+  EXPECT_EQ((*list)[0].targets[1].confirmed_ms, 0);
+  EXPECT_EQ((*list)[0].targets[1].agent_version, "0.1.0");
+  EXPECT_EQ(this->ColumnsHolding(this->backend_.location(), "learner1"),
+            (std::map<std::string, std::int64_t>{{"concerns.user_name", 2}}));
+}
+
+// Migration 12 on a store left by every earlier release: holds, erasures and the audit
+// detail column arrive, old audit rows keep their text with an empty detail.
+TYPED_TEST(StorageContractTest, MigrationToHoldsAndErasureFromEveryEarlierVersion) {
+  for (int from : {1, 2, 3, 4, 5, 6, 8, 9, 10, 11}) {
+    SCOPED_TRACE("from schema " + std::to_string(from));
+    auto location = this->OldStore(
+        from, {"INSERT INTO audit_log(at_ms, staff_name, action, concern_id) VALUES(1, 'Ms "
+               "Patel', 'concern.read', 'c1')"});
+    ASSERT_TRUE(location.has_value()) << location.error().ToString();
+    auto store = TypeParam::OpenAt(*location);
+    ASSERT_TRUE(store.has_value()) << store.error().ToString();
+    EXPECT_EQ((*store)->SchemaVersion(), 12);
+    auto audit = (*store)->ListAudit(10);
+    ASSERT_TRUE(audit.has_value()) << audit.error().ToString();
+    ASSERT_EQ(audit->size(), 1u);
+    EXPECT_EQ((*audit)[0].concern_id, "c1");
+    EXPECT_EQ((*audit)[0].detail, "");
+    EXPECT_TRUE((*store)->ListHolds("", true)->empty());
+    EXPECT_TRUE((*store)->ListErasures(10)->empty());
+  }
 }
 
 }  // namespace

@@ -21,5 +21,8 @@ Command ConcernsCommands();
 
 // Subject access (subject_commands.cpp).
 Command SubjectCommands();
+// Safeguarding holds and erasure (erasure_commands.cpp).
+Command HoldCommands();
+std::vector<Command> SubjectErasureCommands();  // join `wardctl subject`
 
 }  // namespace ward::ctl

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ward/common/clock.h"
@@ -49,6 +50,12 @@ struct StoreOptions {
   std::size_t max_quarantined = 5;
   const Clock* clock = nullptr;  // nullptr: SystemClock()
 };
+
+// State keys of erase instructions carried out; the value says whether the collector has the
+// confirmation yet.
+inline constexpr std::string_view kErasureStatePrefix = "erase/";
+inline constexpr std::string_view kErasureApplied = "applied";
+inline constexpr std::string_view kErasureConfirmed = "confirmed";
 
 inline constexpr std::uint64_t kDefaultMaxBytes = 256ull << 20;
 inline constexpr std::uint32_t kDefaultMaxAgeDaysLow = 7;
@@ -145,6 +152,20 @@ class EventStore {
   // kNotFound when absent.
   [[nodiscard]] Result<std::string> GetState(std::string_view key);
   [[nodiscard]] Status DeleteState(std::string_view key);
+  // The state entries whose key starts with `prefix`, in key order.
+  [[nodiscard]] Result<std::vector<std::pair<std::string, std::string>>> ListState(
+      std::string_view prefix);
+
+  // Carries out the collector's erase instruction `id` (docs/sync.md, "Erasure"): commits what
+  // is queued, then in one transaction deletes every stored event, leased or not, whose account
+  // (v1::Event.user) has HMAC-SHA256(salt, user) equal to `account_mac`, and records the id in
+  // the state table under kErasureStatePrefix + id (value kErasureApplied). Concern events are
+  // kept: one still on the laptop has not reached the DSL, and the collector holds open
+  // concerns anyway. Returns how many events went, or nullopt when the id was applied before
+  // (nothing is deleted twice). kInvalidArgument for an empty id, salt or mac.
+  [[nodiscard]] Result<std::optional<std::uint64_t>> ApplyErasure(std::string_view id,
+                                                                  std::string_view salt,
+                                                                  std::string_view account_mac);
 
   // Counts per priority, bytes used (payload + kRowOverheadBytes per event), oldest event age,
   // evictions since the store was created.

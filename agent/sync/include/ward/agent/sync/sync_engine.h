@@ -99,8 +99,11 @@ struct SyncSnapshot {
   std::uint64_t policies_rejected = 0;
   std::uint64_t rejected_policy_version = 0;
   std::uint64_t statuses_sent = 0;
-  std::uint64_t store_leases = 0;  // times the upload loop looked into the store
-  std::string last_error;          // empty once a call succeeds again
+  std::uint64_t store_leases = 0;        // times the upload loop looked into the store
+  std::uint64_t erasures_applied = 0;    // erase instructions carried out (each once)
+  std::uint64_t erasures_confirmed = 0;  // of those, confirmed to the collector
+  std::uint64_t events_erased = 0;       // local events the instructions deleted
+  std::string last_error;                // empty once a call succeeds again
   ErrorCode last_error_code = ErrorCode::kInternal;
 };
 

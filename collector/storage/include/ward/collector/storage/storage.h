@@ -256,6 +256,9 @@ struct AuditEntry {
   // Every concern the request returned, in order: one entry names all the concerns of a list.
   // Empty for an entry about one subject (`concern_id`). Reads fill it in.
   std::vector<std::string> concern_ids = {};
+  // Free text that goes with the action: a hold's reason, an erasure's tombstone (account hash,
+  // reason, counts per kind). Never the learner's data.
+  std::string detail = {};
 };
 
 // The start of the message of every error that means an audit row could not be written.
@@ -354,7 +357,7 @@ struct RetentionLimits {
   // account (the acceptance itself when it has no account or nothing newer).
   std::int64_t aup_ms = 365 * kDayMs;
   // Closed concerns, with their incident log, screenshot, read mark and event row, by the time
-  // the DSL closed them. Concerns that are not closed are never deleted.
+  // the DSL closed them. Concerns that are not closed, or under a hold, are never deleted.
   std::int64_t concern_ms = 12 * 365 * kDayMs;
   // Audit log rows, by their time.
   std::int64_t audit_ms = 6 * 365 * kDayMs;
@@ -377,6 +380,90 @@ struct RetentionCounts {
     audit += other.audit;
     return *this;
   }
+};
+
+// A safeguarding hold (docs/adr/0015-uk-gdpr-rights.md, "Erasure and safeguarding holds"): it
+// keeps one concern, or every concern of one account, from erasure and from retention until it
+// is lifted. Hold rows are never deleted; lifting records who, when and why.
+struct Hold {
+  std::int64_t id = 0;
+  std::string concern_id;    // set for a hold on one concern
+  std::string account_hash;  // set for a hold on an account (its keyed hash)
+  std::string reason;
+  std::string set_by;
+  std::int64_t set_ms = 0;
+  std::string lifted_by = {};  // "" while the hold applies
+  std::int64_t lifted_ms = 0;  // 0 while the hold applies
+  std::string lift_reason = {};
+};
+
+// What SetHold puts a hold on: exactly one of `concern_id` and `account` (the local account
+// name; the store keeps only its keyed hash).
+struct HoldRequest {
+  std::string concern_id;
+  std::string account;
+  std::string reason;
+  std::string by;
+  std::int64_t at_ms = 0;
+};
+
+// A request to erase one person's records (EraseAccount).
+struct ErasureRequest {
+  std::string account;  // the local account name
+  // "" for every laptop; else only this device's events, and only this laptop is told.
+  std::string device_id;
+  std::string reason;
+  std::string by;
+  std::int64_t at_ms = 0;
+  bool dry_run = false;
+};
+
+// A concern that an erasure left in place, and why ("open", "hold on the concern: <reason>",
+// "hold on the account: <reason>").
+struct KeptConcern {
+  std::string concern_id;
+  std::string why;
+};
+
+// What an erasure removed (or, for a dry run, would remove) and what it kept.
+struct ErasureReport {
+  std::string erasure_id;  // "" for a dry run
+  std::string account_hash;
+  bool dry_run = false;
+  // Events removed, by kind ("usb", "exec", "aup", ...; concern events count under "concern").
+  std::vector<std::pair<std::string, std::uint64_t>> events_by_kind;
+  std::vector<std::string> concerns_erased;
+  std::uint64_t incident_entries_erased = 0;
+  std::uint64_t screenshots_erased = 0;
+  std::vector<KeptConcern> concerns_kept;
+  // The laptops told to delete their local events for the account.
+  std::vector<std::string> devices;
+  bool account_row_removed = false;
+};
+
+// One erase instruction for a laptop: a random salt and HMAC-SHA256(salt, account name), both
+// lower-case hex. Never the name.
+struct EraseInstruction {
+  std::string id;
+  std::string salt_hex;
+  std::string account_mac_hex;
+};
+
+// One laptop an erasure was sent to, and whether it has confirmed.
+struct EraseTarget {
+  std::string device_id;
+  std::string hostname;
+  std::string agent_version;
+  std::int64_t last_seen_ms = 0;
+  std::int64_t confirmed_ms = 0;  // 0 while pending
+};
+
+struct ErasureSummary {
+  std::string id;
+  std::string account_hash;
+  std::string requested_by;
+  std::int64_t requested_ms = 0;
+  std::vector<EraseTarget> targets;
 };
 
 // Held by the one collector running the retention job (see TryRetentionLease); releases it
@@ -604,6 +691,36 @@ class Storage {
   virtual Result<std::string> GetSubjectScreenshot(const SubjectQuery& query,
                                                    std::string_view concern_id,
                                                    const AuditEntry& audit) = 0;
+
+  // --- Safeguarding holds and erasure (docs/adr/0015-uk-gdpr-rights.md). ---
+
+  // Puts a hold on a concern or an account and writes the audit row "hold.set" in the same
+  // transaction. kInvalidArgument unless exactly one of concern_id and account is set, or for
+  // an empty reason; kNotFound for an unknown concern.
+  virtual Result<Hold> SetHold(const HoldRequest& request) = 0;
+  // Lifts a hold (audit row "hold.lift"). kNotFound for an unknown id; kFailedPrecondition when
+  // it was lifted already.
+  virtual Result<Hold> LiftHold(std::int64_t id, std::string_view by, std::string_view reason,
+                                std::int64_t at_ms) = 0;
+  // Holds, newest first; `account_hash` "" for all; lifted ones only when `with_lifted`.
+  virtual Result<std::vector<Hold>> ListHolds(std::string_view account_hash, bool with_lifted) = 0;
+  // Erases an account's records in one transaction: its events (only the device's when
+  // request.device_id is set), AUP acceptances among them, and its concerns that are closed
+  // and under no hold, with their incident log and screenshots. Writes the tombstone (audit
+  // action "subject.erase": account hash, who, reason, counts; no data), and one erase
+  // instruction per laptop that is not revoked (or for request.device_id). The account's row
+  // goes when nothing refers to it any more. A dry run computes the same report and changes
+  // nothing but one audit row ("subject.erase-dry-run"). kNotFound for an unknown device;
+  // kInvalidArgument for an empty account or reason.
+  virtual Result<ErasureReport> EraseAccount(const ErasureRequest& request) = 0;
+  // The erase instructions this device has not confirmed, oldest first.
+  virtual Result<std::vector<EraseInstruction>> PendingErasures(std::string_view device_id,
+                                                                std::size_t limit) = 0;
+  // Records the device's confirmation of these instructions (ids it was not sent are ignored).
+  virtual Status ConfirmErasures(std::string_view device_id, std::span<const std::string> ids,
+                                 std::int64_t now_ms) = 0;
+  // Erasures, newest first, each with its laptops.
+  virtual Result<std::vector<ErasureSummary>> ListErasures(std::size_t limit) = 0;
 
   // --- Retention (docs/collector.md, "Retention"). ---
 
