@@ -164,6 +164,13 @@ step "sync: enrolled, events uploaded, a newer signed policy received"
 # The collector's events as JSON (read whole: `grep -q` on a pipe would cut wardctl off early,
 # and pipefail would take that for a failure).
 collector_events() { "$wardctl" events tail "${it[@]}" --json 2>/dev/null || true; }
+await_event() { # <pattern> <failure message>: waits up to 60 s for an event at the collector
+  for _ in $(seq 120); do
+    grep -q "$1" <<<"$(collector_events)" && return 0
+    sleep 0.5
+  done
+  fail "$2"
+}
 device=""
 for _ in $(seq 120); do
   device=$("$wardctl" devices "${it[@]}" --json 2>/dev/null |
@@ -173,12 +180,7 @@ for _ in $(seq 120); do
 done
 [[ -n $device ]] || fail "the collector lists no Windows laptop: $("$wardctl" devices "${it[@]}" 2>&1)"
 echo "   enrolled as $device"
-for _ in $(seq 120); do
-  grep -q 'KIND_STARTED' <<<"$(collector_events)" && break
-  sleep 0.5
-done
-grep -q 'KIND_STARTED' <<<"$(collector_events)" ||
-  fail "the agent's start did not reach the collector"
+await_event 'KIND_STARTED' "the agent's start did not reach the collector"
 jq '.version = 2' "$src/tests/testdata/policy/sample-under18.json" >"$work/policy-v2.json"
 "$wardctl" policy sign "$work/policy-v2.json" --key "$work/keys/ward-policy.key" \
   --out "$work/policy-v2.bundle" >/dev/null
@@ -189,12 +191,7 @@ cmp -s "$work/policy-v2.bundle" "$ward/state/policy-in-force.bundle" ||
   fail "the policy kept in force is not the pushed bundle"
 for what in 'USB device installation policy changed outside Ward' \
   'settings lock-down changed outside Ward'; do
-  for _ in $(seq 120); do
-    grep -q "$what" <<<"$(collector_events)" && break
-    sleep 0.5
-  done
-  grep -q "$what" <<<"$(collector_events)" ||
-    fail "the tamper event '$what' did not reach the collector"
+  await_event "$what" "the tamper event '$what' did not reach the collector"
 done
 echo "   both tamper events reached the collector"
 
@@ -207,12 +204,8 @@ grep -Eq 'WIN32_EXIT_CODE *: *0 ' "$work/sc-query.out" ||
 grep -q 'msg=stopping by="service manager"' "$log" || fail "the stop is not in the log"
 grep -q 'msg="ward-agent stopped" exit_code=0' "$log" || fail "no clean stop in the log"
 st | grep -qx 'state=stopped' || fail "the status file does not say stopped"
-for _ in $(seq 60); do
-  grep -q 'was stopped (.*) by someone other than its package' <<<"$(collector_events)" && break
-  sleep 0.5
-done
-grep -q 'was stopped (.*) by someone other than its package' <<<"$(collector_events)" ||
-  fail "the stop outside a package or shutdown did not reach the collector as tamper"
+await_event 'was stopped (.*) by someone other than its package' \
+  "the stop outside a package or shutdown did not reach the collector as tamper"
 w sc delete WardAgent >"$work/sc-delete.out"
 probe_after=$(w "$probe_exe" config WardAgent 2>&1) && fail "the service still exists: $probe_after"
 
