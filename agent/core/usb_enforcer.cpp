@@ -290,7 +290,10 @@ void UsbEnforcer::ApplyInterfaces(const platform::UsbDevice& device) {
     return;
   }
   for (const auto& i : device.interfaces) {
-    if (!i.from_sysfs) {
+    // Only an interface that is a node of its own can be authorised: a sysfs interface on
+    // Linux, an interface node (...&MI_nn) of a composite device on Windows. One learnt from
+    // descriptors (Linux, not yet created) or folded into its device (Windows) has no id.
+    if (i.id.empty()) {
       continue;
     }
     const bool allowed = InterfaceAllowed(it->second, i.number);
