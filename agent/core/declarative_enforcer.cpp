@@ -163,10 +163,13 @@ void DeclarativeEnforcer::Loop() {
 
 void DeclarativeEnforcer::ApplyPolicy() {
   auto applied = target_.Apply(*policy_);
+  const bool was_failing = !applied_ && attempted_;
   applied_ = applied.has_value();
+  attempted_ = true;
   if (!applied.has_value()) {
     failures_.Handle(target_.ApplyFailure(), target_.Name() + ": " + applied.error().ToString());
-    if (target_.ApplyFailure() == FailureReason::kSettingsApplyFailed) {
+    // Recorded once per run of failures: the retries (every wake-up) are only counted.
+    if (!was_failing && target_.ApplyFailure() == FailureReason::kSettingsApplyFailed) {
       RecordSettings(v1::SettingsEvent::KIND_APPLY_FAILED, "", applied.error().ToString(),
                      v1::PRIORITY_HIGH);
     }

@@ -173,5 +173,34 @@ TEST_F(DeclarativeEnforcerTest, DriftIsFoundByThePeriodicCheckWithoutANotificati
   EXPECT_EQ(Tampers(sinks_), 1u);
 }
 
+TEST_F(DeclarativeEnforcerTest, FailedApplyIsRetriedAndRecordedOnce) {
+  // The registry refuses twice (a busy hive, say), then takes the plan.
+  class Refusing final : public DeclarativeTarget {
+   public:
+    std::string Name() const override { return "refusing"; }
+    FailureReason ApplyFailure() const override { return FailureReason::kSettingsApplyFailed; }
+    Result<AppliedPlan> Apply(const ActivePolicy&) override {
+      if (++calls <= 2) {
+        return UnavailableError("the hive is busy");
+      }
+      return AppliedPlan{};
+    }
+    Status Reapply() override { return OkStatus(); }
+    Result<std::vector<DriftedPlace>> Drifted() override { return std::vector<DriftedPlace>{}; }
+    Result<bool> WaitForChange(std::chrono::milliseconds max_wait) override {
+      std::this_thread::sleep_for(max_wait);
+      return false;
+    }
+    void Interrupt() override {}
+    std::atomic<int> calls{0};
+  } target;
+  DeclarativeEnforcer enforcer(target, sinks_, failures_, factory_, std::chrono::milliseconds(5));
+  enforcer.Start(Policy("MODE_ENFORCE"));
+  ASSERT_TRUE(Eventually([&] { return enforcer.Stats().applied == 1; }));
+  EXPECT_EQ(target.calls, 3);
+  EXPECT_EQ(failures_.Count(FailureReason::kSettingsApplyFailed), 2u);
+  EXPECT_EQ(SettingsEvents(sinks_, v1::SettingsEvent::KIND_APPLY_FAILED), 1u);
+}
+
 }  // namespace
 }  // namespace ward::core

@@ -104,7 +104,8 @@ class DeclarativeEnforcer {
 
   // Loop thread only.
   std::shared_ptr<const ActivePolicy> policy_;
-  bool applied_ = false;  // the last Apply succeeded: there is a plan to check
+  bool applied_ = false;    // the last Apply succeeded: there is a plan to check
+  bool attempted_ = false;  // Apply was called at least once
 };
 
 }  // namespace ward::core
