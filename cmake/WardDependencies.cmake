@@ -21,7 +21,7 @@ if(NOT TARGET PostgreSQL::client)
   add_library(PostgreSQL::client ALIAS PostgreSQL::PostgreSQL)
 endif()
 find_package(Poco REQUIRED COMPONENTS Foundation Util Net NetSSL Crypto JSON Data DataSQLite
-                                      DataPostgreSQL)
+                                      DataPostgreSQL Zip)
 
 # sqlcipher.pc carries the SQLite version: 3.46 is SQLCipher 4.6 (bookworm-backports); the
 # 3.15 of bookworm's SQLCipher 3.4.1 is refused here.

@@ -80,8 +80,9 @@ step "windows (mingw-w64 cross build from Debian's sources; tests under Wine)"
 # The dependency prefix is cached under /var/cache/ward/windows: seconds when nothing changed.
 bash scripts/build-windows-deps.sh
 # The Windows agent's sync test runs the Linux build's ward-collector and wardctl (built above).
-# WARD_BUILD_AGENT=ON also for a build directory configured when it defaulted to OFF on Windows.
-cmake --preset windows -DWARD_BUILD_AGENT=ON -DWARD_LINUX_BUILD_DIR="$PWD/build/ci" >/dev/null
+# WARD_BUILD_AGENT and WARD_BUILD_TRAY ON also for a build directory configured when they
+# defaulted to OFF on Windows.
+cmake --preset windows -DWARD_BUILD_AGENT=ON -DWARD_BUILD_TRAY=ON -DWARD_LINUX_BUILD_DIR="$PWD/build/ci" >/dev/null
 cmake --build --preset windows -j "$jobs"
 # The ctest fixture `wine` starts a private Wine session (Xvfb + a persistent wineserver) before
 # the tests and stops it after them; stopping it again here covers an interrupted ctest.

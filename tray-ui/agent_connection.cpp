@@ -2,12 +2,13 @@
 #include "ward/tray/agent_connection.h"
 
 #include <QMetaObject>
-#include <QSocketNotifier>
 #include <QTimer>
 
 #include <exception>
+#include <filesystem>
 #include <memory>
 
+#include "internal/notice_watcher.h"
 #include "ward/agent/ipc/ipc_client.h"
 #include "ward/common/log.h"
 
@@ -20,6 +21,10 @@ class AgentWorker final : public QObject, public agent::ipc::NoticeSink {
  public:
   AgentWorker(QString socket_path, AgentConnection* facade)
       : socket_path_(std::move(socket_path)), facade_(facade) {}
+  // The watcher goes before the client closes the handle it waits on.
+  ~AgentWorker() override { StopWatching(notifier_); }
+  AgentWorker(const AgentWorker&) = delete;
+  AgentWorker& operator=(const AgentWorker&) = delete;
 
   void Start() {
     retry_ = new QTimer(this);
@@ -62,7 +67,8 @@ class AgentWorker final : public QObject, public agent::ipc::NoticeSink {
       return;
     }
     auto client = agent::ipc::IpcClient::Connect(
-        {.endpoint = socket_path_.toStdString(), .request_timeout = std::chrono::seconds(15)},
+        {.endpoint = std::filesystem::path(socket_path_.toStdWString()),
+         .request_timeout = std::chrono::seconds(15)},
         this);
     if (!client) {
       retry_->start();
@@ -79,25 +85,23 @@ class AgentWorker final : public QObject, public agent::ipc::NoticeSink {
       return;
     }
     retry_->stop();
-    notifier_ = new QSocketNotifier(static_cast<qintptr>(client_->native_handle()),
-                                    QSocketNotifier::Read, this);
-    QObject::connect(notifier_, &QSocketNotifier::activated, this, [this] {
-      if (client_ == nullptr) {
-        return;
-      }
-      if (auto pumped = client_->PumpNotices(std::chrono::milliseconds(0)); !pumped) {
-        Disconnect();
-      }
-    });
+    notifier_ = WatchNotices(
+        client_->native_handle(),
+        [this] {
+          if (client_ == nullptr) {
+            return;
+          }
+          if (auto pumped = client_->PumpNotices(std::chrono::milliseconds(0)); !pumped) {
+            Disconnect();
+          }
+        },
+        this);
     Post([](AgentConnection* f) { f->setConnected(true); });
   }
 
   void Disconnect() {
-    if (notifier_ != nullptr) {
-      notifier_->setEnabled(false);
-      notifier_->deleteLater();
-      notifier_ = nullptr;
-    }
+    StopWatching(notifier_);
+    notifier_ = nullptr;
     client_.reset();
     retry_->start();
     Post([](AgentConnection* f) { f->setConnected(false); });
@@ -106,7 +110,7 @@ class AgentWorker final : public QObject, public agent::ipc::NoticeSink {
   QString socket_path_;
   AgentConnection* facade_;
   std::unique_ptr<agent::ipc::IpcClient> client_;
-  QSocketNotifier* notifier_ = nullptr;
+  QObject* notifier_ = nullptr;  // WatchNotices(): a socket or event notifier
   QTimer* retry_ = nullptr;
 };
 

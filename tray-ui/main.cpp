@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// ward-tray: the learner's tray. Runs as the learner; talks to ward-agent only over its socket.
+// ward-tray: the learner's tray. Runs as the learner; talks to ward-agent only over its socket
+// (Linux) or named pipe (Windows). One per login session (SessionLock).
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QLibraryInfo>
@@ -8,11 +9,21 @@
 
 #include <exception>
 
+#include "ward/agent/ipc/endpoint.h"
 #include "ward/common/log.h"
+#include "ward/tray/session_lock.h"
 #include "ward/tray/tray_controller.h"
 
 int main(int argc, char** argv) {
   try {
+    auto lock = ward::tray::SessionLock::TryTake(ward::tray::SessionLock::kTrayName);
+    if (!lock) {
+      ward::log::Warning("ward-tray could not check for another tray in this session",
+                         {{"error", lock.error().ToString()}});
+    } else if (*lock == nullptr) {
+      ward::log::Info("ward-tray is already running in this session");
+      return 0;
+    }
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("ward-tray"));
     QApplication::setApplicationDisplayName(QStringLiteral("Ward"));
@@ -30,9 +41,10 @@ int main(int argc, char** argv) {
     parser.setApplicationDescription(QApplication::translate(
         "main", "Shows Ward's protection state and lets you report a concern."));
     parser.addHelpOption();
-    QCommandLineOption socket(QStringLiteral("socket"),
-                              QApplication::translate("main", "The agent's socket."),
-                              QStringLiteral("path"), QStringLiteral("/run/ward/agent.sock"));
+    QCommandLineOption socket(
+        QStringLiteral("socket"), QApplication::translate("main", "The agent's socket."),
+        QStringLiteral("path"),
+        QString::fromStdWString(ward::agent::ipc::DefaultEndpoint().wstring()));
     QCommandLineOption window(QStringLiteral("window"),
                               QApplication::translate("main", "Use a window, not the tray."));
     parser.addOption(socket);

@@ -14,7 +14,7 @@ Command WardctlCommands() {
           "collector's devices, events and concerns.\n"
           "Exit status: 0 done, 1 the command failed, 2 the command was called wrongly.",
       .subcommands = {KeygenCommand(), std::move(policy), DevicesCommand(), EventsCommands(),
-                      ConcernsCommands()},
+                      ConcernsCommands(), SubjectCommands()},
   };
 }
 

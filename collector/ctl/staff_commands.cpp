@@ -26,23 +26,29 @@
 #include "ward/ctl/cli.h"
 #include "ward/ctl/commands.h"
 #include "ward/ctl/files.h"
+#include "ward/ctl/staff_client.h"
 #include "ward/ctl/terminal_text.h"
 #include "ward/policy/signing.h"
 
 namespace ward::ctl {
-namespace {
 
-struct Reply {
-  int status = 0;
-  std::string body;
-  std::string next_cursor;  // Ward-Next-Cursor: a paged list has more
-};
+// Options every staff command takes.
+std::vector<Option> StaffOptions(std::vector<Option> extra) {
+  std::vector<Option> options = {
+      {.name = "collector",
+       .value_name = "URL",
+       .help =
+           "the collector, e.g. https://collector.example:8443 (default https://127.0.0.1:8443)"},
+      {.name = "ca", .value_name = "FILE", .help = "the site CA to trust (ca.pem from 'init')"},
+      {.name = "token", .value_name = "TOKEN", .help = "staff token (or WARD_STAFF_TOKEN)"},
+      {.name = "json", .help = "print JSON for scripts"},
+  };
+  options.insert(options.end(), extra.begin(), extra.end());
+  return options;
+}
 
-// One staff API call over HTTPS, trusting only --ca. Errors are kUnavailable (cannot reach or
-// trust the collector) or the collector's own message for 4xx/5xx.
-Result<Reply> Call(const Args& args, const std::string& method, const std::string& path,
-                   const std::string& body = "",
-                   const std::string& content_type = "application/json") {
+Result<StaffReply> StaffCall(const Args& args, const std::string& method, const std::string& path,
+                             const std::string& body, const std::string& content_type) {
   const std::string collector = args.value("collector").value_or("https://127.0.0.1:8443");
   std::string token = args.value("token").value_or("");
   if (token.empty()) {
@@ -79,7 +85,7 @@ Result<Reply> Call(const Args& args, const std::string& method, const std::strin
     session.sendRequest(request) << body;
     Poco::Net::HTTPResponse response;
     std::istream& in = session.receiveResponse(response);
-    Reply reply;
+    StaffReply reply;
     reply.status = static_cast<int>(response.getStatus());
     Poco::StreamCopier::copyToString(in, reply.body);
     reply.next_cursor = response.get("Ward-Next-Cursor", "");
@@ -102,6 +108,16 @@ Result<Reply> Call(const Args& args, const std::string& method, const std::strin
   } catch (const Poco::Exception& e) {
     return UnavailableError("cannot reach " + collector + ": " + e.displayText());
   }
+}
+
+namespace {
+
+using Reply = StaffReply;
+
+Result<Reply> Call(const Args& args, const std::string& method, const std::string& path,
+                   const std::string& body = "",
+                   const std::string& content_type = "application/json") {
+  return StaffCall(args, method, path, body, content_type);
 }
 
 Result<Poco::Dynamic::Var> CallJson(const Args& args, const std::string& method,
@@ -161,21 +177,6 @@ std::string Time(std::int64_t ms) {
   std::ostringstream out;
   out << std::put_time(&tm, "%Y-%m-%d %H:%M UTC");
   return out.str();
-}
-
-// Options every staff command takes.
-std::vector<Option> StaffOptions(std::vector<Option> extra = {}) {
-  std::vector<Option> options = {
-      {.name = "collector",
-       .value_name = "URL",
-       .help =
-           "the collector, e.g. https://collector.example:8443 (default https://127.0.0.1:8443)"},
-      {.name = "ca", .value_name = "FILE", .help = "the site CA to trust (ca.pem from 'init')"},
-      {.name = "token", .value_name = "TOKEN", .help = "staff token (or WARD_STAFF_TOKEN)"},
-      {.name = "json", .help = "print JSON for scripts"},
-  };
-  options.insert(options.end(), extra.begin(), extra.end());
-  return options;
 }
 
 int PolicyPush(const Args& args, Io& io) {

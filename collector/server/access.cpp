@@ -51,6 +51,12 @@ constexpr AccessRule kTable[] = {
     {"POST", "/v1/staff/concerns/{id:uuid}/notes", kDsl},
     {"POST", "/v1/staff/concerns/{id:uuid}/actions", kDsl},
     {"GET", "/v1/staff/audit", kDsl},
+    // Subject access (docs/adr/0015): POST so the account name travels in the body.
+    {"POST", "/v1/staff/subject/events", kDsl},
+    {"POST", "/v1/staff/subject/aup", kDsl},
+    {"POST", "/v1/staff/subject/concerns", kDsl},
+    {"POST", "/v1/staff/subject/devices", kDsl},
+    {"POST", "/v1/staff/subject/screenshot", kDsl},
     // Console sessions: a staff token exchanged once for a session cookie (docs/console.md).
     {"POST", "/v1/staff/session", kPublic},
     {"GET", "/v1/staff/session", kAnyStaff},

@@ -22,6 +22,7 @@
 #include "internal/retention.h"
 #include "internal/router.h"
 #include "internal/staff_api.h"
+#include "internal/subject_api.h"
 #include "ward/collector/server/tls.h"
 #include "ward/common/log.h"
 
@@ -62,6 +63,7 @@ class CollectorImpl final : public Collector {
         // The device API tells the inbox feed of each new concern; it passes them on to `alerter`.
         device_(options_, storage, inbox_, policies_, metrics_, clock),
         staff_(options_, storage, policies_, metrics_, clock),
+        subject_(storage, clock),
         console_(options_, storage, clock),
         retention_(storage, clock, metrics_,
                    {.limits = options.retention,
@@ -84,6 +86,7 @@ class CollectorImpl final : public Collector {
     WARD_RETURN_IF_ERROR(ops_.Register(router_));
     WARD_RETURN_IF_ERROR(device_.Register(router_));
     WARD_RETURN_IF_ERROR(staff_.Register(router_));
+    WARD_RETURN_IF_ERROR(subject_.Register(router_));
     WARD_RETURN_IF_ERROR(inbox_.Register(router_));
     WARD_RETURN_IF_ERROR(console_.Register(router_));
     WARD_RETURN_IF_ERROR(router_.CheckComplete());
@@ -141,6 +144,7 @@ class CollectorImpl final : public Collector {
   internal::OpsApi ops_;
   internal::DeviceApi device_;
   internal::StaffApi staff_;
+  internal::SubjectApi subject_;
   internal::ConsoleApi console_;
   internal::RetentionJob retention_;
   const Clock& clock_;

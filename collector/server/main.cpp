@@ -41,6 +41,9 @@ usage:
   ward-collector token create --role it|dsl|viewer|metrics --name "NAME"
                                                        (prints a staff token; `metrics` is for
                                                         a monitoring system: /metrics only)
+  ward-collector vacuum                                (SQLite: switch an older store to
+                                                        incremental auto-vacuum, once; stop the
+                                                        collector first)
 
 Admin commands find the store like `serve` does: --data-dir DIR, --config FILE or --storage URL.
 
@@ -231,6 +234,37 @@ int TokenCreate(const ConfigValues& v) {
   return 0;
 }
 
+// ADR 0015 "Space": a store made before incremental auto-vacuum needs one VACUUM to switch.
+int Vacuum(const ConfigValues& v) {
+  auto config = ResolveServeConfig(v);
+  if (!config) {
+    return Fail(config.error());
+  }
+  if (auto s = CheckDataIsPrivate(v.Get("data_dir"), config->storage_url); !s) {
+    return Fail(s.error());
+  }
+  if (config->storage_url.starts_with("sqlite:")) {
+    std::cout << "a store made before incremental auto-vacuum is rewritten once; that needs as "
+                 "much free disk as the store's size and may take a while\n"
+              << std::flush;
+  }
+  auto report = VacuumStore(config->storage_url);
+  if (!report) {
+    return Fail(report.error());
+  }
+  if (report->postgres) {
+    std::cout << "nothing to do: PostgreSQL's autovacuum gives deleted space back by itself\n";
+  } else if (report->switched) {
+    std::cout << "done: the store now gives space back after each retention run ("
+              << report->pages_before << " pages before, " << report->pages_after << " now)\n";
+  } else {
+    std::cout << "the store already gives space back after each retention run; freed pages "
+                 "returned now ("
+              << report->pages_before << " pages before, " << report->pages_after << " now)\n";
+  }
+  return 0;
+}
+
 void RaiseFileLimit() {
   rlimit lim{};
   if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
@@ -332,6 +366,9 @@ int Main(int argc, char** argv) {
   }
   if (command == "token") {
     return TokenCreate(*values);
+  }
+  if (command == "vacuum") {
+    return Vacuum(*values);
   }
   return Fail(Error(ErrorCode::kInvalidArgument,
                     "unknown command '" + command + "' (see ward-collector --help)"));

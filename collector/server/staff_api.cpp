@@ -43,18 +43,8 @@ HttpResponse StaffError(int status, const std::string& message) {
 
 HttpResponse StaffError(const Error& error) { return ErrorResponse(kStyle, error); }
 
-// The answer to a read or change of concerns that failed. When its audit row could not be
-// written the store rolled it all back: the staff member gets a plain 500 and nothing of the
-// concern, and the log says why.
 HttpResponse ConcernError(const Error& error, const StaffPrincipal& who, std::string_view action) {
-  if (!IsAuditWriteFailure(error)) {
-    return StaffError(error);
-  }
-  log::Error("audit log write failed; the request was refused",
-             {{"staff", who.name}, {"action", std::string(action)}, {"error", error.ToString()}});
-  return StaffError(500,
-                    "the collector could not write to its audit log, so it has not shown or "
-                    "changed anything. Try again in a moment; if it keeps happening, tell IT");
+  return AuditedError(error, who, action);
 }
 
 HttpResponse EmptyObject() { return Json(Poco::JSON::Object::Ptr(new Poco::JSON::Object)); }
@@ -246,6 +236,19 @@ Result<Poco::JSON::Object::Ptr> JsonObjectBody(const std::string& body) {
 }
 
 }  // namespace
+
+// When the audit row could not be written the store rolled it all back: the staff member gets a
+// plain 500 and nothing of the concern, and the log says why.
+HttpResponse AuditedError(const Error& error, const StaffPrincipal& who, std::string_view action) {
+  if (!IsAuditWriteFailure(error)) {
+    return StaffError(error);
+  }
+  log::Error("audit log write failed; the request was refused",
+             {{"staff", who.name}, {"action", std::string(action)}, {"error", error.ToString()}});
+  return StaffError(500,
+                    "the collector could not write to its audit log, so it has not shown or "
+                    "changed anything. Try again in a moment; if it keeps happening, tell IT");
+}
 
 StaffApi::StaffApi(const CollectorOptions& options, Storage& storage, PolicyFeed& policies,
                    Metrics& metrics, const Clock& clock)
@@ -539,7 +542,7 @@ HttpResponse StaffApi::EventsJson(const EventList& events) {
   return r;
 }
 
-Poco::JSON::Object::Ptr StaffApi::EventJson(const StoredEvent& e) {
+Poco::JSON::Object::Ptr EventJson(const StoredEvent& e) {
   ward::v1::Event event;
   if (e.kind == "concern") {
     event = ConcernEvent(e);

@@ -1339,6 +1339,121 @@ class SqlStorage final : public Storage {
     return AccountCounts{counts.first, counts.second};
   }
 
+  Result<EventList> ListSubjectEvents(const SubjectQuery& query, SubjectEvents which,
+                                      std::int64_t after_seq, const AuditEntry& audit) override {
+    SubjectBinds b(query);
+    int aup = which == SubjectEvents::kAup ? 1 : 0;
+    int aup2 = aup;
+    std::int64_t after = after_seq;
+    // Read as a viewer: concern events stay out (their contents come with the concerns).
+    const EventPage page{
+        .reader = StaffRole::kViewer, .limit = query.limit, .max_bytes = query.max_bytes};
+    return AuditedRead(
+        "listing a person's events", audit,
+        [&](Session& s) {
+          return SelectEvents(s, page,
+                              "e.account_id = (SELECT id FROM accounts WHERE hash = ?) AND "
+                              "e.seq > ? AND " +
+                                  std::string(kSubjectFilters) +
+                                  " AND ((CAST(? AS INTEGER) = 1 AND e.kind = 'aup') OR "
+                                  "(CAST(? AS INTEGER) = 0 AND e.kind <> 'aup')) ORDER BY e.seq",
+                              b.hash, after, b.any_device, b.device, b.any_from, b.from, b.any_to,
+                              b.to, aup, aup2);
+        },
+        [&](const EventList&) { return SubjectAuditIds(query, aup == 1 ? "aup" : "events", {}); });
+  }
+
+  Result<std::vector<std::pair<Concern, std::vector<IncidentEntry>>>> ListSubjectConcerns(
+      const SubjectQuery& query, std::string_view after_id, const AuditEntry& audit) override {
+    using Out = std::vector<std::pair<Concern, std::vector<IncidentEntry>>>;
+    SubjectBinds b(query);
+    std::string after(after_id);
+    return AuditedRead(
+        "listing a person's concerns", audit,
+        [&](Session& s) -> Result<Out> {
+          WARD_ASSIGN_OR_RETURN(
+              std::vector<Concern> concerns,
+              SelectConcerns(s, true,
+                             "e WHERE e.account_id = (SELECT id FROM accounts WHERE hash = ?) "
+                             "AND e.id > ? AND " +
+                                 std::string(kSubjectFilters) + " ORDER BY e.id",
+                             query.limit, query.max_bytes, b.hash, after, b.any_device, b.device,
+                             b.any_from, b.from, b.any_to, b.to));
+          Out out;
+          for (Concern& c : concerns) {
+            WARD_ASSIGN_OR_RETURN(auto log, SelectIncidentLog(s, c.id, 0, kWholeIncidentLog));
+            out.emplace_back(std::move(c), std::move(log));
+          }
+          return out;
+        },
+        [&](const Out& out) {
+          std::vector<std::string> ids;
+          for (const auto& [c, log] : out) {
+            ids.push_back(c.id);
+          }
+          return SubjectAuditIds(query, "concerns", ids);
+        });
+  }
+
+  Result<std::vector<SubjectDevice>> ListSubjectDevices(const SubjectQuery& query,
+                                                        std::string_view after_id,
+                                                        const AuditEntry& audit) override {
+    SubjectBinds b(query);
+    std::string after(after_id);
+    auto lim = static_cast<std::int64_t>(query.limit);
+    return AuditedRead(
+        "listing a person's devices", audit,
+        [&](Session& s) -> Result<std::vector<SubjectDevice>> {
+          std::vector<std::string> ids, hosts, groups, oses;
+          std::vector<std::int64_t> counts, first, last;
+          Statement st(s);
+          st << Sql(
+              "SELECT e.device_id, COALESCE(d.hostname, ''), COALESCE(d.group_name, ''), "
+              "COALESCE(d.os, ''), CAST(COUNT(*) AS BIGINT), MIN(e.received_ms), "
+              "MAX(e.received_ms) FROM events e LEFT JOIN devices d ON d.id = e.device_id "
+              "WHERE e.account_id = (SELECT id FROM accounts WHERE hash = ?) AND e.device_id > ? "
+              "AND " +
+              std::string(kSubjectFilters) +
+              " GROUP BY e.device_id, d.hostname, d.group_name, d.os ORDER BY e.device_id "
+              "LIMIT ?"),
+              use(b.hash), use(after), use(b.any_device), use(b.device), use(b.any_from),
+              use(b.from), use(b.any_to), use(b.to), use(lim), into(ids), into(hosts), into(groups),
+              into(oses), into(counts), into(first), into(last);
+          st.execute();
+          std::vector<SubjectDevice> out;
+          for (std::size_t i = 0; i < ids.size(); ++i) {
+            out.push_back(SubjectDevice{ids[i], hosts[i], groups[i], oses[i],
+                                        static_cast<std::uint64_t>(counts[i]), first[i], last[i]});
+          }
+          return out;
+        },
+        [&](const std::vector<SubjectDevice>&) { return SubjectAuditIds(query, "devices", {}); });
+  }
+
+  Result<std::string> GetSubjectScreenshot(const SubjectQuery& query, std::string_view concern_id,
+                                           const AuditEntry& audit) override {
+    SubjectBinds b(query);
+    std::string id(concern_id);
+    return AuditedRead(
+        "reading a person's screenshot", audit,
+        [&](Session& s) -> Result<std::string> {
+          std::vector<BLOB> shots;
+          Statement st(s);
+          st << Sql(
+              "SELECT e.screenshot FROM concerns e WHERE e.id = ? AND "
+              "e.account_id = (SELECT id FROM accounts WHERE hash = ?) AND " +
+              std::string(kSubjectFilters)),
+              use(id), use(b.hash), use(b.any_device), use(b.device), use(b.any_from), use(b.from),
+              use(b.any_to), use(b.to), into(shots);
+          st.execute();
+          if (shots.empty()) {
+            return NotFoundError("no concern '" + id + "' of this account");
+          }
+          return FromBlob(shots.front());
+        },
+        [&](const std::string&) { return SubjectAuditIds(query, "screenshot", {id}); });
+  }
+
   Result<RetentionCounts> PurgeExpired(std::int64_t now_ms, const RetentionLimits& limits,
                                        std::size_t max_rows) override {
     if (max_rows == 0) {
@@ -1652,6 +1767,45 @@ class SqlStorage final : public Storage {
         ids.push_back(e.id);
       }
     }
+    return ids;
+  }
+
+  // The filters of a subject-access page, as SQL on `e` (events or concerns) with eight
+  // parameters: SubjectBinds' any_device, device, any_from, from, any_to, to.
+  static constexpr std::string_view kSubjectFilters =
+      "(? = '' OR e.device_id = ?) AND (CAST(? AS BIGINT) = 0 OR e.received_ms >= ?) AND "
+      "(CAST(? AS BIGINT) = 0 OR e.received_ms < ?)";
+  static constexpr std::size_t kWholeIncidentLog = 1000000;
+
+  // A SubjectQuery's values, each bound once (Poco binds by reference, one use per `?`).
+  struct SubjectBinds {
+    explicit SubjectBinds(const SubjectQuery& q)
+        : hash(q.account_hash),
+          any_device(q.device_id),
+          device(q.device_id),
+          any_from(q.from_ms),
+          from(q.from_ms),
+          any_to(q.to_ms),
+          to(q.to_ms) {}
+    std::string hash, any_device, device;
+    std::int64_t any_from, from, any_to, to;
+  };
+
+  // What a subject-access page's audit row names (Storage::ListSubjectEvents).
+  static std::vector<std::string> SubjectAuditIds(const SubjectQuery& q, std::string_view page,
+                                                  const std::vector<std::string>& concerns) {
+    std::vector<std::string> ids = {"account:" + q.account_hash};
+    if (!q.device_id.empty()) {
+      ids.push_back("device:" + q.device_id);
+    }
+    if (q.from_ms > 0) {
+      ids.push_back("from:" + std::to_string(q.from_ms));
+    }
+    if (q.to_ms > 0) {
+      ids.push_back("to:" + std::to_string(q.to_ms));
+    }
+    ids.push_back("page:" + std::string(page));
+    ids.insert(ids.end(), concerns.begin(), concerns.end());
     return ids;
   }
 

@@ -14,7 +14,9 @@
 
 #include "registry_values_windows.h"
 #include "ward/common/error_windows.h"
+#include "ward/common/unique_handle_windows.h"
 #include "ward/platform/registry_policy.h"
+#include "ward/platform/registry_watch.h"
 #include "ward/platform/settings_lockdown.h"
 
 namespace ward::platform {
@@ -24,52 +26,9 @@ namespace {
 constexpr wchar_t kDefaultUserMount[] = L"WardDefaultUser";
 constexpr char kMachineId[] = "HKLM";
 
-Error RegError(std::string_view context, LSTATUS status) {
-  return WindowsError(context, static_cast<std::uint32_t>(status));
-}
-
-class UniqueKey {
- public:
-  UniqueKey() = default;
-  explicit UniqueKey(HKEY key) : key_(key) {}
-  UniqueKey(UniqueKey&& other) noexcept : key_(std::exchange(other.key_, nullptr)) {}
-  UniqueKey& operator=(UniqueKey&& other) noexcept {
-    Reset();
-    key_ = std::exchange(other.key_, nullptr);
-    return *this;
-  }
-  ~UniqueKey() { Reset(); }
-  HKEY get() const { return key_; }
-  HKEY* out() {
-    Reset();
-    return &key_;
-  }
-  void Reset() {
-    if (key_ != nullptr) {
-      RegCloseKey(key_);
-      key_ = nullptr;
-    }
-  }
-
- private:
-  HKEY key_ = nullptr;
-};
-
-class UniqueHandle {
- public:
-  explicit UniqueHandle(HANDLE handle = nullptr) : handle_(handle) {}
-  UniqueHandle(UniqueHandle&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
-  UniqueHandle& operator=(UniqueHandle&&) = delete;
-  ~UniqueHandle() {
-    if (handle_ != nullptr) {
-      CloseHandle(handle_);
-    }
-  }
-  HANDLE get() const { return handle_; }
-
- private:
-  HANDLE handle_;
-};
+using internal::RawValue;
+using internal::RegError;
+using internal::UniqueKey;
 
 // One hive Ward writes to: HKEY_LOCAL_MACHINE, or a user's below HKEY_USERS.
 struct Hive {
@@ -177,72 +136,11 @@ class MountedDefaultHive {
   bool unmount_;
 };
 
-struct RawValue {
-  DWORD type = REG_NONE;
-  std::vector<BYTE> data;
-};
-
 // The value, nullopt when it (or its key) does not exist.
 Result<std::optional<RawValue>> ReadValue(const Hive& hive, const std::string& key,
                                           const std::string& name) {
-  UniqueKey k;
-  LSTATUS s =
-      RegOpenKeyExW(hive.root, (hive.prefix + Utf16(key)).c_str(), 0, KEY_QUERY_VALUE, k.out());
-  if (s == ERROR_FILE_NOT_FOUND) {
-    return std::nullopt;
-  }
-  if (s != ERROR_SUCCESS) {
-    return std::unexpected(RegError("opening " + hive.shown + "\\" + key, s));
-  }
-  const std::wstring wname = Utf16(name);
-  RawValue out;
-  DWORD size = 0;
-  s = RegQueryValueExW(k.get(), wname.c_str(), nullptr, &out.type, nullptr, &size);
-  if (s == ERROR_SUCCESS) {
-    out.data.resize(size);
-    s = RegQueryValueExW(k.get(), wname.c_str(), nullptr, &out.type, out.data.data(), &size);
-    out.data.resize(size);
-  }
-  if (s == ERROR_FILE_NOT_FOUND) {
-    return std::nullopt;
-  }
-  if (s != ERROR_SUCCESS) {
-    return std::unexpected(RegError("reading " + hive.shown + "\\" + key + "\\" + name, s));
-  }
-  return out;
-}
-
-RawValue Encode(const RegistryPolicyValue& v) {
-  RawValue out;
-  if (v.type == RegistryType::kDword) {
-    out.type = REG_DWORD;
-    const auto* p = reinterpret_cast<const BYTE*>(&v.dword);
-    out.data.assign(p, p + sizeof(DWORD));
-    return out;
-  }
-  out.type = REG_SZ;
-  const std::wstring text = Utf16(v.text);
-  const auto* p = reinterpret_cast<const BYTE*>(text.c_str());
-  out.data.assign(p, p + (text.size() + 1) * sizeof(wchar_t));
-  return out;
-}
-
-bool Holds(const std::optional<RawValue>& now, const RawValue& wanted) {
-  if (!now.has_value() || now->type != wanted.type) {
-    return false;
-  }
-  if (wanted.type == REG_SZ) {
-    // Compare the text: a writer may or may not have stored the terminating NUL.
-    const auto text = [](const std::vector<BYTE>& data) {
-      std::wstring s(reinterpret_cast<const wchar_t*>(data.data()), data.size() / sizeof(wchar_t));
-      while (!s.empty() && s.back() == L'\0') {
-        s.pop_back();
-      }
-      return s;
-    };
-    return text(now->data) == text(wanted.data);
-  }
-  return now->data == wanted.data;
+  return internal::ReadRawValue(hive.root, hive.prefix + Utf16(key), Utf16(name),
+                                hive.shown + "\\" + key);
 }
 
 // The key below which Group Policy keeps a value's policies ("Software\\Policies",
@@ -255,11 +153,8 @@ std::string WatchRoot(const std::string& key) {
 
 class RegistrySettingsLockdown final : public SettingsLockdown {
  public:
-  RegistrySettingsLockdown(SettingsLockdownOptions options, UniqueHandle changed,
-                           UniqueHandle interrupt)
-      : options_(std::move(options)),
-        changed_(std::move(changed)),
-        interrupt_(std::move(interrupt)) {}
+  RegistrySettingsLockdown(SettingsLockdownOptions options, std::unique_ptr<RegistryWatch> watch)
+      : options_(std::move(options)), watch_(std::move(watch)) {}
 
   Result<SettingsApplyReport> Apply(const policy::SettingsPlan& plan) override {
     const RegistryPolicy rendered = RenderRegistryPolicy(plan);
@@ -272,7 +167,9 @@ class RegistrySettingsLockdown final : public SettingsLockdown {
     if (mounted.has_value()) {
       users.push_back(UserHive(kDefaultUserMount));
     }
-    std::set<std::pair<std::string, std::string>> watch;  // hive id, key
+    // HKEY_USERS itself (a user signing in loads a hive there), then each policy root written.
+    std::vector<WatchedKey> watch = {{RegistryHive::kUsers, "", false}};
+    std::set<std::pair<std::string, std::string>> roots;  // hive id, key
     for (const RegistryPolicyValue& v : rendered.values) {
       const std::vector<Hive> hives =
           v.root == RegistryRoot::kMachine ? std::vector<Hive>{MachineHive()} : users;
@@ -280,12 +177,17 @@ class RegistrySettingsLockdown final : public SettingsLockdown {
         WARD_RETURN_IF_ERROR(Remember(hive, v.key, v.name));
         WARD_RETURN_IF_ERROR(Write(hive, v));
         if (hive.prefix != std::wstring(kDefaultUserMount) + L"\\") {
-          watch.emplace(hive.id, WatchRoot(v.key));
+          roots.emplace(hive.id, WatchRoot(v.key));
         }
       }
     }
-    watch_ = std::vector(watch.begin(), watch.end());
-    WARD_RETURN_IF_ERROR(Arm());
+    for (const auto& [hive_id, key] : roots) {
+      const Hive hive = HiveFromId(hive_id);
+      watch.push_back(hive.root == HKEY_LOCAL_MACHINE
+                          ? WatchedKey{RegistryHive::kMachine, key, true}
+                          : WatchedKey{RegistryHive::kUsers, Utf8(hive.prefix) + key, true});
+    }
+    WARD_RETURN_IF_ERROR(watch_->Watch(watch));
     return report;
   }
 
@@ -303,7 +205,7 @@ class RegistrySettingsLockdown final : public SettingsLockdown {
           v.root == RegistryRoot::kMachine ? std::vector<Hive>{MachineHive()} : users;
       for (const Hive& hive : hives) {
         WARD_ASSIGN_OR_RETURN(const auto now, ReadValue(hive, v.key, v.name));
-        if (!Holds(now, Encode(v))) {
+        if (!internal::ValueHolds(now, internal::EncodeValue(v))) {
           out.push_back({v.setting, hive.shown + "\\" + v.key + "\\" + v.name});
         }
       }
@@ -311,27 +213,12 @@ class RegistrySettingsLockdown final : public SettingsLockdown {
     return out;
   }
 
+  // Wakes on a change of the policy roots written, or a user signing in (a hive loaded).
   Result<bool> WaitForChange(std::chrono::milliseconds max_wait) override {
-    if (watched_.empty()) {
-      WARD_RETURN_IF_ERROR(Arm());
-    }
-    const HANDLE events[] = {changed_.get(), interrupt_.get()};
-    const auto ms = static_cast<DWORD>(
-        std::clamp<std::chrono::milliseconds::rep>(max_wait.count(), 0, INFINITE - 1));
-    const DWORD r = WaitForMultipleObjects(2, events, FALSE, ms);
-    if (r == WAIT_OBJECT_0) {
-      // Notifications are one-shot: register again before the caller looks at the registry,
-      // so nothing changed after its look goes unseen.
-      WARD_RETURN_IF_ERROR(Arm());
-      return true;
-    }
-    if (r == WAIT_OBJECT_0 + 1 || r == WAIT_TIMEOUT) {
-      return false;
-    }
-    return std::unexpected(WindowsError("waiting for registry changes", GetLastError()));
+    return watch_->WaitForChange(max_wait);
   }
 
-  void Interrupt() override { SetEvent(interrupt_.get()); }
+  void Interrupt() override { watch_->Interrupt(); }
 
   Status Restore() override {
     UniqueKey base;
@@ -494,7 +381,7 @@ class RegistrySettingsLockdown final : public SettingsLockdown {
     LSTATUS s = RegCreateKeyExW(hive.root, (hive.prefix + Utf16(v.key)).c_str(), 0, nullptr,
                                 REG_OPTION_NON_VOLATILE, KEY_SET_VALUE, nullptr, k.out(), nullptr);
     if (s == ERROR_SUCCESS) {
-      const RawValue raw = Encode(v);
+      const RawValue raw = internal::EncodeValue(v);
       s = RegSetValueExW(k.get(), Utf16(v.name).c_str(), 0, raw.type, raw.data.data(),
                          static_cast<DWORD>(raw.data.size()));
     }
@@ -504,55 +391,18 @@ class RegistrySettingsLockdown final : public SettingsLockdown {
     return OkStatus();
   }
 
-  // (Re)registers a change notification on every watched key and on HKEY_USERS (a user signing
-  // in loads a hive there). Closing the old handles signals the event, so it is reset after.
-  Status Arm() {
-    watched_.clear();
-    UniqueKey users;
-    LSTATUS s = RegOpenKeyExW(HKEY_USERS, nullptr, 0, KEY_NOTIFY, users.out());
-    if (s != ERROR_SUCCESS) {
-      return std::unexpected(RegError("opening HKEY_USERS to watch it", s));
-    }
-    watched_.push_back(std::move(users));
-    for (const auto& [hive_id, key] : watch_) {
-      const Hive hive = HiveFromId(hive_id);
-      UniqueKey k;
-      if (RegOpenKeyExW(hive.root, (hive.prefix + Utf16(key)).c_str(), 0, KEY_NOTIFY, k.out()) ==
-          ERROR_SUCCESS) {
-        watched_.push_back(std::move(k));
-      }  // gone (a user signed out, or it was deleted): Drifted() sees it
-    }
-    ResetEvent(changed_.get());
-    for (std::size_t i = 0; i < watched_.size(); ++i) {
-      s = RegNotifyChangeKeyValue(watched_[i].get(), i == 0 ? FALSE : TRUE,
-                                  REG_NOTIFY_CHANGE_NAME | REG_NOTIFY_CHANGE_LAST_SET,
-                                  changed_.get(), TRUE);
-      if (s != ERROR_SUCCESS) {
-        watched_.clear();
-        return std::unexpected(RegError("watching the registry", s));
-      }
-    }
-    return OkStatus();
-  }
-
   const SettingsLockdownOptions options_;
-  UniqueHandle changed_;                                    // manual-reset: any watched key changed
-  UniqueHandle interrupt_;                                  // auto-reset: Interrupt()
-  std::vector<std::pair<std::string, std::string>> watch_;  // hive id, key
-  std::vector<UniqueKey> watched_;                          // open while notifications wait
+  std::unique_ptr<RegistryWatch> watch_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<SettingsLockdown>> CreateSettingsLockdown(
     const SettingsLockdownOptions& options) {
-  UniqueHandle changed(CreateEventW(nullptr, TRUE, FALSE, nullptr));
-  UniqueHandle interrupt(CreateEventW(nullptr, FALSE, FALSE, nullptr));
-  if (changed.get() == nullptr || interrupt.get() == nullptr) {
-    return std::unexpected(WindowsError("creating events", GetLastError()));
-  }
-  return std::make_unique<RegistrySettingsLockdown>(options, std::move(changed),
-                                                    std::move(interrupt));
+  WARD_ASSIGN_OR_RETURN(std::unique_ptr<RegistryWatch> watch, CreateRegistryWatch());
+  // Before the first Apply: a user signing in.
+  WARD_RETURN_IF_ERROR(watch->Watch({{RegistryHive::kUsers, "", false}}));
+  return std::make_unique<RegistrySettingsLockdown>(options, std::move(watch));
 }
 
 }  // namespace ward::platform

@@ -2,6 +2,7 @@
 // Renders the tray's dialogs to PNG files (QWidget::grab on Qt's offscreen platform),
 // against a real IpcServer backed by the test AgentControl. Used by tray_screenshots.sh.
 //   ward_tray_screenshots <output-dir>
+//   ward_tray_screenshots.exe -platform windows <output-dir>   (under Wine: the Windows views)
 //   ward_tray_screenshots --real-tray   (under X with a tray host: opens the menu on the real
 //                                        tray icon, prints READY, holds it for a capture)
 #include <QApplication>
@@ -21,8 +22,8 @@
 #include <functional>
 #include <string_view>
 
-#include "../agent/ipc/posix/ipc_test_transport.h"
-#include "../agent/ipc/test_agent_control.h"
+#include "ipc_test_transport.h"  // tests/agent/ipc/<os>/: a Unix socket or a named pipe
+#include "test_agent_control.h"
 #include "ward/agent/ipc/ipc_server.h"
 #include "ward/tray/agent_connection.h"
 #include "ward/tray/concern_dialog.h"
@@ -68,9 +69,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot create %s\n", argv[1]);
     return 1;
   }
-  ward::agent::ipc::testing::TempSocketDir dir;
+  ward::agent::ipc::testing::TestEndpoint dir;
   ward::agent::ipc::testing::TestAgentControl control;
-  auto server = ward::agent::ipc::IpcServer::Create({.endpoint = dir.socket()}, control);
+  auto server = ward::agent::ipc::IpcServer::Create({.endpoint = dir.endpoint()}, control);
   if (!server || !(*server)->Start()) {
     std::fprintf(stderr, "could not start the IPC server\n");
     return 1;
@@ -81,7 +82,7 @@ int main(int argc, char** argv) {
     accept.set_aup_version(3);
     (void)control.AcceptAup({}, accept);
   }
-  ward::tray::TrayController tray(QString::fromStdString(dir.socket().string()));
+  ward::tray::TrayController tray(QString::fromStdWString(dir.endpoint().wstring()));
   if (!WaitFor([&] { return tray.agent().isConnected(); })) {
     std::fprintf(stderr, "the tray did not connect\n");
     return 1;
@@ -127,6 +128,13 @@ int main(int argc, char** argv) {
        }) &&
        Save(&concern, out, QStringLiteral("concern-sent.png")) && ok;
 
+  if (tray.usesTray()) {
+    // A platform with a tray (Windows under Wine): the menu as it opens from the icon.
+    tray.menu()->popup(QPoint(40, 40));
+    ok = WaitFor([&] { return tray.menu()->isVisible(); }) &&
+         Save(tray.menu(), out, QStringLiteral("tray-menu.png")) && ok;
+    tray.menu()->hide();
+  }
   if (QWidget* window = tray.fallbackWindow(); window != nullptr) {
     ward::v1::Notice usb;
     usb.mutable_usb_blocked()->set_device_name("SanDisk Cruzer");

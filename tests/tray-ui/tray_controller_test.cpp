@@ -14,6 +14,7 @@
 namespace ward::tray {
 namespace {
 
+using testing::TrayControllerTest;
 using testing::TrayTest;
 using testing::WaitFor;
 
@@ -26,20 +27,6 @@ T* VisibleTopLevel() {
   }
   return nullptr;
 }
-
-class TrayControllerTest : public TrayTest {
- protected:
-  void SetUp() override {
-    TrayTest::SetUp();
-    controller_ = std::make_unique<TrayController>(QString::fromStdString(dir_.socket().string()));
-    ASSERT_TRUE(WaitFor([&] { return controller_->agent().isConnected(); }));
-  }
-  void TearDown() override {
-    controller_.reset();
-    TrayTest::TearDown();
-  }
-  std::unique_ptr<TrayController> controller_;
-};
 
 TEST_F(TrayControllerTest, FallsBackToASmallWindowWithoutASystemTray) {
   ASSERT_FALSE(QSystemTrayIcon::isSystemTrayAvailable());  // the offscreen platform has none

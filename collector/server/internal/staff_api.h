@@ -20,6 +20,14 @@ namespace ward::collector::internal {
 // Which role may call what is the role table's business (access.h); what each role sees of a
 // concern (the DSL in full, IT redacted) and the audit entries are this unit's. Thread-safe;
 // everything passed in must outlive it.
+// An event as the staff API shows it. Concern events reach here only for the DSL (the store
+// leaves them out of everyone else's lists), audited by the store with the read.
+Poco::JSON::Object::Ptr EventJson(const StoredEvent& e);
+
+// The answer to an audited read or change that failed (`action` names it in the log): when its
+// audit row could not be written, a plain 500 that shows nothing.
+HttpResponse AuditedError(const Error& error, const StaffPrincipal& who, std::string_view action);
+
 class StaffApi {
  public:
   StaffApi(const CollectorOptions& options, Storage& storage, PolicyFeed& policies,
@@ -61,9 +69,6 @@ class StaffApi {
 
   // A page of events as JSON, with its next cursor.
   HttpResponse EventsJson(const EventList& events);
-  // An event as JSON. Concern events reach here only for the DSL (the store leaves them out
-  // of everyone else's lists), audited by the store with the read.
-  Poco::JSON::Object::Ptr EventJson(const StoredEvent& e);
   // The audit entry for `who` doing `action` now; the store names the concerns and writes it
   // with the read or change, or refuses both.
   AuditEntry Audit(const StaffPrincipal& who, std::string_view action) const;

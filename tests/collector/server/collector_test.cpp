@@ -150,6 +150,20 @@ class CollectorTest : public ::testing::Test {
 
   std::string NewEventId() { return ids_.Next().ToString(); }
 
+  // Makes every insert into the SQLite store's audit log fail for real (a trigger put in by a
+  // second connection to the file), until MendAuditLog.
+  void BreakAuditLog() {
+    ExecOnStore(
+        "CREATE TRIGGER break_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'the "
+        "disk is full'); END");
+  }
+  void MendAuditLog() { ExecOnStore("DROP TRIGGER break_audit"); }
+  void ExecOnStore(const std::string& sql) {
+    Poco::Data::Session s("SQLite",
+                          (dir_.path() / ("c" + std::to_string(starts_) + ".db")).string());
+    s << sql, Poco::Data::Keywords::now;
+  }
+
   ward::v1::Event UsbEvent() {
     ward::v1::Event e;
     e.set_id(NewEventId());
@@ -732,14 +746,7 @@ TEST_F(ConcernListingTest, Regression_Issue14_MetricsListsNoEventsAtAll) {
 // answers 500 with a plain message and nothing of the concern; a status change is refused and
 // leaves the concern as it was. Before, the concern was sent and the failed write only logged.
 TEST_F(ConcernListingTest, Regression_Issue15_AFailedAuditWriteShowsNoConcern) {
-  const std::string db = (dir_.path() / ("c" + std::to_string(starts_) + ".db")).string();
-  auto exec = [&](const std::string& sql) {
-    Poco::Data::Session s("SQLite", db);
-    s << sql, Poco::Data::Keywords::now;
-  };
-  exec(
-      "CREATE TRIGGER break_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'the "
-      "disk is full'); END");
+  BreakAuditLog();
   const std::string concern = "/v1/staff/concerns/" + concern_id_;
   const std::vector<std::pair<std::string, std::string>> reads = {
       {"dsl", "/v1/staff/concerns"},
@@ -772,7 +779,7 @@ TEST_F(ConcernListingTest, Regression_Issue15_AFailedAuditWriteShowsNoConcern) {
                   R"({"kind": "referred-external", "text": "the police"})")
                 .status,
             500);
-  exec("DROP TRIGGER break_audit");
+  MendAuditLog();
   HttpsResponse after = Staff("GET", concern, "dsl");
   ASSERT_EQ(after.status, 200) << after.body;
   auto obj = ParseJson(after.body).extract<Poco::JSON::Object::Ptr>();
@@ -1201,6 +1208,155 @@ TEST_F(CollectorTest, RetentionJobStopsPromptlyBetweenBatches) {
   ASSERT_TRUE(audit.has_value());
   ASSERT_EQ(audit->size(), 1u);
   EXPECT_EQ(audit->front().concern_id, "telemetry=1 aup=0 concerns=0 audit=0");
+}
+
+// Subject access (docs/adr/0015): the DSL's pages of one person's records, each audited.
+class SubjectApiTest : public ConcernListingTest {
+ protected:
+  void SetUp() override {
+    ConcernListingTest::SetUp();
+    ward::v1::EventBatch batch;
+    ward::v1::Event usb = UsbEvent();
+    usb.set_user("learner1");
+    ward::v1::Event aup = UsbEvent();
+    aup.set_user("learner1");
+    aup.mutable_aup()->set_aup_version(3);
+    ward::v1::Event other = UsbEvent();
+    other.set_user("learner2");
+    *batch.add_events() = usb;
+    *batch.add_events() = aup;
+    *batch.add_events() = other;
+    learner_usb_id_ = usb.id();
+    aup_id_ = aup.id();
+    other_id_ = other.id();
+    ASSERT_EQ(Upload(device_, batch).acked_ids_size(), 3);
+    ASSERT_EQ(Staff("POST", "/v1/staff/concerns/" + concern_id_ + "/notes", "dsl",
+                    R"({"text": "spoke to the learner"})")
+                  .status,
+              200);
+  }
+
+  static constexpr const char* kPages[] = {"events", "aup", "concerns", "devices", "screenshot"};
+  std::string Body(const std::string& extra = "") const {
+    return R"({"account": "learner1", "concern_id": ")" + concern_id_ + "\"" + extra + "}";
+  }
+
+  std::string learner_usb_id_;
+  std::string aup_id_;
+  std::string other_id_;
+};
+
+TEST_F(SubjectApiTest, DslGetsEachPartOfOnePersonsRecordsEachPageAudited) {
+  auto before = store_->ListAudit(1000);
+  ASSERT_TRUE(before.has_value());
+  HttpsResponse events = Staff("POST", "/v1/staff/subject/events", "dsl", Body());
+  ASSERT_EQ(events.status, 200) << events.body;
+  auto list = ParseJson(events.body).extract<Poco::JSON::Array::Ptr>();
+  ASSERT_EQ(list->size(), 1u) << events.body;  // not the concern, the AUP or learner2's
+  EXPECT_EQ(list->getObject(0)->getValue<std::string>("id"), learner_usb_id_);
+  EXPECT_EQ(list->getObject(0)->getObject("event")->getValue<std::string>("user"), "learner1");
+  HttpsResponse aup = Staff("POST", "/v1/staff/subject/aup", "dsl", Body());
+  ASSERT_EQ(aup.status, 200) << aup.body;
+  list = ParseJson(aup.body).extract<Poco::JSON::Array::Ptr>();
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ(list->getObject(0)->getValue<std::string>("id"), aup_id_);
+  HttpsResponse concerns = Staff("POST", "/v1/staff/subject/concerns", "dsl", Body());
+  ASSERT_EQ(concerns.status, 200) << concerns.body;
+  list = ParseJson(concerns.body).extract<Poco::JSON::Array::Ptr>();
+  ASSERT_EQ(list->size(), 1u);
+  auto concern = list->getObject(0);
+  EXPECT_EQ(concern->getValue<std::string>("id"), concern_id_);
+  EXPECT_EQ(concern->getValue<std::string>("text"), "an older boy keeps messaging me");
+  EXPECT_TRUE(concern->getValue<bool>("review_before_release"));
+  EXPECT_TRUE(concern->getValue<bool>("has_screenshot"));
+  ASSERT_EQ(concern->getArray("incident_log")->size(), 1u);
+  EXPECT_EQ(concern->getArray("incident_log")->getObject(0)->getValue<std::string>("text"),
+            "spoke to the learner");
+  HttpsResponse devices = Staff("POST", "/v1/staff/subject/devices", "dsl", Body());
+  ASSERT_EQ(devices.status, 200) << devices.body;
+  list = ParseJson(devices.body).extract<Poco::JSON::Array::Ptr>();
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ(list->getObject(0)->getValue<std::string>("id"), device_.id);
+  EXPECT_EQ(list->getObject(0)->getValue<std::uint64_t>("events"), 3u);  // concern, usb, aup
+  HttpsResponse shot = Staff("POST", "/v1/staff/subject/screenshot", "dsl", Body());
+  ASSERT_EQ(shot.status, 200) << shot.body;
+  EXPECT_EQ(shot.body, std::string(kPng));
+  // Another person's name finds none of it.
+  HttpsResponse none =
+      Staff("POST", "/v1/staff/subject/concerns", "dsl", R"({"account": "learner2"})");
+  ASSERT_EQ(none.status, 200);
+  EXPECT_EQ(ParseJson(none.body).extract<Poco::JSON::Array::Ptr>()->size(), 0u);
+  EXPECT_EQ(Staff("POST", "/v1/staff/subject/screenshot", "dsl",
+                  R"({"account": "learner2", "concern_id": ")" + concern_id_ + "\"}")
+                .status,
+            404);
+
+  // One row per request (the refused screenshot none), naming the hash, never the name.
+  auto after = store_->ListAudit(1000);
+  ASSERT_TRUE(after.has_value());
+  ASSERT_EQ(after->size() - before->size(), 6u);
+  const std::string hash = "account:" + *store_->AccountHash("learner1");
+  for (std::size_t i = 1; i < 6; ++i) {
+    const AuditEntry& row = (*after)[i];
+    EXPECT_EQ(row.action, "subject.export");
+    EXPECT_EQ(row.staff_name, "staff-dsl");
+    EXPECT_EQ(row.concern_id, hash);
+  }
+  EXPECT_EQ((*after)[0].concern_id, "account:" + *store_->AccountHash("learner2"));
+  EXPECT_EQ((*after)[3].concern_ids,
+            (std::vector<std::string>{hash, "page:concerns", concern_id_}));
+  HttpsResponse log = Staff("GET", "/v1/staff/audit", "dsl");
+  EXPECT_EQ(log.body.find("learner1"), std::string::npos) << log.body;
+}
+
+TEST_F(SubjectApiTest, FiltersAndBadRequestsGetClearAnswers) {
+  HttpsResponse on_other = Staff("POST", "/v1/staff/subject/events", "dsl",
+                                 Body(R"(, "device": "00000000-0000-7000-8000-000000000000")"));
+  ASSERT_EQ(on_other.status, 200);
+  EXPECT_EQ(ParseJson(on_other.body).extract<Poco::JSON::Array::Ptr>()->size(), 0u);
+  HttpsResponse future =
+      Staff("POST", "/v1/staff/subject/events", "dsl", Body(R"(, "from_ms": 32503680000000)"));
+  ASSERT_EQ(future.status, 200);
+  EXPECT_EQ(ParseJson(future.body).extract<Poco::JSON::Array::Ptr>()->size(), 0u);
+  for (const char* page : kPages) {
+    SCOPED_TRACE(page);
+    const std::string path = std::string("/v1/staff/subject/") + page;
+    HttpsResponse no_account = Staff("POST", path, "dsl", "{}");
+    EXPECT_EQ(no_account.status, 400);
+    EXPECT_NE(no_account.body.find("account"), std::string::npos) << no_account.body;
+    EXPECT_EQ(Staff("POST", path, "dsl", Body(R"(, "from_ms": 5, "to_ms": 5)")).status, 400);
+    EXPECT_EQ(Staff("POST", path, "dsl", "not json").status, 400);
+    EXPECT_EQ(Staff("GET", path, "dsl").status, 405);
+  }
+}
+
+TEST_F(SubjectApiTest, OnlyTheDslMayExport) {
+  for (const char* page : kPages) {
+    for (const char* role : {"it", "viewer", "metrics"}) {
+      SCOPED_TRACE(std::string(page) + " as " + role);
+      HttpsResponse r = Staff("POST", std::string("/v1/staff/subject/") + page, role, Body());
+      EXPECT_EQ(r.status, 403);
+      EXPECT_EQ(r.body.find("older boy"), std::string::npos);
+    }
+  }
+}
+
+// Fails closed: with the audit log refusing inserts (a trigger put in by a second connection),
+// every page answers 500 and nothing of the person's records.
+TEST_F(SubjectApiTest, AFailedAuditWriteRefusesEveryExportPage) {
+  BreakAuditLog();
+  for (const char* page : kPages) {
+    SCOPED_TRACE(page);
+    HttpsResponse r = Staff("POST", std::string("/v1/staff/subject/") + page, "dsl", Body());
+    EXPECT_EQ(r.status, 500);
+    EXPECT_NE(r.body.find("could not write to its audit log"), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("older boy"), std::string::npos);
+    EXPECT_EQ(r.body.find(learner_usb_id_), std::string::npos);
+    EXPECT_EQ(r.body.find(device_.id), std::string::npos);
+    EXPECT_EQ(r.body.find("PNG"), std::string::npos);
+  }
+  MendAuditLog();
+  EXPECT_EQ(Staff("POST", "/v1/staff/subject/events", "dsl", Body()).status, 200);
 }
 
 }  // namespace

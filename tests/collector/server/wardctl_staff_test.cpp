@@ -8,6 +8,8 @@
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Path.h>
+#include <Poco/Zip/Decompress.h>
 #include <gtest/gtest.h>
 
 #include "ward/collector/server/collector.h"
@@ -15,6 +17,7 @@
 #include "ward/common/clock.h"
 #include "ward/ctl/cli.h"
 #include "ward/ctl/commands.h"
+#include "ward/policy/data_inventory.h"
 #include "ward/testing/collector_support.h"
 #include "ward/testing/https_client.h"
 #include "ward/v1/sync.pb.h"
@@ -337,6 +340,229 @@ TEST_F(WardctlStaffTest, ShowSavesTheScreenshotForTheDslOnly) {
   EXPECT_EQ(Run({"concerns", "show", kId, "--save-screenshot", none.string()}, "dsl"), 1);
   EXPECT_NE(err_.str().find("no screenshot"), std::string::npos) << err_.str();
   EXPECT_FALSE(std::filesystem::exists(none));
+}
+
+// wardctl subject export against a real collector over TLS (docs/adr/0015).
+class WardctlSubjectTest : public WardctlStaffTest {
+ protected:
+  static constexpr const char* kConcernId = "0190b6e4-7c1a-7b3e-9f00-00000000c0de";
+  static constexpr std::string_view kPng = "\x89PNG\r\n\x1a\n-learner1's-screenshot";
+
+  void SetUp() override {
+    WardctlStaffTest::SetUp();
+    DeviceRecord d2;
+    d2.id = "dev-2";
+    d2.group = "learners-under-18";
+    d2.hostname = "laptop-8";
+    d2.credential_hash = HashSecret("y");
+    ASSERT_TRUE(store_->PutDevice(d2));
+    auto event = [](const std::string& id, bool aup) {
+      EventRow e;
+      e.id = id;
+      e.kind = aup ? "aup" : "usb";
+      e.priority = 2;
+      e.account = "learner1";
+      ward::v1::Event body;
+      body.set_id(id);
+      body.set_user("learner1");
+      if (aup) {
+        body.mutable_aup()->set_aup_version(3);
+      } else {
+        body.mutable_usb()->mutable_device()->set_device_id("0781:5567");
+      }
+      e.body = body.SerializeAsString();
+      return e;
+    };
+    EventRow concern;
+    concern.id = kConcernId;
+    concern.kind = "concern";
+    concern.priority = 4;
+    concern.account = "learner1";
+    concern.concern =
+        ConcernRow{"P9LK-3J2H",      1, "Sam and Alex keep messaging me", false, true, "learner1",
+                   std::string(kPng)};
+    ASSERT_TRUE(store_->IngestEvents(
+        "dev-1", std::vector<EventRow>{event("u-1", false), event("a-1", true), concern}, 10));
+    ASSERT_TRUE(store_->IngestEvents("dev-2", std::vector<EventRow>{event("u-2", false)}, 20));
+    ASSERT_TRUE(store_->ApplyConcernChange({.concern_id = kConcernId,
+                                            .author = "dsl",
+                                            .at_ms = 30,
+                                            .kind = IncidentKind::kNote,
+                                            .text = "called home",
+                                            .action = "concern.note"}));
+  }
+
+  static std::string Read(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+
+  // Checks an export unpacked at `dir`.
+  void ExpectExport(const std::filesystem::path& dir) {
+    const std::string readme = Read(dir / "README.txt");
+    EXPECT_NE(readme.find("Account name: learner1"), std::string::npos) << readme;
+    EXPECT_NE(readme.find("2 events, 1 agreement (AUP) acceptances, 1 concerns"), std::string::npos)
+        << readme;
+    EXPECT_NE(readme.find("\"review_before_release\": true"), std::string::npos);
+    EXPECT_NE(readme.find("redact other people's details"), std::string::npos);
+    EXPECT_NE(readme.find("seen on 2 laptops. Please check these records are about one person"),
+              std::string::npos);
+    EXPECT_NE(readme.find("Anonymous concerns are not here"), std::string::npos);
+    // What, why, how long and who sees come from the data inventory.
+    for (const char* column : {"events.body", "concerns.text", "concern_notes.text"}) {
+      for (const policy::InventoryEntry& e : policy::DataInventory()) {
+        if (e.holder == policy::DataHolder::kCollector &&
+            std::find(e.columns.begin(), e.columns.end(), column) != e.columns.end()) {
+          EXPECT_NE(readme.find(e.purpose), std::string::npos) << column;
+          EXPECT_NE(readme.find(e.retention), std::string::npos) << column;
+          EXPECT_NE(readme.find(e.who_sees), std::string::npos) << column;
+        }
+      }
+    }
+    auto events = Poco::JSON::Parser()
+                      .parse(Read(dir / "records/events.json"))
+                      .extract<Poco::JSON::Array::Ptr>();
+    ASSERT_EQ(events->size(), 2u);
+    std::set<std::string> ids = {events->getObject(0)->getValue<std::string>("id"),
+                                 events->getObject(1)->getValue<std::string>("id")};
+    EXPECT_EQ(ids, (std::set<std::string>{"u-1", "u-2"}));
+    EXPECT_EQ(events->getObject(0)->getObject("event")->getValue<std::string>("user"), "learner1");
+    auto aup = Poco::JSON::Parser()
+                   .parse(Read(dir / "records/aup_acceptances.json"))
+                   .extract<Poco::JSON::Array::Ptr>();
+    ASSERT_EQ(aup->size(), 1u);
+    EXPECT_EQ(aup->getObject(0)->getValue<std::string>("id"), "a-1");
+    auto concerns = Poco::JSON::Parser()
+                        .parse(Read(dir / "records/concerns.json"))
+                        .extract<Poco::JSON::Array::Ptr>();
+    ASSERT_EQ(concerns->size(), 1u);  // not the unnamed concern of the fixture
+    auto c = concerns->getObject(0);
+    EXPECT_EQ(c->getValue<std::string>("text"), "Sam and Alex keep messaging me");
+    EXPECT_TRUE(c->getValue<bool>("review_before_release"));
+    EXPECT_EQ(c->getValue<std::string>("screenshot_file"),
+              std::string("screenshots/") + kConcernId + ".png");
+    ASSERT_EQ(c->getArray("incident_log")->size(), 1u);
+    EXPECT_EQ(c->getArray("incident_log")->getObject(0)->getValue<std::string>("text"),
+              "called home");
+    EXPECT_EQ(Read(dir / "screenshots" / (std::string(kConcernId) + ".png")), kPng);
+    auto devices = Poco::JSON::Parser()
+                       .parse(Read(dir / "records/devices.json"))
+                       .extract<Poco::JSON::Array::Ptr>();
+    ASSERT_EQ(devices->size(), 2u);
+    EXPECT_EQ(devices->getObject(1)->getValue<std::string>("hostname"), "laptop-8");
+  }
+};
+
+TEST_F(WardctlSubjectTest, ExportsADirectoryWithReadmeRecordsAndScreenshots) {
+  const auto out = dir_.path() / "export-learner1";
+  auto before = store_->ListAudit(1000);
+  ASSERT_TRUE(before.has_value());
+  ASSERT_EQ(Run({"subject", "export", "--account", "learner1", "--out", out.string()}, "dsl"), 0)
+      << err_.str();
+  EXPECT_NE(out_.str().find("2 events, 1 AUP acceptances, 1 concerns"), std::string::npos)
+      << out_.str();
+  EXPECT_NE(out_.str().find("check it is one person"), std::string::npos);
+  ExpectExport(out);
+  // Only the staff member who made it can read it.
+  const auto mode = [](const std::filesystem::path& p) {
+    struct stat st{};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st.st_mode & 0777;
+  };
+  EXPECT_EQ(mode(out), 0700u);
+  EXPECT_EQ(mode(out / "records"), 0700u);
+  EXPECT_EQ(mode(out / "README.txt"), 0600u);
+  EXPECT_EQ(mode(out / "records/concerns.json"), 0600u);
+  EXPECT_EQ(mode(out / "screenshots" / (std::string(kConcernId) + ".png")), 0600u);
+  // Every page was audited: events, aup, concerns, screenshot, devices.
+  auto after = store_->ListAudit(1000);
+  ASSERT_TRUE(after.has_value());
+  ASSERT_EQ(after->size() - before->size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ((*after)[i].action, "subject.export");
+    EXPECT_EQ((*after)[i].staff_name, "dsl");
+  }
+  // No staging directory is left beside it.
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+    EXPECT_EQ(e.path().filename().string().find(".wardctl-export-"), std::string::npos) << e.path();
+  }
+}
+
+TEST_F(WardctlSubjectTest, ExportsAZipWhenOutEndsInZip) {
+  const auto zip = dir_.path() / "learner1.zip";
+  ASSERT_EQ(Run({"subject", "export", "--account", "learner1", "--out", zip.string()}, "dsl"), 0)
+      << err_.str();
+  ASSERT_TRUE(std::filesystem::is_regular_file(zip));
+  EXPECT_EQ(std::filesystem::status(zip).permissions(),
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const auto unpacked = dir_.path() / "unpacked";
+  std::ifstream in(zip, std::ios::binary);
+  Poco::Zip::Decompress(in, Poco::Path::forDirectory(unpacked.string())).decompressAllFiles();
+  ExpectExport(unpacked / "learner1");
+}
+
+TEST_F(WardctlSubjectTest, NarrowsByDeviceAndDate) {
+  const auto out = dir_.path() / "one-laptop";
+  ASSERT_EQ(Run({"subject", "export", "--account", "learner1", "--device", "dev-2", "--out",
+                 out.string()},
+                "dsl"),
+            0)
+      << err_.str();
+  EXPECT_NE(out_.str().find("1 events, 0 AUP acceptances, 0 concerns"), std::string::npos)
+      << out_.str();
+  EXPECT_NE(Read(out / "README.txt").find("Laptop: dev-2"), std::string::npos);
+  // For scripts: the counts as JSON.
+  ASSERT_EQ(Run({"subject", "export", "--account", "learner1", "--device", "dev-1", "--json",
+                 "--out", (dir_.path() / "json").string()},
+                "dsl"),
+            0)
+      << err_.str();
+  auto counts = Poco::JSON::Parser().parse(out_.str()).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(counts->getValue<int>("events"), 1);
+  EXPECT_EQ(counts->getValue<int>("aup_acceptances"), 1);
+  EXPECT_EQ(counts->getValue<int>("concerns"), 1);
+  EXPECT_EQ(counts->getValue<int>("screenshots"), 1);
+  EXPECT_EQ(counts->getValue<int>("devices"), 1);
+  // Records are received at 10 and 20 ms after 1970-01-01: a range in 2026 holds none.
+  const auto later = dir_.path() / "later";
+  ASSERT_EQ(Run({"subject", "export", "--account", "learner1", "--from", "2026-01-01", "--to",
+                 "2026-12-31", "--out", later.string()},
+                "dsl"),
+            0)
+      << err_.str();
+  EXPECT_NE(out_.str().find("0 events, 0 AUP acceptances, 0 concerns"), std::string::npos);
+  EXPECT_NE(Read(later / "README.txt").find("from 2026-01-01 to 2026-12-31 (inclusive)"),
+            std::string::npos);
+}
+
+TEST_F(WardctlSubjectTest, RefusesToOverwriteBadDatesAndOtherRoles) {
+  const auto existing = dir_.path() / "existing.zip";
+  std::ofstream(existing) << "keep me";
+  EXPECT_EQ(Run({"subject", "export", "--account", "learner1", "--out", existing.string()}, "dsl"),
+            1);
+  EXPECT_NE(err_.str().find("never overwrites an export"), std::string::npos) << err_.str();
+  EXPECT_EQ(Read(existing), "keep me");
+  const auto out = dir_.path() / "x";
+  for (const char* bad : {"2026-13-01", "01/09/2026", "2026-02-30", "yesterday"}) {
+    EXPECT_EQ(
+        Run({"subject", "export", "--account", "learner1", "--from", bad, "--out", out.string()},
+            "dsl"),
+        1);
+    EXPECT_NE(
+        err_.str().find(std::string("--from '") + bad + "' is not a date: write it as YYYY-MM-DD"),
+        std::string::npos)
+        << err_.str();
+  }
+  EXPECT_EQ(Run({"subject", "export", "--account", "learner1", "--from", "2026-10-01", "--to",
+                 "2026-09-01", "--out", out.string()},
+                "dsl"),
+            1);
+  EXPECT_NE(err_.str().find("--to 2026-09-01 is before --from 2026-10-01"), std::string::npos)
+      << err_.str();
+  EXPECT_EQ(Run({"subject", "export", "--account", "learner1", "--out", out.string()}, "it"), 1);
+  EXPECT_NE(err_.str().find("403"), std::string::npos) << err_.str();
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_EQ(Run({"subject", "export", "--out", out.string()}, "dsl"), 2);
 }
 
 }  // namespace

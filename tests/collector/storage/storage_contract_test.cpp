@@ -1614,6 +1614,195 @@ TYPED_TEST(StorageContractTest, APersonsRecordsAreFoundByAccountHash) {
   }
 }
 
+// Subject access (docs/adr/0015): pages of one person's events, AUP acceptances, concerns with
+// their incident log, devices and screenshots, filtered by device and date, each page audited
+// with its read, naming the account hash and the filters.
+TYPED_TEST(StorageContractTest, SubjectAccessPagesHoldOnlyThatPersonsRecords) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d2")).has_value());
+  auto with = [](EventRow e, const std::string& account, const std::string& kind = "usb") {
+    e.account = account;
+    if (e.kind != "concern") {
+      e.kind = kind;
+    }
+    return e;
+  };
+  EventRow anonymous = with(this->ConcernEventRow("c-anon", "anon words"), "learner1");
+  anonymous.concern->anonymous = true;
+  std::vector<EventRow> at100 = {with(this->Event("e1"), "learner1"),
+                                 with(this->Event("a1"), "learner1", "aup"),
+                                 with(this->Event("e2"), "learner2"),
+                                 with(this->ConcernEventRow("c1", "my words"), "learner1"),
+                                 with(this->ConcernEventRow("c3", "theirs"), "learner2"),
+                                 anonymous};
+  ASSERT_TRUE(this->store_->IngestEvents("d1", at100, 100).has_value());
+  std::vector<EventRow> at200 = {with(this->Event("e4"), "learner1"),
+                                 with(this->ConcernEventRow("c2", "more words"), "learner1")};
+  ASSERT_TRUE(this->store_->IngestEvents("d2", at200, 200).has_value());
+  std::vector<EventRow> many;
+  for (int i = 0; i < 25; ++i) {
+    many.push_back(with(this->Event("m" + std::to_string(100 + i)), "learner1"));
+  }
+  ASSERT_TRUE(this->store_->IngestEvents("d1", many, 300).has_value());
+  ASSERT_TRUE(this->AddNote({"c1", "Ms Patel", "spoke to the learner", 150}).has_value());
+  const std::string h1 = *this->store_->AccountHash("learner1");
+  const AuditEntry audit{
+      .at_ms = 9, .staff_name = "Ms Patel", .action = "subject.export", .concern_id = {}};
+  const std::size_t audit_before = this->AuditRows();
+
+  // Every page of events, in pages of 7: complete, in order, without duplicates.
+  auto all_events = [&](const SubjectQuery& q, SubjectEvents which) {
+    std::vector<std::string> ids;
+    std::int64_t after = 0;
+    for (int pages = 0; pages < 100; ++pages) {
+      auto page = this->store_->ListSubjectEvents(q, which, after, audit);
+      EXPECT_TRUE(page.has_value()) << page.error().ToString();
+      if (!page.has_value()) {
+        break;
+      }
+      for (const StoredEvent& e : page->events) {
+        ids.push_back(e.id);
+        EXPECT_GT(e.seq, after);
+        EXPECT_NE(e.kind, "concern");
+        EXPECT_FALSE(e.body.empty());
+      }
+      if (!page->more) {
+        break;
+      }
+      after = page->events.back().seq;
+    }
+    return ids;
+  };
+  SubjectQuery q{.account_hash = h1, .limit = 7};
+  std::vector<std::string> events = all_events(q, SubjectEvents::kTelemetry);
+  std::vector<std::string> expected = {"e1", "e4"};
+  for (int i = 0; i < 25; ++i) {
+    expected.push_back("m" + std::to_string(100 + i));
+  }
+  EXPECT_EQ(events, expected);
+  EXPECT_EQ(std::set<std::string>(events.begin(), events.end()).size(), events.size());
+  EXPECT_EQ(all_events(q, SubjectEvents::kAup), std::vector<std::string>{"a1"});
+  EXPECT_EQ(all_events({.account_hash = h1, .device_id = "d2"}, SubjectEvents::kTelemetry),
+            std::vector<std::string>{"e4"});
+  EXPECT_EQ(all_events({.account_hash = h1, .to_ms = 200}, SubjectEvents::kTelemetry),
+            std::vector<std::string>{"e1"});
+  EXPECT_EQ(
+      all_events({.account_hash = h1, .from_ms = 200, .to_ms = 300}, SubjectEvents::kTelemetry),
+      std::vector<std::string>{"e4"});
+  EXPECT_TRUE(
+      all_events({.account_hash = *this->store_->AccountHash("nobody")}, SubjectEvents::kTelemetry)
+          .empty());
+
+  // Concerns with their incident log: never the anonymous one, never another person's.
+  auto concerns = this->store_->ListSubjectConcerns({.account_hash = h1, .limit = 1}, "", audit);
+  ASSERT_TRUE(concerns.has_value()) << concerns.error().ToString();
+  ASSERT_EQ(concerns->size(), 1u);
+  EXPECT_EQ(concerns->front().first.id, "c1");
+  EXPECT_EQ(concerns->front().first.content.text, "my words");
+  EXPECT_TRUE(concerns->front().first.content.has_screenshot);
+  ASSERT_EQ(concerns->front().second.size(), 1u);
+  EXPECT_EQ(concerns->front().second.front().note.text, "spoke to the learner");
+  auto rest = this->store_->ListSubjectConcerns({.account_hash = h1, .limit = 10}, "c1", audit);
+  ASSERT_TRUE(rest.has_value()) << rest.error().ToString();
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ(rest->front().first.id, "c2");
+  EXPECT_TRUE(rest->front().second.empty());
+  auto on_d1 =
+      this->store_->ListSubjectConcerns({.account_hash = h1, .device_id = "d1"}, "", audit);
+  ASSERT_TRUE(on_d1.has_value());
+  ASSERT_EQ(on_d1->size(), 1u);
+  EXPECT_EQ(on_d1->front().first.id, "c1");
+  auto later = this->store_->ListSubjectConcerns({.account_hash = h1, .from_ms = 101}, "", audit);
+  ASSERT_TRUE(later.has_value());
+  ASSERT_EQ(later->size(), 1u);
+  EXPECT_EQ(later->front().first.id, "c2");
+
+  // The laptops: two, with how many of the person's events each sent (concerns included).
+  auto devices = this->store_->ListSubjectDevices({.account_hash = h1}, "", audit);
+  ASSERT_TRUE(devices.has_value()) << devices.error().ToString();
+  ASSERT_EQ(devices->size(), 2u);
+  EXPECT_EQ((*devices)[0].id, "d1");
+  EXPECT_EQ((*devices)[0].hostname, "laptop-d1");
+  EXPECT_EQ((*devices)[0].events, 28u);  // e1, a1, c1 and 25 more
+  EXPECT_EQ((*devices)[0].first_received_ms, 100);
+  EXPECT_EQ((*devices)[0].last_received_ms, 300);
+  EXPECT_EQ((*devices)[1].id, "d2");
+  EXPECT_EQ((*devices)[1].events, 2u);
+  auto after_d1 = this->store_->ListSubjectDevices({.account_hash = h1, .limit = 5}, "d1", audit);
+  ASSERT_TRUE(after_d1.has_value());
+  ASSERT_EQ(after_d1->size(), 1u);
+  EXPECT_EQ(after_d1->front().id, "d2");
+
+  // Screenshots one at a time, only of the person's concerns.
+  auto shot = this->store_->GetSubjectScreenshot({.account_hash = h1}, "c1", audit);
+  ASSERT_TRUE(shot.has_value()) << shot.error().ToString();
+  EXPECT_EQ(*shot, std::string("\x89PNG\0x", 6));
+  EXPECT_EQ(this->store_->GetSubjectScreenshot({.account_hash = h1}, "c3", audit).error().code(),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(
+      this->store_->GetSubjectScreenshot({.account_hash = h1}, "c-anon", audit).error().code(),
+      ErrorCode::kNotFound);
+
+  // One audit row per page, naming the account hash, the filters and the concerns returned.
+  auto rows = this->store_->ListAudit(1000);
+  ASSERT_TRUE(rows.has_value());
+  // Events: 4 pages of all, then 1 each of AUP, by device, by date twice, and one empty; 4
+  // concern pages, 2 device pages, 1 screenshot (a refused read leaves nothing and no row).
+  const std::size_t pages = 4 + 1 + 1 + 1 + 1 + 1 + 4 + 2 + 1;
+  ASSERT_EQ(rows->size() - audit_before, pages);
+  std::set<std::string> actions;
+  for (std::size_t i = 0; i < pages; ++i) {
+    const AuditEntry& row = (*rows)[i];
+    actions.insert(row.action);
+    EXPECT_EQ(row.staff_name, "Ms Patel");
+    EXPECT_TRUE(row.concern_id == "account:" + h1 ||
+                row.concern_id == "account:" + *this->store_->AccountHash("nobody"))
+        << row.concern_id;
+    for (const std::string& id : row.concern_ids) {
+      EXPECT_EQ(id.find("learner"), std::string::npos) << "a plain account name in the audit log";
+    }
+  }
+  EXPECT_EQ(actions, std::set<std::string>{"subject.export"});
+  const AuditEntry& newest_concerns = (*rows)[3];  // the page "from 101"
+  EXPECT_EQ(newest_concerns.concern_ids,
+            (std::vector<std::string>{"account:" + h1, "from:101", "page:concerns", "c2"}));
+}
+
+// A subject-access page whose audit row cannot be written returns nothing (fails closed), even
+// an empty page.
+TYPED_TEST(StorageContractTest, SubjectAccessPageIsRefusedWhenItsAuditRowCannotBeWritten) {
+  ASSERT_TRUE(this->store_->PutDevice(this->Device("d1")).has_value());
+  EventRow e = this->Event("e1");
+  e.account = "learner1";
+  ASSERT_TRUE(this->store_->IngestEvents("d1", std::vector<EventRow>{e}, 100).has_value());
+  EventRow c = this->ConcernEventRow("c1", "words");
+  c.account = "learner1";
+  ASSERT_TRUE(this->store_->IngestEvents("d1", std::vector<EventRow>{c}, 100).has_value());
+  const SubjectQuery q{.account_hash = *this->store_->AccountHash("learner1")};
+  const AuditEntry audit{
+      .at_ms = 9, .staff_name = "Ms Patel", .action = "subject.export", .concern_id = {}};
+  this->BreakInserts("audit_log");
+  auto events = this->store_->ListSubjectEvents(q, SubjectEvents::kTelemetry, 0, audit);
+  ASSERT_FALSE(events.has_value());
+  EXPECT_TRUE(IsAuditWriteFailure(events.error())) << events.error().ToString();
+  auto empty = this->store_->ListSubjectEvents(q, SubjectEvents::kAup, 0, audit);
+  ASSERT_FALSE(empty.has_value());
+  EXPECT_TRUE(IsAuditWriteFailure(empty.error()));
+  auto concerns = this->store_->ListSubjectConcerns(q, "", audit);
+  ASSERT_FALSE(concerns.has_value());
+  EXPECT_TRUE(IsAuditWriteFailure(concerns.error()));
+  auto devices = this->store_->ListSubjectDevices(q, "", audit);
+  ASSERT_FALSE(devices.has_value());
+  EXPECT_TRUE(IsAuditWriteFailure(devices.error()));
+  auto shot = this->store_->GetSubjectScreenshot(q, "c1", audit);
+  ASSERT_FALSE(shot.has_value());
+  EXPECT_TRUE(IsAuditWriteFailure(shot.error()));
+  this->MendInserts("audit_log");
+  auto again = this->store_->ListSubjectEvents(q, SubjectEvents::kTelemetry, 0, audit);
+  ASSERT_TRUE(again.has_value()) << again.error().ToString();
+  EXPECT_EQ(again->events.size(), 1u);
+}
+
 // Migration 10 on a store left by every earlier release: each concern's contents leave its
 // event row (stored once), an anonymous concern's name is gone from every table (and the
 // SQLite files), and events and concerns get their account hash from what old rows hold.

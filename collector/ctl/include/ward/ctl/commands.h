@@ -19,4 +19,7 @@ Command DevicesCommand();
 Command EventsCommands();
 Command ConcernsCommands();
 
+// Subject access (subject_commands.cpp).
+Command SubjectCommands();
+
 }  // namespace ward::ctl

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ward/common/result.h"
@@ -166,6 +167,33 @@ struct RedactedConcern {
 struct AccountCounts {
   std::uint64_t events = 0;    // events, concern events included
   std::uint64_t concerns = 0;  // concerns that carry the account (never anonymous ones)
+};
+
+// Which of one person's records a subject-access page reads (docs/adr/0015, "Subject access
+// (export)"). The dates are when the collector received a record.
+struct SubjectQuery {
+  std::string account_hash;    // AccountHash of the account name
+  std::string device_id = {};  // "" for every device
+  std::int64_t from_ms = 0;    // > 0: received at or after this time
+  std::int64_t to_ms = 0;      // > 0: received before this time
+  std::size_t limit = 100;
+  // After the first record, a page stops before its bodies or texts pass this many bytes.
+  std::size_t max_bytes = 4 * 1024 * 1024;
+};
+
+// Which events a subject-access page of events holds: telemetry (every kind but concerns, whose
+// contents come with the concerns, and AUP acceptances) or AUP acceptances.
+enum class SubjectEvents : std::uint8_t { kTelemetry, kAup };
+
+// A laptop a person's events came from, and how many in the query's range.
+struct SubjectDevice {
+  std::string id;
+  std::string hostname;  // "" when the device is no longer in the store
+  std::string group;
+  std::string os;
+  std::uint64_t events = 0;
+  std::int64_t first_received_ms = 0;
+  std::int64_t last_received_ms = 0;
 };
 
 // Which concerns ListConcerns returns.
@@ -555,6 +583,28 @@ class Storage {
                                               std::size_t limit) = 0;
   virtual Result<AccountCounts> CountAccountRecords(std::string_view account_hash) = 0;
 
+  // Subject access: one page of a person's records each (SubjectQuery). Every page, even an
+  // empty one, writes `audit` in the same transaction as its read, or fails and returns nothing
+  // (IsAuditWriteFailure). The entry names "account:<hash>", then "device:<id>", "from:<ms>",
+  // "to:<ms>" for the filters given, "page:<what>", then every concern the page returned.
+  //
+  // Events with seq > after_seq, oldest first; `more` as EventPage.
+  virtual Result<EventList> ListSubjectEvents(const SubjectQuery& query, SubjectEvents which,
+                                              std::int64_t after_seq, const AuditEntry& audit) = 0;
+  // The person's concerns with id > after_id, by id, each with its whole incident log, oldest
+  // entry first. Anonymous concerns carry no account and are never here.
+  virtual Result<std::vector<std::pair<Concern, std::vector<IncidentEntry>>>> ListSubjectConcerns(
+      const SubjectQuery& query, std::string_view after_id, const AuditEntry& audit) = 0;
+  // The devices the person's events came from, id > after_id, by id.
+  virtual Result<std::vector<SubjectDevice>> ListSubjectDevices(const SubjectQuery& query,
+                                                                std::string_view after_id,
+                                                                const AuditEntry& audit) = 0;
+  // The screenshot of one of the person's concerns ("" when it has none); kNotFound when the
+  // concern is not the person's or not in the query's range.
+  virtual Result<std::string> GetSubjectScreenshot(const SubjectQuery& query,
+                                                   std::string_view concern_id,
+                                                   const AuditEntry& audit) = 0;
+
   // --- Retention (docs/collector.md, "Retention"). ---
 
   // Deletes at most `max_rows` expired records at `now_ms`, in one transaction, taking the
@@ -583,5 +633,19 @@ Result<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path);
 Result<std::unique_ptr<Storage>> OpenPostgresStorage(const std::string& conninfo);
 // "sqlite:/var/lib/ward/collector.db" or "postgresql:host=... dbname=...".
 Result<std::unique_ptr<Storage>> OpenStorage(std::string_view url);
+
+// What VacuumStore did (ward-collector vacuum, docs/collector.md "Retention").
+struct VacuumReport {
+  bool postgres = false;  // nothing done: PostgreSQL's autovacuum reclaims space by itself
+  bool switched = false;  // the SQLite file was rewritten once into auto_vacuum = INCREMENTAL
+  std::int64_t pages_before = 0;
+  std::int64_t pages_after = 0;
+};
+// Switches the SQLite store at `url` ("sqlite:PATH") to auto_vacuum = INCREMENTAL with one
+// VACUUM, which rewrites the whole file (it needs as much free disk again); a file already in
+// that mode only gives its free pages back. kNotFound when there is no such file;
+// kFailedPrecondition when another process (a running collector) has the store open, detected
+// by the shared lock every SQLite connection holds on the store's -shm file.
+Result<VacuumReport> VacuumStore(std::string_view url);
 
 }  // namespace ward::collector

@@ -1,19 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "ward/platform/settings_lockdown.h"
+#include "ward/testing/fake_machine.h"
 
 namespace ward::testing {
 
 // An in-memory machine with one place per setting (its value as text). Enforces locked settings
-// and reports unlocked ones as not enforced. Thread-safe (tests change the machine from other
-// threads).
+// and reports unlocked ones as not enforced. Thread-safe (FakeMachine).
 class FakeSettingsLockdown final : public platform::SettingsLockdown {
  public:
   // What the machine holds before Ward: place -> value.
@@ -30,12 +28,7 @@ class FakeSettingsLockdown final : public platform::SettingsLockdown {
   std::map<std::string, std::string> MachineForTesting() const;
 
  private:
-  mutable std::mutex mu_;
-  std::condition_variable changed_cv_;
-  std::map<std::string, std::string> machine_;                    // guarded by mu_
-  std::map<std::string, std::optional<std::string>> remembered_;  // guarded by mu_
-  bool changed_ = false;                                          // guarded by mu_
-  bool interrupted_ = false;                                      // guarded by mu_
+  FakeMachine machine_;
 };
 
 }  // namespace ward::testing
