@@ -143,6 +143,9 @@ Status Agent::Start() {
     std::scoped_lock lock(policy_mu_);
     policy_ = initial;
   }
+  if (deps_->usb_policy != nullptr) {
+    deps_->usb_policy->Start(initial);
+  }
   if (deps_->usb != nullptr) {
     deps_->usb->Start(initial);
   }
@@ -157,6 +160,9 @@ Status Agent::Start() {
   }
   if (deps_->settings != nullptr) {
     deps_->settings->Start(initial);
+  }
+  if (deps_->settings_policy != nullptr) {
+    deps_->settings_policy->Start(initial);
   }
   StartIpc();
   StartSync();
@@ -226,8 +232,15 @@ void Agent::Stop() {
   if (deps_->usb != nullptr) {
     deps_->usb->Stop();
   }
+  // The declarative controls' values stay in force: only Restore() (uninstall) removes them.
+  if (deps_->usb_policy != nullptr) {
+    deps_->usb_policy->Stop();
+  }
   if (deps_->settings != nullptr) {
     deps_->settings->Stop();
+  }
+  if (deps_->settings_policy != nullptr) {
+    deps_->settings_policy->Stop();
   }
   if (deps_->store != nullptr) {
     (void)deps_->store->Flush();
@@ -250,9 +263,9 @@ std::string Agent::Summary() const {
   }
   s += "; store " +
        std::string(deps_->store != nullptr ? "on" : (deps_->config.store ? "degraded" : "off"));
-  s += "; settings " + std::string(deps_->settings != nullptr
-                                       ? "on"
-                                       : (deps_->config.settings ? "degraded" : "off"));
+  const bool settings_on = deps_->settings != nullptr || deps_->settings_policy != nullptr;
+  s += "; settings " +
+       std::string(settings_on ? "on" : (deps_->config.settings ? "degraded" : "off"));
   s += "; ipc " + std::string(ipc_ != nullptr ? "on" : (deps_->config.ipc ? "degraded" : "off"));
   if (!deps_->config.collector_url.empty()) {
     s += "; sync " + std::string(sync_ != nullptr ? "on" : "degraded");

@@ -191,6 +191,9 @@ Status Agent::Adopt(std::shared_ptr<const core::ActivePolicy> next, std::string 
     std::scoped_lock lock(policy_mu_);
     policy_ = next;
   }
+  if (deps_->usb_policy != nullptr) {
+    deps_->usb_policy->SetPolicy(next);
+  }
   if (deps_->usb != nullptr) {
     deps_->usb->SetPolicy(next);
   }
@@ -199,6 +202,9 @@ Status Agent::Adopt(std::shared_ptr<const core::ActivePolicy> next, std::string 
   }
   if (deps_->settings != nullptr) {
     deps_->settings->SetPolicy(next);
+  }
+  if (deps_->settings_policy != nullptr) {
+    deps_->settings_policy->SetPolicy(next);
   }
   if (service_ != nullptr) {
     service_->SetPolicy(next, key_.has_value());

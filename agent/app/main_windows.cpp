@@ -26,7 +26,8 @@ void PrintUsage(const std::filesystem::path& default_config) {
       "                                         run in this console until Ctrl+C (debugging)\n"
       "       ward-agent install [--config PATH] create the WardAgent service (auto-start,\n"
       "                                         LocalSystem, restarts itself on failure)\n"
-      "       ward-agent uninstall              stop and delete the WardAgent service\n"
+      "       ward-agent uninstall              stop and delete the WardAgent service and put\n"
+      "                                         back the USB and settings policies\n"
       "       ward-agent --check-config [--config PATH]\n"
       "                                         check the configuration and the policy\n"
       "       ward-agent status [--config PATH] show what the running agent is doing\n"
@@ -84,6 +85,13 @@ int Main(int argc, char** argv) {
       return 1;
     }
     std::printf("Ward: the WardAgent service is stopped and removed.\n");
+    // What Ward replaced in the registry goes back (the USB device installation policy and the
+    // settings lock-down), now that nothing puts Ward's values back.
+    if (auto restored = ward::app::internal::RestoreWindowsPolicies(); !restored.has_value()) {
+      std::fprintf(stderr, "ward-agent uninstall: %s\n", restored.error().ToString().c_str());
+      return 1;
+    }
+    std::printf("Ward: the USB and settings policies are back as they were before Ward.\n");
     return 0;
   }
   if (command == "status" || check) {

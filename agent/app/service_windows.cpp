@@ -500,4 +500,19 @@ int RunInConsole(const std::filesystem::path& config_path) {
   return code;
 }
 
+Status RestoreWindowsPolicies() {
+  Status first = OkStatus();
+  auto keep_first = [&first](Status status) {
+    if (!status.has_value() && first.has_value()) {
+      first = std::move(status);
+    }
+  };
+  auto usb = platform::CreateUsbInstallPolicy({});
+  keep_first(usb.has_value() ? (*usb)->Restore() : Status(std::unexpected(usb.error())));
+  auto settings = platform::CreateSettingsLockdown({});
+  keep_first(settings.has_value() ? (*settings)->Restore()
+                                  : Status(std::unexpected(settings.error())));
+  return first;
+}
+
 }  // namespace ward::app::internal

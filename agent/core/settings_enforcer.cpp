@@ -93,21 +93,14 @@ void SettingsEnforcer::RevertDrift() {
     std::scoped_lock lock(mutex_);
     stats_.reverted += drifted->size();
   }
-  v1::Event tamper = factory_.New(v1::PRIORITY_CRITICAL, policy_->policy.version());
-  tamper.mutable_agent()->set_kind(v1::AgentEvent::KIND_TAMPER);
-  tamper.mutable_agent()->set_detail("settings files changed: " + list);
-  tamper.mutable_agent()->set_count(drifted->size());
-  events_.Record(std::move(tamper));
+  events_.Record(TamperEventOf(factory_, policy_->policy.version(),
+                               "settings files changed: " + list, drifted->size()));
 }
 
 void SettingsEnforcer::RecordSettings(v1::SettingsEvent::Kind kind, const std::string& setting,
                                       const std::string& detail, v1::Priority priority) {
-  v1::Event event = factory_.New(priority, policy_->policy.version());
-  auto* s = event.mutable_settings();
-  s->set_kind(kind);
-  s->set_setting(setting);
-  s->set_detail(detail);
-  events_.Record(std::move(event));
+  events_.Record(
+      SettingsEventOf(factory_, policy_->policy.version(), kind, setting, detail, priority));
 }
 
 }  // namespace ward::core

@@ -118,7 +118,9 @@ UsbEnforcerStats UsbEnforcer::Stats() const {
 void UsbEnforcer::Loop() {
   // Fail closed before looking: a device plugged in from now on waits for its decision.
   auto hubs = devices_.SetDefaultAuthorization(Authorization::kBlocked, Authorization::kBlocked);
-  if (!hubs.has_value()) {
+  // kUnsupported: the platform holds new devices another way (Windows: the device installation
+  // policy, applied by the DeclarativeEnforcer before this loop starts).
+  if (!hubs.has_value() && hubs.error().code() != ErrorCode::kUnsupported) {
     failures_.Handle(hubs.error().code() == ErrorCode::kUnavailable
                          ? FailureReason::kUsbPlatformUnavailable
                          : FailureReason::kUsbDefaultsNotSet,
@@ -173,6 +175,10 @@ void UsbEnforcer::RescanAll() {
 
 void UsbEnforcer::OnEvent(const platform::UsbHotplugEvent& event) {
   using Kind = platform::UsbHotplugEvent::Kind;
+  if (event.kind == Kind::kRescan) {
+    RescanAll();
+    return;
+  }
   if (event.kind == Kind::kRescanAll) {
     failures_.Handle(FailureReason::kUsbEventsLost, "uevent socket overflowed; rescanning");
     RescanAll();
@@ -284,7 +290,10 @@ void UsbEnforcer::ApplyInterfaces(const platform::UsbDevice& device) {
     return;
   }
   for (const auto& i : device.interfaces) {
-    if (!i.from_sysfs) {
+    // Only an interface that is a node of its own can be authorised: a sysfs interface on
+    // Linux, an interface node (...&MI_nn) of a composite device on Windows. One learnt from
+    // descriptors (Linux, not yet created) or folded into its device (Windows) has no id.
+    if (i.id.empty()) {
       continue;
     }
     const bool allowed = InterfaceAllowed(it->second, i.number);

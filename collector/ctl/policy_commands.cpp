@@ -95,6 +95,15 @@ void LintForWindows(const v1::Policy& policy, Io& io) {
   for (const std::string& note : usb.notes) {
     io.out << "  note: " << note << "\n";
   }
+  // The Windows agent has no port names: it gives the evaluator the device's instance id where
+  // Linux gives the port ("1-6"), so an enrolled entry with a via_port never matches there.
+  for (const v1::KnownDevice& d : policy.usb().enrolled_devices()) {
+    if (!d.via_port().empty()) {
+      io.out << "  usb (enrolled) " << d.device_id() << ": via_port '" << d.via_port()
+             << "' does not match on Windows (Windows has no Linux port names), so this device "
+                "gets the rules or the default there; leave via_port empty for Windows laptops\n";
+    }
+  }
   // A valid policy always compiles; an error here would already have been listed by lint.
   if (auto plan = policy::CompileSettingsPlan(policy.settings()); plan.has_value()) {
     const platform::RegistryPolicy settings = platform::RenderRegistryPolicy(*plan);

@@ -38,6 +38,10 @@ int RunInConsole(const std::filesystem::path& config_path);
 Status InstallService(const std::filesystem::path& config_path);
 // `uninstall`: stops the service (waits up to 30 s), deletes it and its event source.
 Status UninstallService();
+// `uninstall`, after UninstallService: puts back what Ward replaced in the registry (the USB
+// device installation policy, the settings lock-down; UsbInstallPolicy/SettingsLockdown
+// Restore()). Both are tried; the first error is returned.
+Status RestoreWindowsPolicies();
 // Sets the recovery actions (also on non-crash failures: a non-zero exit), the pre-shutdown
 // time and the service's access list. The service does this itself at every start (the MSI
 // cannot set recovery actions), so an installed service always has them.

@@ -219,6 +219,20 @@ TEST_F(UsbEnforcerTest, LostEventsMakeItRescanEverything) {
   EXPECT_EQ(failures_.Count(FailureReason::kUsbEventsLost), 1u);
 }
 
+TEST_F(UsbEnforcerTest, RescanWithoutLossJudgesNewDevicesAndCountsNoFailure) {
+  // Windows' hot-plug notifications say only "something changed" (kRescan).
+  Start();
+  bed_.AddDevice(hub_, "1-4", 0x0781, 0x5583, "GOOD1", false,
+                 BuildDescriptors(0x0781, 0x5583, {kStorage}));
+  UsbHotplugEvent changed;
+  changed.kind = UsbHotplugEvent::Kind::kRescan;
+  uevents_.Push(changed);
+  EXPECT_TRUE(Becomes("1-4", "authorized", "1"));
+  EXPECT_TRUE(Eventually([&] { return enforcer_->Stats().rescans >= 2; }));
+  EXPECT_EQ(sinks_.Usb(v1::UsbEvent::KIND_CONNECTED).size(), 1u);
+  EXPECT_EQ(failures_.Count(FailureReason::kUsbEventsLost), 0u);
+}
+
 TEST_F(UsbEnforcerTest, RejectedDeviceIsRemoved) {
   Start("MODE_ENFORCE", kRejectPolicy);
   Plug("1-1", 0x0951, 0x1666, "BAD", kStorage);

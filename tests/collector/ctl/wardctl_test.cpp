@@ -181,6 +181,9 @@ TEST_F(WardctlTest, LintForWindowsSaysWhichRulesFallBackAndWhy) {
   EXPECT_THAT(lint.out,
               HasSubstr("  usb allow-printers-in-lessons: it allows only at 08:30-16:30, and "
                         "Windows' device installation policy has no time of day"));
+  EXPECT_THAT(lint.out, HasSubstr("  usb (enrolled) 04f2:b6d9: via_port '1-6' does not match on "
+                                  "Windows (Windows has no Linux port names)"));
+  EXPECT_THAT(lint.out, HasSubstr("  usb (enrolled) 8087:0a2b: via_port '1-10' does not match"));
   EXPECT_THAT(lint.out, HasSubstr("Windows: 3 setting(s) not enforced:\n  setting "
                                   "datetime.change: not available on Windows: "));
   // Without --target, only the check.

@@ -19,6 +19,9 @@ struct UsbHotplugEvent {
     kChanged,  // its attributes changed (authorisation, bind)
     // Events were lost (the socket overflowed): rescan every device.
     kRescanAll,
+    // Something arrived or left, the platform does not say what (Windows' hot-plug
+    // notifications): rescan every device. Nothing was lost.
+    kRescan,
   };
   Kind kind = Kind::kAdded;
   std::string id;  // sysfs name "1-2" or "1-2:1.0" (empty for kRescanAll)
@@ -56,9 +59,10 @@ struct UeventSourceOptions {
   int receive_buffer_bytes = 4 * 1024 * 1024;
 };
 
-// NETLINK_KOBJECT_UEVENT, kernel group only; accepts a message only when the sender's netlink
-// port id is 0 and SCM_CREDENTIALS say pid 0 / uid 0. kUnavailable/kPermissionDenied when the
-// socket cannot be opened.
+// Linux: NETLINK_KOBJECT_UEVENT, kernel group only; accepts a message only when the sender's
+// netlink port id is 0 and SCM_CREDENTIALS say pid 0 / uid 0. kUnavailable/kPermissionDenied when
+// the socket cannot be opened.
+// Windows: CreateUsbHotplug (usb_hotplug.h); every arrival or removal is one kRescan event.
 Result<std::unique_ptr<UeventSource>> CreateUeventSource(const UeventSourceOptions& options);
 
 }  // namespace ward::platform

@@ -20,6 +20,7 @@
 #include "ward/app/config.h"
 #include "ward/common/result.h"
 #include "ward/core/active_policy.h"
+#include "ward/core/declarative_enforcer.h"
 #include "ward/core/event_sink.h"
 #include "ward/core/exec_enforcer.h"
 #include "ward/core/failure_policy.h"
@@ -30,7 +31,9 @@
 #include "ward/platform/exec_control.h"
 #include "ward/platform/key_provider.h"
 #include "ward/platform/settings_control.h"
+#include "ward/platform/settings_lockdown.h"
 #include "ward/platform/uevent_source.h"
+#include "ward/platform/usb_install_policy.h"
 #include "ward/policy/signing.h"
 
 namespace ward::app {
@@ -103,6 +106,11 @@ struct AgentDeps {
   std::unique_ptr<NoticeBridge> notices;
   std::unique_ptr<core::EventFactory> factory;
   std::unique_ptr<core::FailurePolicy> failures;
+  // Windows: the Device Installation Restrictions values the USB policy compiles into, kept
+  // (applied, read back, drift reverted) by `usb_policy`; started before `usb`.
+  std::unique_ptr<platform::UsbInstallPolicy> usb_install;
+  std::unique_ptr<core::DeclarativeTarget> usb_install_target;
+  std::unique_ptr<core::DeclarativeEnforcer> usb_policy;
   std::unique_ptr<platform::DeviceControl> devices;
   std::unique_ptr<platform::UeventSource> uevents;
   std::unique_ptr<core::UsbEnforcer> usb;
@@ -112,6 +120,10 @@ struct AgentDeps {
   std::unique_ptr<core::ExecEnforcer> exec;
   std::unique_ptr<platform::SettingsControl> settings_control;
   std::unique_ptr<core::SettingsEnforcer> settings;
+  // Windows: the settings lock-down as registry policy values (ADR 0014), in place of `settings`.
+  std::unique_ptr<platform::SettingsLockdown> settings_lockdown;
+  std::unique_ptr<core::DeclarativeTarget> settings_target;
+  std::unique_ptr<core::DeclarativeEnforcer> settings_policy;
   // The collector connection (null: sync off, collector_url unset, or degraded). The engine
   // itself lives in Agent (its policy sink is the agent).
   std::unique_ptr<agent::sync::CollectorTransport> collector;

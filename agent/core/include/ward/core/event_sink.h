@@ -41,4 +41,12 @@ class EventFactory {
   UuidV7Generator ids_;
 };
 
+// The settings enforcers' records: a SettingsEvent, and the CRITICAL AgentEvent KIND_TAMPER for
+// places changed outside Ward (`count` of them).
+v1::Event SettingsEventOf(EventFactory& factory, std::uint64_t policy_version,
+                          v1::SettingsEvent::Kind kind, const std::string& setting,
+                          const std::string& detail, v1::Priority priority);
+v1::Event TamperEventOf(EventFactory& factory, std::uint64_t policy_version,
+                        const std::string& detail, std::uint64_t count);
+
 }  // namespace ward::core
