@@ -141,6 +141,13 @@ struct Pending {
 
 // Changes a transaction makes to the in-memory accounting; applied only once it commits.
 // Whether HMAC-SHA256(salt, user) is `mac`, compared in constant time.
+// Bounds of an erase instruction's fields (sync.proto EraseInstruction; the collector sends a
+// 24-character id, a 32-byte salt and a 32-byte MAC).
+constexpr std::size_t kMaxErasureIdBytes = 64;
+constexpr std::size_t kMinErasureSaltBytes = 16;
+constexpr std::size_t kMaxErasureSaltBytes = 64;
+constexpr std::size_t kErasureMacBytes = 32;
+
 bool AccountMacMatches(std::string_view salt, std::string_view user, std::string_view mac) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
   unsigned int size = 0;
@@ -933,8 +940,22 @@ class EventStore::Impl {
 
   Result<std::optional<std::uint64_t>> ApplyErasure(std::string_view id, std::string_view salt,
                                                     std::string_view account_mac) {
-    if (id.empty() || salt.empty() || account_mac.empty()) {
-      return InvalidArgumentError("an erase instruction needs an id, a salt and an account mac");
+    // The instruction comes from the collector over the pinned connection, but its bytes are
+    // still checked: the id becomes a state key, and the salt is hashed once per stored event.
+    const auto id_char = [](char c) {
+      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+             c == '-' || c == '_';
+    };
+    if (id.empty() || id.size() > kMaxErasureIdBytes || !std::ranges::all_of(id, id_char)) {
+      return InvalidArgumentError(
+          "an erase instruction's id must be 1 to 64 letters, digits, '-' or '_'");
+    }
+    if (salt.size() < kMinErasureSaltBytes || salt.size() > kMaxErasureSaltBytes) {
+      return InvalidArgumentError("an erase instruction's salt must be 16 to 64 bytes");
+    }
+    if (account_mac.size() != kErasureMacBytes) {
+      return InvalidArgumentError(
+          "an erase instruction's account mac must be an HMAC-SHA256 (32 bytes)");
     }
     // An event appended before the instruction arrived is matched too.
     WARD_RETURN_IF_ERROR(Flush());

@@ -572,5 +572,50 @@ TEST(EventStoreErasureTest, DeletesOnlyTheAccountsEventsOnce) {
   EXPECT_EQ(reopened->ApplyErasure("", salt, "x").error().code(), ErrorCode::kInvalidArgument);
 }
 
+// An instruction whose fields are out of bounds is refused with a specific error, deletes
+// nothing and is not recorded as done.
+TEST(EventStoreErasureTest, RefusesAnInstructionOutOfBounds) {
+  TempDir dir;
+  platform::FakeKeyProvider keys(FixedKey());
+  auto store = OpenOrDie(OptionsIn(dir.path()), keys);
+  v1::Event mine = MakeEvent(v1::PRIORITY_NORMAL);
+  mine.set_user("learner1");
+  ASSERT_TRUE(store->Append(mine));
+  ASSERT_TRUE(store->Flush());
+  const std::string salt(32, '\x5a');
+  const std::string mac = AccountMac(salt, "learner1");
+  struct Case {
+    std::string id, salt, mac, says;
+  };
+  const std::vector<Case> cases = {
+      {"", salt, mac, "id"},
+      {std::string(65, 'a'), salt, mac, "id"},
+      {"er-1/../x", salt, mac, "id"},
+      {std::string("er-\0", 4), salt, mac, "id"},
+      {"er-1", std::string(15, 's'), mac, "salt"},
+      {"er-1", std::string(65, 's'), mac, "salt"},
+      {"er-1", salt, mac.substr(0, 31), "mac"},
+      {"er-1", salt, mac + "x", "mac"},
+  };
+  for (const Case& c : cases) {
+    auto applied = store->ApplyErasure(c.id, c.salt, c.mac);
+    ASSERT_FALSE(applied.has_value()) << c.says;
+    EXPECT_EQ(applied.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(applied.error().ToString().find(c.says), std::string::npos)
+        << applied.error().ToString();
+  }
+  EXPECT_EQ(store->GetStatus()->events_by_priority().at("NORMAL"), 1u);
+  auto state = store->ListState(kErasureStatePrefix);
+  ASSERT_TRUE(state);
+  EXPECT_TRUE(state->empty());
+  // At the bounds it is carried out.
+  const std::string long_salt(64, 's');
+  auto applied =
+      store->ApplyErasure(std::string(64, 'a'), long_salt, AccountMac(long_salt, "learner1"));
+  ASSERT_TRUE(applied.has_value()) << applied.error().ToString();
+  ASSERT_TRUE(applied->has_value());
+  EXPECT_EQ(**applied, 1u);
+}
+
 }  // namespace
 }  // namespace ward::agent::store
